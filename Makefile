@@ -1,0 +1,56 @@
+# cinelake — two commands: `make demo` and `make test`.
+# Both create .venv in the repo unless a virtualenv is already active.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+ifdef VIRTUAL_ENV
+  VENV := $(VIRTUAL_ENV)
+else
+  VENV := .venv
+endif
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.cinelake-installed
+
+.PHONY: demo test lint typecheck bench bench-enrich bench-silver docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## demo: set up and run the pipeline on the bundled sample (no network, no key, no AWS)
+demo: $(STAMP)
+	$(BIN)/cinelake run --offline --data-dir lake
+	$(BIN)/cinelake query "select rank, title, year, imdb_rating from gold_top_rated order by rank limit 10"
+
+## test: set up and run the whole suite
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks || true
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## bench: benchmarks (not tests) — print figures beside a baseline measured in the same run
+bench: bench-enrich bench-silver
+
+bench-enrich: $(STAMP)
+	$(BIN)/python benchmarks/bench_enrich.py
+
+bench-silver: $(STAMP)
+	$(BIN)/python benchmarks/bench_silver.py
+
+## docs: regenerate the schema docs from the code
+docs: $(STAMP)
+	$(BIN)/python -m cinelake.silver.schema > docs/silver_schema.md
+	$(BIN)/python -m cinelake.gold.datasets > docs/gold_datasets.md
+
+clean:
+	rm -rf lake build dist .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,1 @@
+"""Ports (small interfaces) and their local and AWS implementations."""

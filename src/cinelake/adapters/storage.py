@@ -1,0 +1,209 @@
+"""Object storage: the three lake buckets, as local folders or S3 buckets behind one interface."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client  # pragma: no cover
+else:
+    S3Client = Any
+
+
+class ObjectNotFound(KeyError):
+    """The key does not exist in the bucket."""
+
+
+class UnsafeKey(ValueError):
+    """A key that could escape its bucket folder."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    last_modified: datetime
+
+
+# Called after an object is written, the way S3 raises ObjectCreated:Put.
+CreatedListener = Callable[[str, str, int], None]
+
+
+class ObjectStore(Protocol):
+    bucket: str
+
+    def put(self, key: str, data: bytes, content_type: str | None = None) -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def uri(self, key: str) -> str: ...
+
+    def local_path(self, key: str) -> Path | None:
+        """The file behind the key when the store is a local folder, else None."""
+
+
+def check_key(key: str) -> str:
+    """Keys are built by our code from validated parts; refuse anything path-like anyway."""
+    parts = key.split("/")
+    if (
+        not key
+        or key.startswith("/")
+        or "\\" in key
+        or "\x00" in key
+        or any(p in ("", ".", "..") for p in parts)
+    ):
+        raise UnsafeKey(f"unsafe object key: {key[:80]!r}")
+    return key
+
+
+class LocalObjectStore:
+    """A bucket as a folder. Writes are atomic (temp file + rename) so readers never see half a file."""
+
+    def __init__(self, root: Path, bucket: str, on_created: CreatedListener | None = None) -> None:
+        self.root = Path(root)
+        self.bucket = bucket
+        self.on_created = on_created
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*check_key(key).split("/"))
+
+    def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        if self.on_created is not None:
+            self.on_created(self.bucket, key, len(data))
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectNotFound(key) from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        # Walk the deepest folder the prefix names, then filter by the rest of the prefix.
+        folder, _, _ = prefix.rpartition("/")
+        base = self.root.joinpath(*check_key(folder).split("/")) if folder else self.root
+        if not base.is_dir():
+            return
+        found: list[ObjectInfo] = []
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            for name in filenames:
+                if name.startswith(".tmp-"):
+                    continue
+                full = Path(dirpath) / name
+                key = full.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    st = full.stat()
+                    found.append(
+                        ObjectInfo(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
+                    )
+        yield from sorted(found, key=lambda o: o.key)
+
+    def delete(self, key: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._path(key).unlink()
+
+    def uri(self, key: str) -> str:
+        """file:// URI of an object, or of a folder when the key ends with '/'."""
+        folder = key.endswith("/")
+        uri = self._path(key.rstrip("/")).resolve().as_uri()
+        return uri + "/" if folder else uri
+
+    def local_path(self, key: str) -> Path | None:
+        return self._path(key)
+
+
+class S3ObjectStore:
+    """A bucket in S3 (or anything speaking its API)."""
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        extra = {"ContentType": content_type} if content_type else {}
+        self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, **extra)
+
+    def get(self, key: str) -> bytes:
+        try:
+            resp = self.client.get_object(Bucket=self.bucket, Key=check_key(key))
+        except self.client.exceptions.NoSuchKey:
+            raise ObjectNotFound(key) from None
+        return resp["Body"].read()  # type: ignore[no-any-return]
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=check_key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                yield ObjectInfo(obj["Key"], obj["Size"], obj["LastModified"])
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def local_path(self, key: str) -> Path | None:
+        return None
+
+
+@contextlib.contextmanager
+def local_copies(store: ObjectStore, keys: list[str], workers: int = 16) -> Iterator[list[Path]]:
+    """Local files for a set of objects: the files themselves for a folder, parallel downloads for S3.
+
+    Each S3 GET costs tens of milliseconds, so many small objects are fetched concurrently.
+    """
+    paths = [store.local_path(k) for k in keys]
+    if all(p is not None for p in paths):
+        yield [p for p in paths if p is not None]
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with tempfile.TemporaryDirectory(prefix="cinelake-") as tmp:
+        # Keep the key's folders (e.g. snapshot_date=...) so Hive partitioning still works.
+        targets = [Path(tmp).joinpath(*check_key(k).split("/")) for k in keys]
+
+        def fetch(pair: tuple[str, Path]) -> None:
+            pair[1].parent.mkdir(parents=True, exist_ok=True)
+            pair[1].write_bytes(store.get(pair[0]))
+
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(keys)))) as pool:
+            list(pool.map(fetch, zip(keys, targets, strict=True)))
+        yield targets

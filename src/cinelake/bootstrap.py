@@ -1,0 +1,142 @@
+"""The one place where configuration picks implementations: local folders or AWS services.
+
+Handlers ask `current()` for their dependencies. In Lambda that builds the AWS set from the
+environment once per container; the local runtime `install()`s a local set before invoking them.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from cinelake.adapters.queue import LocalQueue, Queue, SqsQueue
+from cinelake.adapters.secrets import FileKey, KeyProvider, SecretsManagerKey, StaticKey
+from cinelake.adapters.storage import CreatedListener, LocalObjectStore, ObjectStore, S3ObjectStore
+from cinelake.clock import Clock, SystemClock
+from cinelake.config import Settings
+from cinelake.ledger import RunLedger
+from cinelake.omdb.cache import ResponseCache
+from cinelake.omdb.client import OmdbOptions, RateLimiter
+
+OFFLINE_KEY = "offline-sample"
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    clock: Clock
+    bronze: ObjectStore
+    silver: ObjectStore
+    gold: ObjectStore
+    queue: Queue
+    keys: KeyProvider
+    limiter: RateLimiter
+    omdb_transport: httpx.AsyncBaseTransport | None = None
+    s3_client: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ledger(self) -> RunLedger:
+        return RunLedger(self.bronze)
+
+    @property
+    def cache(self) -> ResponseCache:
+        return ResponseCache(self.bronze, timedelta(days=self.settings.cache_ttl_days))
+
+    def omdb_options(self) -> OmdbOptions:
+        s = self.settings
+        return OmdbOptions(
+            base_url=s.omdb_url, timeout_s=s.timeout_s, max_retries=s.max_retries,
+            backoff_base_s=s.backoff_base_s, backoff_max_s=s.backoff_max_s,
+            concurrency=s.concurrency,
+        )
+
+
+def key_provider(settings: Settings) -> KeyProvider:
+    if settings.offline:
+        return StaticKey(OFFLINE_KEY)
+    if settings.omdb_api_key is not None:
+        return StaticKey(settings.omdb_api_key.get_secret_value())
+    if settings.omdb_api_key_file is not None:
+        return FileKey(settings.omdb_api_key_file)
+    if settings.omdb_secret_name:
+        return SecretsManagerKey(settings.omdb_secret_name, settings.omdb_secret_field)
+    return StaticKey(None)
+
+
+def offline_transport() -> httpx.AsyncBaseTransport:
+    """The bundled sample served in-process, through the same client as the real API."""
+    from cinelake.devtools.omdb_simulator import OmdbSimulator
+    from cinelake.sample import load_omdb_answers
+
+    return OmdbSimulator(load_omdb_answers()).transport()
+
+
+def build_local(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    on_created: CreatedListener | None = None,
+    omdb_transport: httpx.AsyncBaseTransport | None = None,
+) -> Deps:
+    clock = clock or SystemClock()
+    root = settings.data_dir
+    stores = {
+        name: LocalObjectStore(root / name, name, on_created) for name in ("bronze", "silver", "gold")
+    }
+    queue = LocalQueue(
+        root / "_state" / "queue.sqlite3",
+        visibility_timeout_s=settings.visibility_timeout_s,
+        max_receive_count=settings.max_receive_count,
+        clock=clock,
+    )
+    if omdb_transport is None and settings.offline:
+        omdb_transport = offline_transport()
+    return Deps(
+        settings=settings, clock=clock, bronze=stores["bronze"], silver=stores["silver"],
+        gold=stores["gold"], queue=queue, keys=key_provider(settings),
+        limiter=RateLimiter(settings.rate_limit), omdb_transport=omdb_transport,
+    )
+
+
+def build_aws(settings: Settings, *, clock: Clock | None = None) -> Deps:
+    import boto3
+
+    endpoint = settings.aws_endpoint_url
+    s3 = boto3.client("s3", endpoint_url=endpoint)
+    sqs = boto3.client("sqs", endpoint_url=endpoint)
+    return Deps(
+        settings=settings, clock=clock or SystemClock(),
+        bronze=S3ObjectStore(s3, settings.bronze_bucket),
+        silver=S3ObjectStore(s3, settings.silver_bucket),
+        gold=S3ObjectStore(s3, settings.gold_bucket),
+        queue=SqsQueue(sqs, settings.queue_url or "", settings.dlq_url),
+        keys=key_provider(settings), limiter=RateLimiter(settings.rate_limit), s3_client=s3,
+    )
+
+
+def build(settings: Settings, **kwargs: Any) -> Deps:
+    return build_aws(settings) if settings.backend == "aws" else build_local(settings, **kwargs)
+
+
+_current: Deps | None = None
+_lock = threading.Lock()
+
+
+def install(deps: Deps | None) -> None:
+    global _current
+    with _lock:
+        _current = deps
+
+
+def current() -> Deps:
+    """Dependencies for a handler: installed ones, else built once from the environment."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = build(Settings())
+        return _current

@@ -1,0 +1,90 @@
+"""Configuration: one Settings object, from flags > environment > cinelake.toml > defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_OMDB_URL = "https://www.omdbapi.com/"
+CONFIG_FILE = "cinelake.toml"
+
+
+class Settings(BaseSettings):
+    """Everything a run needs. Environment variables are CINELAKE_<NAME>; the key is OMDB_API_KEY."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CINELAKE_",
+        toml_file=CONFIG_FILE,
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # Where things run
+    backend: Literal["local", "aws"] = Field("local", description="local folders or AWS services")
+    data_dir: Path = Field(Path("lake"), description="local lake root (bronze/, silver/, gold/)")
+    bronze_bucket: str = Field("bronze", description="bronze bucket name (AWS backend)")
+    silver_bucket: str = Field("silver", description="silver bucket name (AWS backend)")
+    gold_bucket: str = Field("gold", description="gold bucket name (AWS backend)")
+    queue_url: str | None = Field(None, description="SQS queue URL (AWS backend)")
+    dlq_url: str | None = Field(None, description="SQS dead-letter queue URL (AWS backend)")
+    aws_endpoint_url: str | None = Field(None, description="AWS endpoint override (emulators)")
+
+    # What a run does
+    source: str | None = Field(None, description="top list: path, http(s):// or s3:// URL")
+    top_n: int = Field(10, ge=1, description="how many movies from the top of the list")
+    batch_size: int = Field(1, ge=1, description="movies per queue message")
+
+    # OMDb
+    omdb_url: str = Field(DEFAULT_OMDB_URL, description="OMDb API base URL")
+    omdb_api_key: SecretStr | None = Field(
+        None, validation_alias="OMDB_API_KEY", description="OMDb API key"
+    )
+    omdb_api_key_file: Path | None = Field(None, description="file holding the OMDb key")
+    omdb_secret_name: str | None = Field(None, description="Secrets Manager secret with the key")
+    omdb_secret_field: str | None = Field(None, description="JSON field of that secret")
+    offline: bool = Field(False, description="use the bundled sample instead of OMDb")
+    concurrency: int = Field(8, ge=1, le=256, description="OMDb requests in flight at most")
+    rate_limit: float = Field(10.0, ge=0, description="OMDb requests per second (0 = no limit)")
+    timeout_s: float = Field(10.0, gt=0, description="OMDb request timeout, seconds")
+    max_retries: int = Field(4, ge=0, le=10, description="retries of a transient OMDb failure")
+    backoff_base_s: float = Field(0.5, ge=0, description="first retry delay, seconds")
+    backoff_max_s: float = Field(20.0, ge=0, description="longest retry delay, seconds")
+    cache_ttl_days: float = Field(7.0, ge=0, description="days an OMDb answer is reused")
+    refresh: bool = Field(False, description="ignore cached OMDb answers")
+
+    # Queue behaviour (keep max_receive_count equal to the DLQ redrive policy on AWS)
+    max_receive_count: int = Field(3, ge=1, le=1000, description="receives before dead-letter")
+    visibility_timeout_s: float = Field(300.0, gt=0, description="queue visibility timeout")
+    retry_delay_s: float = Field(1.0, ge=0, description="local: delay before a failed message returns")
+    records_per_invocation: int = Field(10, ge=1, le=10, description="SQS records per enrich call")
+
+    @field_validator("omdb_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings with the given overrides (CLI flags) on top; None means "not given"."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,269 @@
+"""Serialisations of gold tables: Parquet, spreadsheet-safe CSV, QuickSight manifest, Athena DDL
+and the Markdown documentation. Pure functions returning bytes/str: the caller does the I/O."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cinelake.gold.datasets import DATASETS, RULES, GoldDataset
+
+__all__ = [
+    "CSV_DANGEROUS_PREFIXES",
+    "athena_ddl",
+    "csv_bytes",
+    "csv_cell",
+    "docs_markdown",
+    "hive_type",
+    "parquet_bytes",
+    "quicksight_manifest",
+]
+
+# A cell starting with one of these is read as a formula by Excel/LibreOffice/Sheets.
+CSV_DANGEROUS_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+LIST_SEPARATOR = ", "
+
+
+# --------------------------------------------------------------------------------------------
+# Parquet
+# --------------------------------------------------------------------------------------------
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """The table as one Parquet file (zstd), schema and field metadata included."""
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
+# CSV
+# --------------------------------------------------------------------------------------------
+
+
+def _neutralize(text: str) -> str:
+    return "'" + text if text.startswith(CSV_DANGEROUS_PREFIXES) else text
+
+
+def _plain(value: Any) -> str:
+    """A value as text, before neutralisation (lists joined with ', ')."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return repr(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, list | tuple):
+        return LIST_SEPARATOR.join(_plain(v) for v in value if v is not None)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={_plain(v)}" for k, v in value.items())
+    return str(value)
+
+
+def csv_cell(value: Any) -> str:
+    """The CSV text of one cell.
+
+    Numbers, booleans and dates are written as such (a negative number stays ``-5``); any
+    text cell (strings, joined lists, ...) starting with ``= + - @``, tab or CR gets a leading
+    ``'`` so spreadsheets show it as text instead of evaluating it. Null is an empty cell.
+    """
+    if value is None or isinstance(value, bool | int | float | Decimal | datetime | date | time):
+        return _plain(value)
+    return _neutralize(_plain(value))
+
+
+def _rows(table: pa.Table) -> Iterable[list[str]]:
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    for i in range(table.num_rows):
+        yield [csv_cell(col[i]) for col in columns]
+
+
+def csv_bytes(table: pa.Table) -> bytes:
+    """The table as UTF-8 CSV (no BOM): header row, ``,`` delimiter, CRLF line ends, fields
+    quoted with ``"`` only when needed and quotes doubled (RFC 4180); spreadsheet-safe cells
+    (see :func:`csv_cell`)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([_neutralize(name) for name in table.column_names])
+    writer.writerows(_rows(table))
+    return buffer.getvalue().encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# QuickSight
+# --------------------------------------------------------------------------------------------
+
+
+def quicksight_manifest(csv_uri: str) -> dict[str, Any]:
+    """A QuickSight S3 manifest for one CSV written by :func:`csv_bytes`."""
+    return {
+        "fileLocations": [{"URIs": [csv_uri]}],
+        "globalUploadSettings": {
+            "format": "CSV",
+            "delimiter": ",",
+            "textqualifier": '"',
+            "containsHeader": "true",
+        },
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Athena
+# --------------------------------------------------------------------------------------------
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def hive_type(arrow_type: pa.DataType) -> str:
+    """The Athena/Hive type of an Arrow type as written to Parquet."""
+    t = arrow_type
+    simple = [
+        (pa.types.is_boolean, "BOOLEAN"),
+        (pa.types.is_int8, "TINYINT"),
+        (pa.types.is_int16, "SMALLINT"),
+        (pa.types.is_int32, "INT"),
+        (pa.types.is_int64, "BIGINT"),
+        (pa.types.is_float32, "FLOAT"),
+        (pa.types.is_float64, "DOUBLE"),
+        (pa.types.is_string, "STRING"),
+        (pa.types.is_large_string, "STRING"),
+        (pa.types.is_date, "DATE"),
+        (pa.types.is_timestamp, "TIMESTAMP"),
+        (pa.types.is_binary, "BINARY"),
+    ]
+    for check, name in simple:
+        if check(t):
+            return name
+    if pa.types.is_decimal(t):
+        return f"DECIMAL({t.precision},{t.scale})"
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return f"ARRAY<{hive_type(t.value_type)}>"
+    if pa.types.is_struct(t):
+        fields = ",".join(f"{f.name}:{hive_type(f.type)}" for f in t)
+        return f"STRUCT<{fields}>"
+    raise ValueError(f"no Hive type for Arrow type {t}")
+
+
+def _comment(text: str) -> str:
+    return " ".join(text.replace("'", '"').replace("\\", "/").split())
+
+
+def athena_ddl(dataset: GoldDataset, location: str, database: str = "cinelake") -> str:
+    """``CREATE EXTERNAL TABLE IF NOT EXISTS `<database>`.`gold_<name>``` over the Parquet files
+    under ``location``; column types come from the dataset's Arrow types (:func:`hive_type`)."""
+    if not _IDENTIFIER.match(database):
+        raise ValueError(f"invalid Athena database name: {database!r}")
+    if not location or any(ch in location for ch in "'\\\n\r`"):
+        raise ValueError(f"invalid table location: {location!r}")
+    columns = ",\n".join(
+        f"  `{c.name}` {hive_type(c.type)} COMMENT '{_comment(c.description)}'"
+        for c in dataset.columns
+    )
+    return (
+        f"CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`gold_{dataset.name}` (\n"
+        f"{columns}\n"
+        ")\n"
+        f"COMMENT '{_comment(dataset.description)}'\n"
+        "STORED AS PARQUET\n"
+        f"LOCATION '{location}'\n"
+        "TBLPROPERTIES ('parquet.compression'='ZSTD')"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Documentation
+# --------------------------------------------------------------------------------------------
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _arrow_name(t: pa.DataType) -> str:
+    return str(t)
+
+
+def docs_markdown() -> str:
+    """Markdown documenting every gold dataset; ``docs/gold_datasets.md`` is this text."""
+    out: list[str] = [
+        "# Gold datasets",
+        "",
+        "<!-- Generated by `python -m cinelake.gold.datasets > docs/gold_datasets.md` from "
+        "src/cinelake/gold/datasets.py. Do not edit by hand: a test checks it is current. -->",
+        "",
+        "The gold layer turns the latest silver snapshot into small, flat, typed tables ready "
+        "for Athena, QuickSight, spreadsheets and the offline dashboard. Each dataset below is "
+        "defined once in `cinelake.gold.datasets` (name, meaning of a row, DuckDB SQL, typed "
+        "columns); the Parquet schema, the CSV, the Athena DDL and this page all derive from "
+        "that definition.",
+        "",
+        "## Rules shared by every dataset",
+        "",
+        *[f"- {rule}" for rule in RULES],
+        "",
+        "## Files",
+        "",
+        "- **Parquet** (zstd): the typed table; column descriptions and units travel as field "
+        "metadata (`description`, `unit`).",
+        "- **CSV** (UTF-8 without BOM, header row, `,` delimiter, CRLF, RFC 4180 quoting): "
+        "nulls are empty cells; lists are joined with `, `; numbers are plain numbers "
+        "(negative ones stay `-5`). Spreadsheet-safe: a text cell starting with `=`, `+`, "
+        "`-`, `@`, tab or CR gets a leading `'`, so a title like `=LOL` or `-1` reads "
+        "`'=LOL` / `'-1` in the CSV and is never evaluated as a formula.",
+        "- **QuickSight manifest**: one CSV per manifest, `containsHeader` true, `\"` text "
+        "qualifier.",
+        "- **Athena**: table `` `cinelake`.`gold_<dataset>` `` over the Parquet files "
+        "(types in the column tables below).",
+        "",
+        "## Datasets",
+        "",
+        "| dataset | a row is | columns |",
+        "| --- | --- | --- |",
+    ]
+    for ds in DATASETS:
+        out.append(f"| [`{ds.name}`](#{ds.name}) | {_md(ds.row)} | {len(ds.columns)} |")
+    for ds in DATASETS:
+        out += [
+            "",
+            f"### {ds.name}",
+            "",
+            _md(ds.description),
+            "",
+            f"**A row:** {_md(ds.row)}",
+            "",
+            "| column | Arrow type | Athena type | unit | description |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for c in ds.columns:
+            out.append(
+                f"| `{c.name}` | `{_arrow_name(c.type)}` | `{hive_type(c.type)}` "
+                f"| {_md(c.unit or '')} | {_md(c.description)} |"
+            )
+        out += [
+            "",
+            "<details><summary>SQL</summary>",
+            "",
+            "```sql",
+            ds.sql.strip(),
+            "```",
+            "",
+            "</details>",
+        ]
+    return "\n".join(out) + "\n"

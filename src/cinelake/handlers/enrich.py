@@ -1,0 +1,56 @@
+"""EnrichAndStoreMovie: SQS batch -> OMDb -> bronze, with partial batch failures reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from cinelake.bootstrap import current
+from cinelake.observability import get_logger, get_metrics
+from cinelake.stages.enrich import EnrichReport, SqsMessage, enrich_batch
+
+logger = get_logger()
+metrics = get_metrics()
+
+
+class MessageNotEnriched(Exception):
+    """Marks a record failed so SQS retries it (and its redrive policy dead-letters it)."""
+
+
+def _record_metrics(report: EnrichReport) -> None:
+    metrics.add_metric(name="MoviesEnriched", unit="Count", value=report.found)
+    metrics.add_metric(name="MoviesNotFound", unit="Count", value=report.not_found)
+    metrics.add_metric(name="MoviesFailed", unit="Count", value=report.dead_lettered)
+    metrics.add_metric(name="OmdbRequests", unit="Count", value=report.omdb_requests)
+    metrics.add_metric(name="OmdbCacheHits", unit="Count", value=report.cache_hits)
+    for ms in report.latencies_ms:
+        metrics.add_metric(name="OmdbLatency", unit="Milliseconds", value=ms)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    records = event.get("Records", [])
+    messages = [
+        SqsMessage(
+            message_id=r["messageId"],
+            body=r["body"],
+            receive_count=int(r.get("attributes", {}).get("ApproximateReceiveCount", "1")),
+        )
+        for r in records
+    ]
+    report = enrich_batch(current(), messages)
+    _record_metrics(report)
+    failed = set(report.failed_message_ids)
+
+    def record_handler(record: SQSRecord) -> None:
+        if record.message_id in failed:
+            raise MessageNotEnriched(record.message_id)
+
+    # The response shape is Lambda's ReportBatchItemFailures contract; Powertools builds it.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,26 @@
+"""ProcessSilverToGold: silver ObjectCreated -> every gold dataset rebuilt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cinelake.bootstrap import current
+from cinelake.handlers import s3_keys
+from cinelake.observability import get_logger, get_metrics
+from cinelake.stages.gold import build_and_publish
+from cinelake.stages.silver import MOVIES_PREFIX
+
+logger = get_logger()
+metrics = get_metrics()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    keys = s3_keys(event)
+    if not any(k.startswith(MOVIES_PREFIX) and k.endswith(".parquet") for k in keys):
+        return {"built": False, "reason": "no silver movies object in event"}
+    outcome = build_and_publish(current())
+    logger.info("gold built", extra=outcome.as_dict())
+    metrics.add_metric(name="GoldDatasets", unit="Count", value=len(outcome.datasets))
+    return {"built": True} | outcome.as_dict()

@@ -1,0 +1,146 @@
+"""The run ledger: what each run asked for and where each movie ended up, kept in the bronze bucket.
+
+Completion is decided from this ledger, never from "the last message": every movie of the manifest
+must have a terminal outcome (enriched, not found, or failed = dead-lettered). Outcomes are one
+object per movie, so duplicate or out-of-order deliveries overwrite rather than double count.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cinelake.adapters.storage import ObjectNotFound, ObjectStore
+from cinelake.ids import require_imdb_id, require_run_id
+from cinelake.models import MovieOutcome, RunManifest
+
+PREFIX = "_runs/"
+CONTROL = "_control/"
+
+
+@dataclass
+class RunProgress:
+    run_id: str
+    expected: int
+    done: int
+    by_status: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def complete(self) -> bool:
+        return self.done >= self.expected
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.expected - self.done)
+
+
+@dataclass(frozen=True)
+class Pause:
+    reason: str  # "quota" or "invalid_key"
+    until: datetime
+    detail: str
+
+
+class RunLedger:
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    # -- manifest -------------------------------------------------------------------------
+    def write_manifest(self, manifest: RunManifest) -> None:
+        self.store.put(self._key(manifest.run_id, "manifest.json"), manifest.model_dump_json().encode())
+
+    def manifest(self, run_id: str) -> RunManifest:
+        return RunManifest.model_validate_json(self.store.get(self._key(run_id, "manifest.json")))
+
+    def mark_queued(self, run_id: str, messages: int) -> None:
+        self._put_json(self._key(run_id, "queued.json"), {"messages": messages})
+
+    def is_queued(self, run_id: str) -> bool:
+        return self.store.exists(self._key(run_id, "queued.json"))
+
+    def run_ids(self) -> list[str]:
+        """All runs, oldest first (run ids start with their UTC start time)."""
+        ids = {
+            o.key[len(PREFIX) :].split("/", 1)[0]
+            for o in self.store.list(PREFIX)
+            if o.key.endswith("/manifest.json")
+        }
+        return sorted(ids)
+
+    # -- outcomes -------------------------------------------------------------------------
+    def record_outcome(self, run_id: str, outcome: MovieOutcome) -> None:
+        key = self._key(run_id, f"outcomes/{require_imdb_id(outcome.imdb_id)}.json")
+        self.store.put(key, outcome.model_dump_json().encode())
+
+    def outcomes(self, run_id: str) -> dict[str, MovieOutcome]:
+        out: dict[str, MovieOutcome] = {}
+        for obj in self.store.list(self._key(run_id, "outcomes/")):
+            outcome = MovieOutcome.model_validate_json(self.store.get(obj.key))
+            out[outcome.imdb_id] = outcome
+        return out
+
+    def done_ids(self, run_id: str) -> set[str]:
+        """Ids with a terminal outcome, from a listing alone (no reads)."""
+        prefix = self._key(run_id, "outcomes/")
+        return {o.key[len(prefix) : -len(".json")] for o in self.store.list(prefix)}
+
+    def progress(self, run_id: str, *, with_status: bool = False) -> RunProgress:
+        manifest = self.manifest(run_id)
+        expected = set(manifest.ids())
+        if with_status:
+            outcomes = {k: v for k, v in self.outcomes(run_id).items() if k in expected}
+            return RunProgress(
+                run_id, len(expected), len(outcomes), Counter(o.status for o in outcomes.values())
+            )
+        return RunProgress(run_id, len(expected), len(self.done_ids(run_id) & expected))
+
+    # -- enrichment statistics (one object per invocation, summed on read) ----------------
+    def add_enrich_stats(self, run_id: str, stats: dict[str, int]) -> None:
+        import uuid
+
+        self._put_json(self._key(run_id, f"stats/{uuid.uuid4().hex}.json"), stats)
+
+    def enrich_stats(self, run_id: str) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for obj in self.store.list(self._key(run_id, "stats/")):
+            total.update(json.loads(self.store.get(obj.key)))
+        return total
+
+    # -- stage reports --------------------------------------------------------------------
+    def write_report(self, run_id: str, stage: str, report: dict[str, Any]) -> None:
+        self._put_json(self._key(run_id, f"{stage}.json"), report)
+
+    def report(self, run_id: str, stage: str) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.store.get(self._key(run_id, f"{stage}.json")))  # type: ignore[no-any-return]
+        except ObjectNotFound:
+            return None
+
+    # -- pause (quota reached, key rejected) ----------------------------------------------
+    def pause(self, pause: Pause) -> None:
+        self._put_json(
+            CONTROL + "enrichment_paused.json",
+            {"reason": pause.reason, "until": pause.until.isoformat(), "detail": pause.detail},
+        )
+
+    def paused(self, now: datetime) -> Pause | None:
+        try:
+            data = json.loads(self.store.get(CONTROL + "enrichment_paused.json"))
+        except ObjectNotFound:
+            return None
+        pause = Pause(data["reason"], datetime.fromisoformat(data["until"]), data.get("detail", ""))
+        return pause if pause.until > now else None
+
+    def resume(self) -> None:
+        self.store.delete(CONTROL + "enrichment_paused.json")
+
+    # -------------------------------------------------------------------------------------
+    @staticmethod
+    def _key(run_id: str, name: str) -> str:
+        return f"{PREFIX}{require_run_id(run_id)}/{name}"
+
+    def _put_json(self, key: str, data: dict[str, Any]) -> None:
+        self.store.put(key, json.dumps(data, ensure_ascii=False).encode(), "application/json")

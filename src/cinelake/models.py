@@ -1,0 +1,73 @@
+"""The messages and records that cross stage boundaries. Each is versioned JSON."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from cinelake.ids import require_imdb_id
+
+
+class SourceMovie(BaseModel):
+    """One movie picked from the source list, with the source record as received."""
+
+    model_config = ConfigDict(frozen=True)
+
+    imdb_id: str
+    rank: int = Field(ge=1)
+    title: str = ""
+    record: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("imdb_id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return require_imdb_id(v)
+
+
+class MovieMessage(BaseModel):
+    """The body of one queue message: `batch_size` movies of one run."""
+
+    v: Literal[1] = 1
+    run_id: str = Field(pattern=r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+    snapshot_date: date
+    movies: list[SourceMovie] = Field(min_length=1)
+
+
+class RejectedItem(BaseModel):
+    """A source item that could not be queued, and why (shown, never used as a path)."""
+
+    rank: int | None
+    id: str
+    reason: str
+
+
+class RunManifest(BaseModel):
+    """What a run asked for: written before anything is queued, so every movie can be accounted for."""
+
+    run_id: str
+    snapshot_date: date
+    started_at: datetime
+    source: str
+    top_n: int
+    batch_size: int
+    movies: list[SourceMovie]
+    rejected: list[RejectedItem] = Field(default_factory=list)
+    messages: int = 0
+
+    def ids(self) -> list[str]:
+        return [m.imdb_id for m in self.movies]
+
+
+OutcomeStatus = Literal["enriched", "not_found", "failed"]
+
+
+class MovieOutcome(BaseModel):
+    """Where one movie of a run ended up."""
+
+    imdb_id: str
+    status: OutcomeStatus
+    at: datetime
+    detail: str = ""
+    attempts: int = 0

@@ -1,0 +1,89 @@
+"""Logging and metrics with Powertools, the same fields locally and in Lambda, and secret masking."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+
+SERVICE = "cinelake"
+NAMESPACE = "Cinelake"
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+_pattern: re.Pattern[str] | None = None
+
+
+def register_secret(value: str) -> None:
+    """Mask this value wherever it would be logged from now on."""
+    global _pattern
+    if not value or len(value) < 4:
+        return
+    with _secrets_lock:
+        _secrets.add(value)
+        _pattern = re.compile("|".join(re.escape(s) for s in sorted(_secrets, key=len, reverse=True)))
+
+
+_APIKEY_PARAM = re.compile(r"(apikey=)[^&\s\"']+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Mask registered secrets and any apikey= query parameter."""
+    text = _APIKEY_PARAM.sub(r"\1***", text)
+    pattern = _pattern
+    return pattern.sub("***", text) if pattern else text
+
+
+class RedactingFilter(logging.Filter):
+    """Applied to every record, including third-party loggers such as httpx."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(str(record.msg))
+        if record.args:
+            record.args = tuple(redact(str(a)) for a in record.args) if isinstance(
+                record.args, tuple
+            ) else record.args
+        for k, v in list(record.__dict__.items()):
+            if isinstance(v, str) and k not in ("msg", "name", "levelname", "pathname", "filename"):
+                record.__dict__[k] = redact(v)
+        return True
+
+
+_logger: Logger | None = None
+
+
+def get_logger() -> Logger:
+    """The process's structured logger (JSON lines, run_id / imdb_id as keys)."""
+    global _logger
+    if _logger is None:
+        _logger = Logger(service=SERVICE, level=os.environ.get("LOG_LEVEL", "INFO"))
+        for handler in _logger.handlers if hasattr(_logger, "handlers") else []:
+            handler.addFilter(RedactingFilter())
+        _logger.addFilter(RedactingFilter())
+        # httpx logs every request URL at INFO, and OMDb URLs carry the key: keep it quiet.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("httpcore").setLevel(logging.WARNING)
+    return _logger
+
+
+def quiet_for_cli() -> None:
+    """On a terminal the rich output is the interface: logs go to warning and above."""
+    get_logger().setLevel(os.environ.get("LOG_LEVEL", "WARNING"))
+
+
+_metrics: Metrics | None = None
+
+
+def get_metrics() -> Metrics:
+    global _metrics
+    if _metrics is None:
+        _metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+    return _metrics
+
+
+def log_extra(**fields: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}

@@ -1,0 +1,1 @@
+"""The OMDb API: an async client with an error taxonomy, and a response cache."""

@@ -1,0 +1,235 @@
+"""Async OMDb client: bounded concurrency, a client-side rate limit, retries with backoff.
+
+Found and not-found are answers; everything else raises one of `cinelake.omdb.errors`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+import httpx
+
+from cinelake.ids import require_imdb_id
+from cinelake.omdb.errors import InvalidApiKey, QuotaReached, RequestRejected, TransientFailure
+
+log = logging.getLogger("cinelake.omdb")
+
+NOT_FOUND_ERRORS = ("incorrect imdb id", "movie not found", "series or episode not found")
+INVALID_KEY_ERRORS = ("invalid api key", "no api key provided")
+QUOTA_ERRORS = ("request limit reached",)
+MAX_RETRY_AFTER_S = 300.0  # a longer Retry-After is honoured only this far
+
+
+@dataclass(frozen=True)
+class OmdbOptions:
+    base_url: str = "https://www.omdbapi.com/"
+    timeout_s: float = 10.0
+    max_retries: int = 4
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 20.0
+    concurrency: int = 8
+    plot: str = "short"
+
+    def params(self, imdb_id: str) -> dict[str, str]:
+        """The request parameters other than the key (these key the cache too)."""
+        return {"i": imdb_id, "plot": self.plot, "r": "json"}
+
+
+@dataclass(frozen=True)
+class OmdbAnswer:
+    kind: Literal["found", "not_found"]
+    imdb_id: str
+    body: dict[str, Any]
+    http_status: int
+    attempts: int
+    elapsed_ms: float
+    fetched_at: datetime
+    request_url: str  # without the key
+
+
+class RateLimiter:
+    """At most `rate` starts a second across every thread and event loop of the process.
+
+    Each caller reserves the next free slot under a lock and then sleeps until it, so waiting
+    callers queue fairly and the lock is never held while sleeping.
+    """
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._clock = clock
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Seconds to wait before the caller's slot."""
+        if self.interval == 0:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+            return slot - now
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class OmdbClient:
+    """One per event loop; share the RateLimiter between clients to share the budget."""
+
+    def __init__(
+        self,
+        api_key: str,
+        options: OmdbOptions,
+        *,
+        limiter: RateLimiter | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not api_key:
+            raise InvalidApiKey("no OMDb API key configured")
+        self._key = api_key
+        self.options = options
+        self._limiter = limiter or RateLimiter(0)
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._semaphore = asyncio.Semaphore(options.concurrency)
+        self._stopped: InvalidApiKey | None = None
+        self._quota: QuotaReached | None = None
+        self.requests = 0
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(options.timeout_s),
+            limits=httpx.Limits(
+                max_connections=options.concurrency, max_keepalive_connections=options.concurrency
+            ),
+            headers={"User-Agent": "cinelake (+https://github.com/cinelake)"},
+        )
+
+    async def __aenter__(self) -> OmdbClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def public_url(self, imdb_id: str) -> str:
+        return f"{self.options.base_url}?{urlencode(self.options.params(imdb_id))}"
+
+    async def fetch(self, imdb_id: str) -> OmdbAnswer:
+        require_imdb_id(imdb_id)
+        params = {**self.options.params(imdb_id), "apikey": self._key}
+        started = time.perf_counter()
+        attempts = 0
+        last_reason = "no attempt"
+        while True:
+            if self._stopped is not None:
+                # Once the key is rejected, no further calls: fail fast with the same error.
+                raise InvalidApiKey(str(self._stopped))
+            if self._quota is not None:
+                raise QuotaReached(str(self._quota))
+            attempts += 1
+            retry_after: float | None = None
+            async with self._semaphore:
+                wait = self._limiter.reserve()
+                if wait > 0:
+                    await self._sleep(wait)
+                self.requests += 1
+                try:
+                    resp = await self._http.get(self.options.base_url, params=params)
+                except httpx.TimeoutException:
+                    last_reason = "OMDb timed out"
+                    resp = None
+                except httpx.TransportError as exc:
+                    last_reason = f"cannot reach OMDb ({type(exc).__name__})"
+                    resp = None
+            if resp is not None:
+                outcome = self._classify(imdb_id, resp)
+                if isinstance(outcome, tuple):
+                    kind, body = outcome
+                    return OmdbAnswer(
+                        kind, imdb_id, body, resp.status_code, attempts,
+                        (time.perf_counter() - started) * 1000, datetime.now(UTC),
+                        self.public_url(imdb_id),
+                    )
+                last_reason = outcome
+                retry_after = _retry_after(resp)
+            if attempts > self.options.max_retries:
+                raise TransientFailure(last_reason, attempts)
+            delay = self._backoff(attempts, retry_after)
+            log.info(
+                "OMDb retry",
+                extra={"imdb_id": imdb_id, "attempt": attempts, "reason": last_reason,
+                       "delay_s": round(delay, 3)},
+            )
+            await self._sleep(delay)
+
+    def _classify(
+        self, imdb_id: str, resp: httpx.Response
+    ) -> tuple[Literal["found", "not_found"], dict[str, Any]] | str:
+        """An answer, or the reason a retry may help. Permanent failures raise."""
+        status = resp.status_code
+        if status == 429 or status >= 500:
+            return f"OMDb answered HTTP {status}"
+        try:
+            body = resp.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            kind = resp.headers.get("content-type", "unknown").split(";")[0]
+            return f"OMDb answered HTTP {status} with a non-JSON body ({kind})"
+        error = str(body.get("Error", ""))
+        lowered = error.lower()
+        if status == 401 or any(e in lowered for e in INVALID_KEY_ERRORS + QUOTA_ERRORS):
+            if any(e in lowered for e in QUOTA_ERRORS):
+                # Pause at once: callers still queued behind the semaphore make no request.
+                self._quota = QuotaReached("OMDb request limit reached for this API key")
+                raise self._quota
+            self._stopped = InvalidApiKey(
+                "OMDb rejected the API key (check OMDB_API_KEY or the configured secret)"
+            )
+            raise self._stopped
+        if status != 200:
+            raise RequestRejected(f"OMDb answered HTTP {status}: {error[:100]}")
+        if body.get("Response") == "True":
+            return "found", body
+        if any(e in lowered for e in NOT_FOUND_ERRORS):
+            return "not_found", body
+        # e.g. "Error getting data." — OMDb's own hiccup, worth another try.
+        return f"OMDb error: {error[:100] or 'Response False without an error'}"
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        cap = min(self.options.backoff_max_s, self.options.backoff_base_s * 2 ** (attempt - 1))
+        delay = self._rng.uniform(0, cap)  # full jitter
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, MAX_RETRY_AFTER_S))
+        return delay
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    value = resp.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -1,0 +1,32 @@
+"""What can go wrong with an OMDb call, in the terms the enrich stage acts on.
+
+No message here ever contains the API key: errors are built from our own words and the
+answer's "Error" text, never from an httpx exception (whose text carries the request URL).
+"""
+
+from __future__ import annotations
+
+
+class OmdbError(Exception):
+    """Base class."""
+
+
+class InvalidApiKey(OmdbError):
+    """OMDb rejected the key: stop the run, call no more."""
+
+
+class QuotaReached(OmdbError):
+    """The key's daily request limit is used up: pause, keep the rest queued."""
+
+
+class TransientFailure(OmdbError):
+    """Timeouts, connection errors, 5xx, 429, bodies that are not JSON — after all retries."""
+
+    def __init__(self, reason: str, attempts: int) -> None:
+        super().__init__(f"{reason} (after {attempts} attempt{'s' if attempts != 1 else ''})")
+        self.reason = reason
+        self.attempts = attempts
+
+
+class RequestRejected(OmdbError):
+    """A permanent answer that is neither found nor not-found (e.g. HTTP 400)."""

@@ -1,0 +1,314 @@
+"""The embedded runtime: the AWS event flow on one machine.
+
+It plays EventBridge (invokes ingest with the schedule's input), the SQS event source mapping
+(receives batches, invokes enrich on several at once, deletes what succeeded, lets failures come
+back after a delay, dead-letters after max receives) and S3 notifications (a write under
+bronze/omdb/ or silver/movies/ invokes the next stage). A run is complete when the ledger has an
+outcome for every movie, whatever order or how often messages were delivered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import math
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from cinelake.adapters.queue import LocalQueue, QueueMessage
+from cinelake.bootstrap import Deps, build_local, install
+from cinelake.clock import Clock
+from cinelake.config import Settings
+from cinelake.handlers import bronze_to_silver, enrich, ingest, silver_to_gold
+from cinelake.ledger import Pause
+from cinelake.runtime.events import Created, LocalContext, s3_event, schedule_input, sqs_event
+from cinelake.stages import silver as silver_stage
+from cinelake.stages.enrich import bronze_prefix
+from cinelake.stages.ingest import requeue_unqueued
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+# Mirrors the bucket notification configuration of template.yaml.
+ROUTES: dict[str, tuple[str, str, str, Handler]] = {
+    "bronze": ("omdb/", ".jsonl", "ProcessBronzeToSilver", bronze_to_silver.handler),
+    "silver": ("movies/", ".parquet", "ProcessSilverToGold", silver_to_gold.handler),
+}
+
+
+class RuntimeBusy(Exception):
+    """Another cinelake process is working on the same data dir."""
+
+
+@dataclass
+class Progress:
+    """What a progress display needs; called from the runtime's own thread."""
+
+    on_movies: Callable[[int, int], None] = lambda done, total: None
+    on_stage: Callable[[str], None] = lambda stage: None
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    snapshot_date: str
+    top_n: int
+    source: str
+    selected: int
+    rejected: list[dict[str, Any]]
+    enriched: int
+    not_found: int
+    failed: int
+    still_queued: int
+    unaccounted: int
+    silver_rows: int
+    quarantined: int
+    drift: dict[str, int]
+    gold_datasets: dict[str, int]
+    omdb_requests: int
+    cache_hits: int
+    paused: Pause | None
+    data_dir: str
+    dashboard: str | None
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.still_queued == 0 and self.unaccounted == 0 and self.paused is None
+
+
+class LocalRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        omdb_transport: httpx.AsyncBaseTransport | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.settings = settings
+        self.progress = progress or Progress()
+        self._pending: deque[Created] = deque()
+        self.deps: Deps = build_local(
+            settings, clock=clock, on_created=self._on_created, omdb_transport=omdb_transport
+        )
+        # Spread the concurrency budget over parallel invocations, as Lambda scales out.
+        per_invocation = settings.records_per_invocation * settings.batch_size
+        self.workers = max(1, math.ceil(settings.concurrency / min(per_invocation, settings.concurrency)))
+        per_call = max(1, math.ceil(settings.concurrency / self.workers))
+        self.deps.settings = settings.model_copy(update={"concurrency": per_call})
+        install(self.deps)
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+    @property
+    def queue(self) -> LocalQueue:
+        assert isinstance(self.deps.queue, LocalQueue)
+        return self.deps.queue
+
+    # -- S3 notifications -----------------------------------------------------------------
+    def _on_created(self, bucket: str, key: str, size: int) -> None:
+        route = ROUTES.get(bucket)
+        if route and key.startswith(route[0]) and key.endswith(route[1]):
+            self._pending.append(Created(bucket, key, size))
+
+    def dispatch_notifications(self) -> None:
+        """Deliver pending ObjectCreated events, each bucket's batch in one invocation."""
+        while self._pending:
+            batch: dict[str, list[Created]] = {}
+            while self._pending:
+                item = self._pending.popleft()
+                batch.setdefault(item.bucket, []).append(item)
+            for bucket, objects in batch.items():
+                _, _, name, handler = ROUTES[bucket]
+                self.progress.on_stage(name)
+                handler(s3_event(objects, self.deps.clock.now()), LocalContext(name))
+
+    # -- the run --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        path = Path(self.settings.data_dir) / "_state" / "runtime.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RuntimeBusy(
+                    f"another cinelake process is using {self.settings.data_dir}"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def recover(self) -> list[str]:
+        """After a crash: in-flight messages come back now, half-queued runs are queued again."""
+        self.queue.release_in_flight()
+        self.deps.ledger.resume()  # an explicit run is the operator's decision to try again
+        unfinished = []
+        for run_id in self.deps.ledger.run_ids():
+            requeue_unqueued(self.deps, run_id)
+            unfinished.append(run_id)
+        return unfinished
+
+    def run(self, *, source: str, top_n: int, batch_size: int) -> RunSummary:
+        with self.exclusive():
+            runs = self.recover()
+            self.progress.on_stage("GetMoviesAndSendToQueue")
+            event = schedule_input(self.deps.clock.now(), top_n=top_n, batch_size=batch_size,
+                                   source=source)
+            result = ingest.handler(event, LocalContext("GetMoviesAndSendToQueue"))
+            run_id = result["run_id"]
+            self.pump(run_id)
+            for earlier in runs:
+                self.finish(earlier)
+            self.finish(run_id)
+            self.render_dashboard()
+            return self.summary(run_id)
+
+    def resume(self) -> list[RunSummary]:
+        """Finish whatever earlier runs left: queued messages, unbuilt silver or gold."""
+        with self.exclusive():
+            runs = self.recover()
+            self.pump(runs[-1] if runs else None)
+            for run_id in runs:
+                self.finish(run_id)
+            self.render_dashboard()
+            return [self.summary(r) for r in runs]
+
+    def pump(self, run_id: str | None) -> None:
+        """Deliver queued messages to enrich until the queue is empty or enrichment pauses."""
+        settings = self.settings
+        ledger = self.deps.ledger
+        clock = self.deps.clock
+        total = len(ledger.manifest(run_id).movies) if run_id else 0
+        self.progress.on_stage("EnrichAndStoreMovie")
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="enrich") as pool:
+            inflight: dict[Future[dict[str, Any]], list[QueueMessage]] = {}
+            paused = False
+            while True:
+                self.dispatch_notifications()
+                if not paused and ledger.paused(clock.now()) is not None:
+                    paused = True
+                while not paused and len(inflight) < self.workers:
+                    messages = self.queue.receive(settings.records_per_invocation)
+                    if not messages:
+                        break
+                    future = pool.submit(
+                        enrich.handler, sqs_event(messages), LocalContext("EnrichAndStoreMovie")
+                    )
+                    inflight[future] = messages
+                if not inflight:
+                    wait_s = None if paused else self.queue.next_visible_in()
+                    if wait_s is None:
+                        break
+                    clock.sleep(wait_s)
+                    continue
+                done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._settle(inflight.pop(future), future)
+                if run_id:
+                    self.progress.on_movies(len(ledger.done_ids(run_id)), total)
+            self.dispatch_notifications()
+
+    def _settle(self, messages: list[QueueMessage], future: Future[dict[str, Any]]) -> None:
+        """Do what the event source mapping does with an invocation's result."""
+        try:
+            failed = {f["itemIdentifier"] for f in future.result()["batchItemFailures"]}
+        except Exception:  # the whole invocation failed: every message comes back
+            failed = {m.message_id for m in messages}
+        for m in messages:
+            if m.message_id in failed:
+                delay = self.settings.retry_delay_s * 2 ** (m.receive_count - 1)
+                self.queue.change_visibility(m.receipt_handle, delay)
+            else:
+                self.queue.delete(m.receipt_handle)
+
+    def finish(self, run_id: str) -> None:
+        """Silver and gold for a complete run, replaying the bronze event if it was missed."""
+        ledger = self.deps.ledger
+        if not ledger.progress(run_id).complete or ledger.report(run_id, "silver") is not None:
+            return
+        manifest = ledger.manifest(run_id)
+        keys = [o for o in self.deps.bronze.list(bronze_prefix(manifest.snapshot_date, run_id))]
+        if keys:
+            # S3 delivers at least once; so do we.
+            self._pending.append(Created("bronze", keys[-1].key, keys[-1].size))
+            self.dispatch_notifications()
+        else:
+            silver_stage.build_run(self.deps, run_id)
+            self.dispatch_notifications()
+
+    def render_dashboard(self) -> Path | None:
+        """The local stand-in for QuickSight, regenerated after every run."""
+        from cinelake.dashboard import write_dashboard
+
+        gold_dir = Path(self.settings.data_dir) / "gold"
+        if not (gold_dir / "_manifest.json").exists():
+            return None
+        self.progress.on_stage("dashboard")
+        return write_dashboard(gold_dir, Path(self.settings.data_dir) / "dashboard.html")
+
+    # -- reporting ------------------------------------------------------------------------
+    def summary(self, run_id: str) -> RunSummary:
+        deps = self.deps
+        ledger = deps.ledger
+        manifest = ledger.manifest(run_id)
+        outcomes = ledger.outcomes(run_id)
+        statuses = [o.status for o in outcomes.values() if o.imdb_id in set(manifest.ids())]
+        queued_ids = _queued_ids(self.queue, run_id)
+        silver = ledger.report(run_id, "silver") or {}
+        stats = ledger.enrich_stats(run_id)
+        gold_manifest = _read_json(deps.gold, "_manifest.json") or {}
+        accounted = set(outcomes) | queued_ids
+        dashboard = Path(self.settings.data_dir) / "dashboard.html"
+        return RunSummary(
+            run_id=run_id, snapshot_date=manifest.snapshot_date.isoformat(),
+            top_n=manifest.top_n, source=manifest.source, selected=len(manifest.movies),
+            rejected=[r.model_dump() for r in manifest.rejected],
+            enriched=statuses.count("enriched"), not_found=statuses.count("not_found"),
+            failed=statuses.count("failed"),
+            still_queued=len(queued_ids - set(outcomes)),
+            unaccounted=len([m for m in manifest.ids() if m not in accounted]),
+            silver_rows=int(silver.get("rows", 0)), quarantined=int(silver.get("quarantined", 0)),
+            drift=dict(silver.get("drift", {})),
+            gold_datasets=dict(gold_manifest.get("datasets", {})) if silver else {},
+            omdb_requests=stats.get("omdb_requests", 0), cache_hits=stats.get("cache_hits", 0),
+            paused=ledger.paused(deps.clock.now()), data_dir=str(self.settings.data_dir),
+            dashboard=str(dashboard) if dashboard.exists() else None,
+            dead_letters=[
+                {"imdb_id": o.imdb_id, "error": o.detail, "attempts": o.attempts}
+                for o in outcomes.values() if o.status == "failed"
+            ],
+        )
+
+
+def _queued_ids(queue: LocalQueue, run_id: str) -> set[str]:
+    import json
+
+    ids: set[str] = set()
+    for body in queue.bodies():
+        try:
+            msg = json.loads(body)
+        except ValueError:
+            continue
+        if msg.get("run_id") == run_id:
+            ids.update(m.get("imdb_id") for m in msg.get("movies", []))
+    return ids
+
+
+def _read_json(store: Any, key: str) -> dict[str, Any] | None:
+    import json
+
+    from cinelake.adapters.storage import ObjectNotFound
+
+    try:
+        return json.loads(store.get(key))  # type: ignore[no-any-return]
+    except ObjectNotFound:
+        return None
+

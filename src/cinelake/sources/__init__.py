@@ -1,0 +1,1 @@
+"""Where the day's top list comes from."""

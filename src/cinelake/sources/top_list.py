@@ -1,0 +1,136 @@
+"""The IMDb-API "Top250Movies" format: load it from a path or URL, check it, pick the top N."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from cinelake.ids import is_imdb_id
+from cinelake.models import RejectedItem, SourceMovie
+
+
+class SourceError(Exception):
+    """The source list cannot be used; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    movies: list[SourceMovie]
+    rejected: list[RejectedItem]
+    available: int
+
+
+def describe(location: str) -> str:
+    """A location safe to print: URLs lose their path and query, which may carry a key."""
+    parts = urlsplit(location)
+    if parts.scheme in ("http", "https"):
+        return f"{parts.scheme}://{parts.netloc}/…" if parts.path.strip("/") else location
+    return location
+
+
+def load_source(location: str, *, http: httpx.Client | None = None, s3: Any = None) -> bytes:
+    """Bytes of the source list from a local path, an http(s) URL or an s3:// URL."""
+    scheme = urlsplit(location).scheme
+    if scheme in ("http", "https"):
+        client = http or httpx.Client(timeout=30, follow_redirects=True)
+        try:
+            resp = client.get(location)
+        except httpx.HTTPError as exc:
+            raise SourceError(
+                f"cannot reach source {describe(location)}: {type(exc).__name__}"
+            ) from None
+        finally:
+            if http is None:
+                client.close()
+        if resp.status_code != 200:
+            raise SourceError(f"source {describe(location)} answered HTTP {resp.status_code}")
+        return resp.content
+    if scheme == "s3":
+        parts = urlsplit(location)
+        if s3 is None:
+            import boto3
+
+            s3 = boto3.client("s3")
+        try:
+            return s3.get_object(Bucket=parts.netloc, Key=parts.path.lstrip("/"))["Body"].read()  # type: ignore[no-any-return]
+        except Exception as exc:
+            raise SourceError(f"cannot read source {location}: {type(exc).__name__}") from None
+    path = Path(location)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError(f"source file not found: {location}") from None
+    except IsADirectoryError:
+        raise SourceError(f"source is a directory, not a file: {location}") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read source {location}: {exc.strerror}") from None
+
+
+def parse_items(data: bytes) -> list[dict[str, Any]]:
+    """The items of a top list, or a SourceError naming what is wrong with it."""
+    try:
+        doc = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SourceError(f"source is not JSON ({exc})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
+        raise SourceError('source has no "items" list')
+    if doc.get("errorMessage"):
+        raise SourceError(f"source reports an error: {str(doc['errorMessage'])[:200]}")
+    items = doc["items"]
+    if not items:
+        raise SourceError("source has no items")
+    for i, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise SourceError(f"source item #{i} is not an object")
+    return items
+
+
+def _rank(item: dict[str, Any], position: int) -> int:
+    raw = item.get("rank")
+    label = f"source item #{position} (id {str(item.get('id'))[:20]!r})"
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise SourceError(f"{label}: rank is missing")
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        raise SourceError(f"{label}: rank {str(raw)[:20]!r} is not a number")
+    text = str(raw).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise SourceError(f"{label}: rank {text[:20]!r} is not a positive whole number")
+    return int(text)
+
+
+def select_top(items: list[dict[str, Any]], top_n: int) -> Selection:
+    """The top N items by rank. Bad ranks and duplicate ids are fatal; bad ids are rejected."""
+    if top_n < 1:
+        raise SourceError(f"top N must be at least 1 (got {top_n})")
+    ranked: list[tuple[int, int, dict[str, Any]]] = []
+    first_rank: dict[str, int] = {}
+    for position, item in enumerate(items, 1):
+        rank = _rank(item, position)
+        item_id = item.get("id")
+        if isinstance(item_id, str):
+            if item_id in first_rank:
+                raise SourceError(
+                    f"duplicate id {item_id[:20]!r} in source (ranks {first_rank[item_id]} and {rank})"
+                )
+            first_rank[item_id] = rank
+        ranked.append((rank, position, item))
+    ranked.sort(key=lambda t: (t[0], t[1]))
+    movies: list[SourceMovie] = []
+    rejected: list[RejectedItem] = []
+    for rank, _, item in ranked[:top_n]:
+        item_id = item.get("id")
+        if not is_imdb_id(item_id):
+            rejected.append(
+                RejectedItem(rank=rank, id=str(item_id)[:40], reason="not an IMDb id (tt + 7-9 digits)")
+            )
+            continue
+        record = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in item.items()}
+        movies.append(
+            SourceMovie(imdb_id=item_id, rank=rank, title=str(item.get("title", "")), record=record)
+        )
+    return Selection(movies, rejected, len(items))

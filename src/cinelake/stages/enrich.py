@@ -1,0 +1,285 @@
+"""Enrich: for each queued movie, ask OMDb (or the cache) and write the answer to bronze.
+
+One call handles one SQS batch. Movies are fetched concurrently; the answers of the whole
+batch go to bronze as one newline-delimited JSON object (many small objects are what makes a
+lake slow), then each movie's outcome goes to the run ledger. The result says which messages
+failed, in the shape Lambda's ReportBatchItemFailures expects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from cinelake.bootstrap import Deps
+from cinelake.ledger import Pause
+from cinelake.models import MovieMessage, MovieOutcome, SourceMovie
+from cinelake.observability import get_logger, redact
+from cinelake.omdb.client import OmdbAnswer, OmdbClient
+from cinelake.omdb.errors import InvalidApiKey, QuotaReached
+
+BRONZE_PREFIX = "omdb/"
+BRONZE_VERSION = 1
+MAX_SQS_DELAY_S = 900
+
+
+@dataclass(frozen=True)
+class SqsMessage:
+    """The parts of an SQS record the stage needs (the handler maps the event to these)."""
+
+    message_id: str
+    body: str
+    receive_count: int
+
+
+@dataclass
+class MovieResult:
+    movie: SourceMovie
+    answer: OmdbAnswer | None = None
+    cache_hit: bool = False
+    error: BaseException | None = None
+
+
+@dataclass
+class EnrichReport:
+    failed_message_ids: list[str] = field(default_factory=list)
+    found: int = 0
+    not_found: int = 0
+    cache_hits: int = 0
+    omdb_requests: int = 0
+    dead_lettered: int = 0
+    requeued: int = 0
+    retrying: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    paused: Pause | None = None
+    bronze_keys: list[str] = field(default_factory=list)
+    completed_runs: list[str] = field(default_factory=list)
+
+
+def bronze_prefix(snapshot: date, run_id: str) -> str:
+    return f"{BRONZE_PREFIX}snapshot_date={snapshot.isoformat()}/run_id={run_id}/"
+
+
+def bronze_line(message: MovieMessage, result: MovieResult) -> dict[str, Any]:
+    answer = result.answer
+    assert answer is not None
+    return {
+        "bronze_version": BRONZE_VERSION,
+        "run_id": message.run_id,
+        "snapshot_date": message.snapshot_date.isoformat(),
+        "imdb_id": result.movie.imdb_id,
+        "status": "found" if answer.kind == "found" else "not_found",
+        "source": result.movie.record,
+        "fetch": {
+            "fetched_at": answer.fetched_at.isoformat(),
+            "omdb_url": answer.request_url,
+            "http_status": answer.http_status,
+            "attempts": answer.attempts,
+            "elapsed_ms": round(answer.elapsed_ms, 1),
+            "cache_hit": result.cache_hit,
+        },
+        "response": answer.body,
+    }
+
+
+async def fetch_movies(deps: Deps, movies: list[SourceMovie]) -> tuple[list[MovieResult], int]:
+    """Answers for these movies from the cache, else OMDb. Errors are returned, not raised."""
+    options = deps.omdb_options()
+    cache = deps.cache
+    now = deps.clock.now()
+    results: list[MovieResult] = []
+    misses: list[MovieResult] = []
+    for movie in movies:
+        params = options.params(movie.imdb_id)
+        entry = None if deps.settings.refresh else await asyncio.to_thread(
+            cache.get, movie.imdb_id, params, now
+        )
+        if entry is not None:
+            answer = OmdbAnswer(
+                entry["kind"], movie.imdb_id, entry["body"], entry["http_status"], 0, 0.0,
+                datetime.fromisoformat(entry["stored_at"]),
+                f"{options.base_url}?i={movie.imdb_id}&plot={options.plot}&r=json",
+            )
+            results.append(MovieResult(movie, answer, cache_hit=True))
+        else:
+            result = MovieResult(movie)
+            results.append(result)
+            misses.append(result)
+    if not misses:
+        return results, 0
+    key = deps.keys.get()
+    if not key:
+        for r in misses:
+            r.error = InvalidApiKey("no OMDb API key configured")
+        return results, 0
+
+    async with OmdbClient(
+        key, options, limiter=deps.limiter, transport=deps.omdb_transport
+    ) as client:
+
+        async def one(result: MovieResult) -> None:
+            try:
+                result.answer = await client.fetch(result.movie.imdb_id)
+            except Exception as exc:  # every failure is recorded against its movie
+                result.error = exc
+                return
+            await asyncio.to_thread(
+                cache.put, result.movie.imdb_id, options.params(result.movie.imdb_id),
+                kind=result.answer.kind, body=result.answer.body,
+                http_status=result.answer.http_status, now=result.answer.fetched_at,
+            )
+
+        await asyncio.gather(*(one(r) for r in misses))
+        return results, client.requests
+
+
+def _pause_for(errors: list[BaseException], now: datetime) -> Pause | None:
+    if any(isinstance(e, InvalidApiKey) for e in errors):
+        # Short, so a fixed key is picked up soon; nothing is dead-lettered meanwhile.
+        return Pause("invalid_key", now + timedelta(minutes=15), "OMDb rejected the API key")
+    if any(isinstance(e, QuotaReached) for e in errors):
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), time(0, 5), UTC)
+        return Pause("quota", tomorrow, "OMDb request limit reached")
+    return None
+
+
+def _delay_until(pause: Pause, now: datetime) -> int:
+    return int(max(0, min(MAX_SQS_DELAY_S, (pause.until - now).total_seconds())))
+
+
+def _requests_spent(result: MovieResult) -> int:
+    if result.cache_hit:
+        return 0
+    if result.answer is not None:
+        return result.answer.attempts
+    return int(getattr(result.error, "attempts", 1))
+
+
+def _write_stats(
+    deps: Deps, per_message: list[tuple[SqsMessage, MovieMessage, list[MovieResult]]]
+) -> None:
+    """Per-run counters, so a run's summary can say what it cost in OMDb requests."""
+    stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for _, msg, res in per_message:
+        s = stats[msg.run_id]
+        for r in res:
+            s["omdb_requests"] += _requests_spent(r)
+            s["cache_hits"] += r.cache_hit
+    for run_id, s in stats.items():
+        deps.ledger.add_enrich_stats(run_id, dict(s))
+
+
+def enrich_batch(deps: Deps, messages: list[SqsMessage]) -> EnrichReport:
+    log = get_logger()
+    report = EnrichReport()
+    ledger = deps.ledger
+    now = deps.clock.now()
+    max_receives = deps.settings.max_receive_count
+
+    paused = ledger.paused(now)
+    if paused is not None:
+        # Enrichment is paused: put the messages back fresh (no receive is spent on them).
+        deps.queue.send([m.body for m in messages], delay_seconds=_delay_until(paused, now))
+        report.paused = paused
+        report.requeued = len(messages)
+        return report
+
+    parsed: list[tuple[SqsMessage, MovieMessage]] = []
+    for m in messages:
+        try:
+            parsed.append((m, MovieMessage.model_validate_json(m.body)))
+        except ValidationError as exc:
+            # A poison message: let it fail until the redrive policy dead-letters it.
+            log.error("unreadable queue message", extra={"message_id": m.message_id,
+                                                         "error": redact(str(exc))[:500]})
+            report.failed_message_ids.append(m.message_id)
+
+    movies = [movie for _, msg in parsed for movie in msg.movies]
+    results, report.omdb_requests = asyncio.run(fetch_movies(deps, movies)) if movies else ([], 0)
+    by_movie = iter(results)
+    per_message = [(sqs, msg, [next(by_movie) for _ in msg.movies]) for sqs, msg in parsed]
+
+    # 1. Bronze: one object per (snapshot, run) in this batch, then the ledger outcomes.
+    lines: dict[tuple[date, str], list[str]] = defaultdict(list)
+    answered: list[tuple[MovieMessage, MovieResult]] = []
+    for _, msg, res in per_message:
+        for r in res:
+            if r.answer is not None:
+                lines[(msg.snapshot_date, msg.run_id)].append(
+                    json.dumps(bronze_line(msg, r), ensure_ascii=False)
+                )
+                answered.append((msg, r))
+    for (snapshot, run_id), group in lines.items():
+        key = f"{bronze_prefix(snapshot, run_id)}part-{uuid.uuid4().hex}.jsonl"
+        deps.bronze.put(key, ("\n".join(group) + "\n").encode(), "application/x-ndjson")
+        report.bronze_keys.append(key)
+    for msg, r in answered:
+        assert r.answer is not None
+        found = r.answer.kind == "found"
+        report.found += found
+        report.not_found += not found
+        report.cache_hits += r.cache_hit
+        if not r.cache_hit:
+            report.latencies_ms.append(r.answer.elapsed_ms)
+        ledger.record_outcome(
+            msg.run_id,
+            MovieOutcome(imdb_id=r.movie.imdb_id, status="enriched" if found else "not_found",
+                         at=now, attempts=r.answer.attempts),
+        )
+
+    _write_stats(deps, per_message)
+
+    # 2. What becomes of each message.
+    errors = [r.error for _, _, res in per_message for r in res if r.error is not None]
+    report.paused = _pause_for(errors, now)
+    if report.paused is not None:
+        ledger.pause(report.paused)
+        log.warning("enrichment paused", extra={"reason": report.paused.reason,
+                                                "until": report.paused.until.isoformat()})
+    requeue: list[str] = []
+    for sqs, msg, res in per_message:
+        pending = [r for r in res if r.answer is None]
+        if not pending:
+            continue
+        if report.paused is not None:
+            # Not the movie's fault: it stays queued as a fresh message, minus what is done.
+            requeue.append(msg.model_copy(update={"movies": [r.movie for r in pending]})
+                           .model_dump_json())
+            report.requeued += len(pending)
+            continue
+        report.failed_message_ids.append(sqs.message_id)
+        last = sqs.receive_count >= max_receives
+        for r in pending:
+            detail = redact(str(r.error))[:500] if r.error else "unknown error"
+            log.warning("movie not enriched", extra={
+                "run_id": msg.run_id, "imdb_id": r.movie.imdb_id, "attempt": sqs.receive_count,
+                "error": detail, "dead_letter": last})
+            if last:
+                # The redrive policy will dead-letter the message: account for the movie now.
+                ledger.record_outcome(msg.run_id, MovieOutcome(
+                    imdb_id=r.movie.imdb_id, status="failed", at=now, detail=detail,
+                    attempts=sqs.receive_count))
+                report.dead_lettered += 1
+            else:
+                report.retrying += 1
+    if requeue:
+        assert report.paused is not None
+        deps.queue.send(requeue, delay_seconds=_delay_until(report.paused, now))
+
+    # 3. The invocation that accounts for a run's last movie says so with an empty bronze part:
+    #    its ObjectCreated event is what tells bronze->silver to build, even when the last
+    #    movie was dead-lettered and so wrote no answer. Extra pokes only rebuild the same data.
+    touched = {(msg.snapshot_date, msg.run_id) for _, msg, _ in per_message}
+    for snapshot, run_id in sorted(touched):
+        if ledger.progress(run_id).complete:
+            key = f"{bronze_prefix(snapshot, run_id)}part-{uuid.uuid4().hex}.jsonl"
+            deps.bronze.put(key, b"", "application/x-ndjson")
+            report.completed_runs.append(run_id)
+    return report

@@ -1,0 +1,77 @@
+"""Silver -> gold: rebuild every gold dataset from silver, with its CSV, QuickSight manifest and DDL."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from cinelake.adapters.storage import local_copies
+from cinelake.bootstrap import Deps
+from cinelake.stages.silver import MOVIES_PREFIX
+
+
+@dataclass
+class GoldOutcome:
+    datasets: dict[str, int] = field(default_factory=dict)
+    snapshot_date: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def silver_view_sql(files: list[str]) -> str:
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    return (
+        "CREATE OR REPLACE VIEW silver_movies AS SELECT * FROM read_parquet("
+        f"[{listed}], hive_partitioning = true, hive_types = {{'snapshot_date': DATE}}, "
+        "union_by_name = true)"
+    )
+
+
+def empty_silver() -> pa.Table:
+    """A silver table with no snapshot yet: gold is still built, with empty datasets."""
+    from cinelake.silver.schema import arrow_schema
+
+    table = arrow_schema().empty_table()
+    return table.append_column("snapshot_date", pa.array([], pa.date32()))
+
+
+def build_and_publish(deps: Deps) -> GoldOutcome:
+    from cinelake.gold.datasets import DATASETS, build_gold
+    from cinelake.gold.export import athena_ddl, csv_bytes, parquet_bytes, quicksight_manifest
+
+    keys = [o.key for o in deps.silver.list(MOVIES_PREFIX) if o.key.endswith(".parquet")]
+    con = duckdb.connect()
+    try:
+        with local_copies(deps.silver, keys) as files:
+            if files:
+                con.execute(silver_view_sql([str(f) for f in files]))
+            else:
+                con.register("silver_movies", empty_silver())
+            tables = build_gold(con)
+            snapshot = con.execute("SELECT max(snapshot_date) FROM silver_movies").fetchone()
+    finally:
+        con.close()
+    outcome = GoldOutcome(snapshot_date=str(snapshot[0]) if snapshot and snapshot[0] else None)
+    gold = deps.gold
+    for ds in DATASETS:
+        table = tables[ds.name]
+        gold.put(f"{ds.name}/data.parquet", parquet_bytes(table))
+        gold.put(f"csv/{ds.name}.csv", csv_bytes(table), "text/csv")
+        manifest = quicksight_manifest(gold.uri(f"csv/{ds.name}.csv"))
+        gold.put(f"quicksight/{ds.name}.json", json.dumps(manifest, indent=2).encode())
+        location = gold.uri(f"{ds.name}/")
+        gold.put(f"athena/{ds.name}.sql", athena_ddl(ds, location).encode(), "text/plain")
+        outcome.datasets[ds.name] = table.num_rows
+    gold.put(
+        "_manifest.json",
+        json.dumps(
+            {"built_at": deps.clock.now().isoformat()} | outcome.as_dict(), indent=2
+        ).encode(),
+        "application/json",
+    )
+    return outcome

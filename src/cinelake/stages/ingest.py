@@ -1,0 +1,94 @@
+"""Ingest: read the top list, pick the top N, record the run's manifest, queue the movies."""
+
+from __future__ import annotations
+
+import secrets as _random
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from cinelake.adapters.queue import SQS_MAX_MESSAGE_BYTES, dumps
+from cinelake.bootstrap import Deps
+from cinelake.models import MovieMessage, RunManifest, SourceMovie
+from cinelake.sources.top_list import SourceError, describe, load_source, parse_items, select_top
+
+
+class BatchTooLarge(SourceError):
+    """--batch-size makes messages bigger than SQS allows."""
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    source: str
+    top_n: int = 10
+    batch_size: int = 1
+    when: datetime | None = None  # the schedule's time; the run's snapshot date is its UTC date
+
+
+def new_run_id(now: datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%SZ}-{_random.token_hex(3)}"
+
+
+def message_bodies(run_id: str, snapshot: date, movies: list[SourceMovie], batch_size: int) -> list[str]:
+    if batch_size < 1:
+        raise BatchTooLarge(f"batch size must be at least 1 (got {batch_size})")
+    bodies = [
+        dumps(
+            MovieMessage(
+                run_id=run_id, snapshot_date=snapshot, movies=movies[i : i + batch_size]
+            ).model_dump(mode="json")
+        )
+        for i in range(0, len(movies), batch_size)
+    ]
+    largest = max((len(b.encode()) for b in bodies), default=0)
+    if largest > SQS_MAX_MESSAGE_BYTES:
+        per_movie = largest / min(batch_size, len(movies))
+        fits = max(1, int(SQS_MAX_MESSAGE_BYTES // per_movie) - 1)
+        raise BatchTooLarge(
+            f"batch size {batch_size} makes queue messages of {largest / 1024:.0f} KiB; "
+            f"one SQS message holds 256 KiB (use a batch size of at most about {fits})"
+        )
+    return bodies
+
+
+def plan_run(deps: Deps, request: IngestRequest) -> tuple[RunManifest, list[str]]:
+    """Everything up to (not including) any write: a bad input fails here with nothing written."""
+    if request.top_n < 1:
+        raise SourceError(f"top N must be at least 1 (got {request.top_n})")
+    now = deps.clock.now()
+    when = request.when or now
+    items = parse_items(load_source(request.source, s3=deps.s3_client))
+    selection = select_top(items, request.top_n)
+    run_id = new_run_id(now)
+    snapshot = when.date()
+    bodies = message_bodies(run_id, snapshot, selection.movies, request.batch_size)
+    manifest = RunManifest(
+        run_id=run_id, snapshot_date=snapshot, started_at=now, source=describe(request.source),
+        top_n=request.top_n, batch_size=request.batch_size, movies=selection.movies,
+        rejected=selection.rejected, messages=len(bodies),
+    )
+    return manifest, bodies
+
+
+def start_run(deps: Deps, request: IngestRequest) -> RunManifest:
+    manifest, bodies = plan_run(deps, request)
+    # The manifest goes first: from here on every movie is accounted for, even after a crash.
+    deps.ledger.write_manifest(manifest)
+    if bodies:
+        deps.queue.send(bodies)
+    deps.ledger.mark_queued(manifest.run_id, len(bodies))
+    return manifest
+
+
+def requeue_unqueued(deps: Deps, run_id: str) -> int:
+    """A crash between manifest and queue: send the run's messages again (duplicates are harmless)."""
+    ledger = deps.ledger
+    if ledger.is_queued(run_id):
+        return 0
+    manifest = ledger.manifest(run_id)
+    done = ledger.done_ids(run_id)
+    pending = [m for m in manifest.movies if m.imdb_id not in done]
+    bodies = message_bodies(run_id, manifest.snapshot_date, pending, manifest.batch_size)
+    if bodies:
+        deps.queue.send(bodies)
+    ledger.mark_queued(run_id, len(bodies))
+    return len(bodies)

@@ -1,0 +1,385 @@
+"""The offline dashboard in a real headless Chromium: charts drawn, filters work, no errors.
+
+Needs the Python package `playwright` and Debian's `chromium` (/usr/bin/chromium); the
+browser bundled by `playwright install` is never used. Saves docs/dashboard.png.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from cinelake.dashboard import render_dashboard, write_dashboard
+from cinelake.gold.datasets import build_gold
+from cinelake.gold.export import parquet_bytes
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        "/usr/bin/chromium is missing (apt-get install chromium) — browser test skipped",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the `playwright` Python package is not installed"
+)
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = ROOT / "docs" / "dashboard.png"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CHARTS = (
+    "top_rated",
+    "ratings_comparison",
+    "movies_by_year",
+    "box_office_by_year",
+    "movies_by_genre",
+    "top_directors",
+    "movies_by_country",
+    "awards_summary",
+)
+SNAPSHOT = date(2026, 1, 2)
+GENERATED = datetime(2026, 1, 2, 6, 30, tzinfo=UTC)
+
+US, UK, NZ, JP, FR = "United States", "United Kingdom", "New Zealand", "Japan", "France"
+NOLAN = "Christopher Nolan"
+# imdb_id, title, year, rating, votes, metascore, rotten tomatoes, runtime, genres,
+# directors, countries, US box office, oscars won/nominated, other awards won/nominated
+FILMS = [
+    ("tt0111161", "The Shawshank Redemption", 1994, 9.3, 3_000_000, 82, 89, 142, "Drama",
+     "Frank Darabont", US, 28_767_189, 0, 7, 21, 43),
+    ("tt0068646", "The Godfather", 1972, 9.2, 2_100_000, 100, 97, 175, "Crime,Drama",
+     "Francis Ford Coppola", US, 136_381_073, 3, 11, 31, 31),
+    ("tt0468569", "The Dark Knight", 2008, 9.0, 2_900_000, 84, 94, 152, "Action,Crime,Drama",
+     NOLAN, f"{US},{UK}", 534_987_076, 2, 8, 164, 165),
+    ("tt0071562", "The Godfather Part II", 1974, 9.0, 1_400_000, 90, 96, 202, "Crime,Drama",
+     "Francis Ford Coppola", US, 47_962_683, 6, 11, 17, 28),
+    ("tt0050083", "12 Angry Men", 1957, 9.0, 900_000, 97, 100, 96, "Crime,Drama",
+     "Sidney Lumet", US, None, 0, 3, 17, 13),
+    ("tt0167260", "The Lord of the Rings: The Return of the King", 2003, 9.0, 2_000_000, 94, 94,
+     201, "Action,Adventure,Drama", "Peter Jackson", f"{NZ},{US}", 381_878_219, 11, 11, 215, 124),
+    ("tt0108052", "Schindler's List", 1993, 9.0, 1_500_000, 95, 98, 195,
+     "Biography,Drama,History", "Steven Spielberg", US, 96_898_818, 7, 12, 91, 49),
+    ("tt0110912", "Pulp Fiction", 1994, 8.9, 2_200_000, 95, 92, 154, "Crime,Drama",
+     "Quentin Tarantino", US, 107_928_762, 1, 7, 70, 75),
+    ("tt0120737", "The Lord of the Rings: The Fellowship of the Ring", 2001, 8.9, 2_000_000, 92,
+     92, 178, "Action,Adventure,Drama", "Peter Jackson", f"{NZ},{US}", 316_115_420, 4, 13, 125,
+     127),
+    ("tt0060196", "The Good, the Bad and the Ugly", 1966, 8.8, 800_000, 90, 97, 178,
+     "Adventure,Western", "Sergio Leone", "Italy,Spain,West Germany", 25_100_000, 0, 0, 2, 5),
+    ("tt0109830", "Forrest Gump", 1994, 8.8, 2_200_000, 82, 71, 142, "Drama,Romance",
+     "Robert Zemeckis", US, 330_455_270, 6, 13, 50, 75),
+    ("tt0137523", "Fight Club", 1999, 8.8, 2_400_000, 67, 79, 139, "Drama", "David Fincher",
+     f"{US},Germany", 37_030_102, 0, 1, 11, 38),
+    ("tt1375666", "Inception", 2010, 8.8, 2_600_000, 74, 87, 148, "Action,Adventure,Sci-Fi",
+     NOLAN, f"{US},{UK}", 292_587_330, 4, 8, 159, 220),
+    ("tt0167261", "The Lord of the Rings: The Two Towers", 2002, 8.8, 1_800_000, 87, 95, 179,
+     "Action,Adventure,Drama", "Peter Jackson", f"{NZ},{US}", 345_518_923, 2, 6, 138, 138),
+    ("tt0080684", "Star Wars: Episode V - The Empire Strikes Back", 1980, 8.7, 1_400_000, 82, 95,
+     124, "Action,Adventure,Fantasy", "Irvin Kershner", US, 292_753_960, 1, 3, 26, 24),
+    ("tt0133093", "The Matrix", 1999, 8.7, 2_100_000, 73, 83, 136, "Action,Sci-Fi",
+     "Lana Wachowski,Lilly Wachowski", f"{US},Australia", 172_076_928, 4, 4, 42, 51),
+    ("tt0099685", "Goodfellas", 1990, 8.7, 1_300_000, 92, 94, 145, "Biography,Crime,Drama",
+     "Martin Scorsese", US, 46_909_721, 1, 6, 44, 38),
+    ("tt0816692", "Interstellar", 2014, 8.7, 2_200_000, 74, 73, 169, "Adventure,Drama,Sci-Fi",
+     NOLAN, f"{US},{UK},Canada", 188_020_017, 1, 5, 44, 148),
+    ("tt0073486", "One Flew Over the Cuckoo's Nest", 1975, 8.7, 1_100_000, 84, 93, 133, "Drama",
+     "Milos Forman", US, 108_981_275, 5, 9, 38, 15),
+    ("tt0114369", "Se7en", 1995, 8.6, 1_800_000, 65, 83, 127, "Crime,Drama,Mystery",
+     "David Fincher", US, 100_125_643, 0, 1, 29, 43),
+    ("tt0038650", "It's a Wonderful Life", 1946, 8.6, 500_000, 89, 94, 130,
+     "Drama,Family,Fantasy", "Frank Capra", US, None, 0, 5, 4, 7),
+    ("tt0047478", "Seven Samurai", 1954, 8.6, 370_000, 98, 100, 207, "Action,Drama",
+     "Akira Kurosawa", JP, 269_061, 0, 2, 5, 8),
+    ("tt0102926", "The Silence of the Lambs", 1991, 8.6, 1_600_000, 86, 95, 118,
+     "Crime,Drama,Thriller", "Jonathan Demme", US, 130_742_922, 5, 7, 69, 51),
+    ("tt0120815", "Saving Private Ryan", 1998, 8.6, 1_500_000, 91, 94, 169, "Drama,War",
+     "Steven Spielberg", US, 217_049_603, 5, 11, 79, 75),
+    ("tt0317248", "City of God", 2002, 8.6, 800_000, 79, 91, 130, "Crime,Drama",
+     "Fernando Meirelles,Kátia Lund", f"Brazil,{FR},Germany", 7_564_459, 0, 4, 77, 47),
+    ("tt0118799", "Life Is Beautiful", 1997, 8.6, 750_000, 59, 80, 116, "Comedy,Drama,Romance",
+     "Roberto Benigni", "Italy", 57_598_247, 3, 7, 70, 54),
+    ("tt0245429", "Spirited Away", 2001, 8.6, 900_000, 96, 96, 125,
+     "Animation,Adventure,Family", "Hayao Miyazaki", JP, 15_205_725, 1, 1, 58, 31),
+    ("tt6751668", "Parasite", 2019, 8.5, 1_000_000, 96, 99, 132, "Drama,Thriller",
+     "Bong Joon Ho", "South Korea", 53_369_749, 4, 6, 310, 267),
+    ("tt0110413", "Léon: The Professional", 1994, 8.5, 1_200_000, 64, 73, 110,
+     "Action,Crime,Drama", "Luc Besson", f"{FR},{US}", 19_501_238, 0, 0, 5, 16),
+    ("tt0110357", "The Lion King", 1994, 8.5, 1_100_000, 88, 93, 88,
+     "Animation,Adventure,Drama", "Roger Allers,Rob Minkoff", US, 424_979_720, 2, 4, 39, 35),
+    ("tt0172495", "Gladiator", 2000, 8.5, 1_600_000, 67, 79, 155, "Action,Adventure,Drama",
+     "Ridley Scott", f"{US},{UK},Malta,Morocco", 187_705_427, 5, 12, 59, 106),
+    ("tt0407887", "The Departed", 2006, 8.5, 1_400_000, 85, 91, 151, "Crime,Drama,Thriller",
+     "Martin Scorsese", f"{US},Hong Kong", 132_399_394, 4, 5, 97, 141),
+    ("tt0482571", "The Prestige", 2006, 8.5, 1_400_000, 66, 76, 130, "Drama,Mystery,Sci-Fi",
+     NOLAN, f"{US},{UK}", 53_089_891, 0, 2, 6, 45),
+    ("tt0034583", "Casablanca", 1942, 8.5, 600_000, 100, 99, 102, "Drama,Romance,War",
+     "Michael Curtiz", US, 4_219_709, 3, 8, 13, 12),
+    ("tt0095327", "Grave of the Fireflies", 1988, 8.5, 300_000, 94, 100, 89,
+     "Animation,Drama,War", "Isao Takahata", JP, None, None, None, None, None),
+    ("tt2582802", "Whiplash", 2014, 8.5, 1_000_000, 89, 94, 106, "Drama,Music",
+     "Damien Chazelle", US, 13_092_000, 3, 5, 99, 145),
+    ("tt0054215", "Psycho", 1960, 8.5, 700_000, 97, 97, 109, "Horror,Mystery,Thriller",
+     "Alfred Hitchcock", US, 32_000_000, 0, 4, 7, 14),
+    ("tt0047396", "Rear Window", 1954, 8.5, 520_000, 100, 99, 112, "Mystery,Thriller",
+     "Alfred Hitchcock", US, 36_764_313, 0, 4, 5, 12),
+    ("tt0021749", "City Lights", 1931, 8.5, 200_000, 99, 95, 87, "Comedy,Drama,Romance",
+     "Charles Chaplin", US, 19_181, 0, 0, 2, 1),
+    ("tt1345836", "The Dark Knight Rises", 2012, 8.4, 1_800_000, 78, 87, 164, "Action,Drama",
+     NOLAN, f"{US},{UK}", 448_149_584, 0, 0, 39, 103),
+    ("tt4154796", "Avengers: Endgame", 2019, 8.4, 1_300_000, 78, 94, 181,
+     "Action,Adventure,Drama", "Anthony Russo,Joe Russo", US, 858_373_000, 0, 1, 70, 133),
+    ("tt15398776", "Oppenheimer", 2023, 8.3, 900_000, 90, 93, 180, "Biography,Drama,History",
+     NOLAN, f"{US},{UK}", 330_078_895, 7, 13, 376, 445),
+    ("tt0910970", "WALL·E", 2008, 8.4, 1_200_000, 95, 95, 98, "Animation,Adventure,Family",
+     "Andrew Stanton", US, 223_808_164, 1, 6, 95, 96),
+    ("tt0209144", "Memento", 2000, 8.4, 1_300_000, 83, 93, 113, "Mystery,Thriller", NOLAN, US,
+     25_544_867, 0, 2, 57, 59),
+    ("tt0081505", "The Shining", 1980, 8.4, 1_100_000, 66, 83, 146, "Drama,Horror",
+     "Stanley Kubrick", f"{UK},{US}", 45_634_352, 0, 0, 6, 8),
+    ("tt0057012", "Dr. Strangelove", 1964, 8.4, 500_000, 97, 98, 95, "Comedy,War",
+     "Stanley Kubrick", f"{UK},{US}", 275_902, 0, 4, 13, 9),
+    ("tt0066921", "A Clockwork Orange", 1971, 8.2, 900_000, 77, 86, 136, "Crime,Sci-Fi",
+     "Stanley Kubrick", f"{UK},{US}", 26_589_355, 0, 4, 12, 27),
+]
+
+SILVER_SCHEMA = pa.schema(
+    [
+        ("imdb_id", pa.string()), ("snapshot_date", pa.date32()), ("run_id", pa.string()),
+        ("source_rank", pa.int32()), ("title", pa.string()), ("type", pa.string()),
+        ("year", pa.int32()), ("end_year", pa.int32()), ("rated", pa.string()),
+        ("released", pa.date32()), ("runtime_minutes", pa.int32()),
+        ("genres", pa.list_(pa.string())), ("directors", pa.list_(pa.string())),
+        ("writers", pa.list_(pa.string())), ("actors", pa.list_(pa.string())),
+        ("languages", pa.list_(pa.string())), ("countries", pa.list_(pa.string())),
+        ("plot", pa.string()), ("awards_text", pa.string()), ("oscar_wins", pa.int32()),
+        ("oscar_nominations", pa.int32()), ("award_wins", pa.int32()),
+        ("award_nominations", pa.int32()), ("poster_url", pa.string()),
+        ("imdb_rating", pa.float64()), ("imdb_votes", pa.int64()), ("metascore", pa.int32()),
+        ("rotten_tomatoes", pa.int32()), ("box_office_usd", pa.int64()),
+        ("dvd_released", pa.date32()), ("production", pa.string()), ("website", pa.string()),
+        ("ingested_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+def silver_rows(films) -> list[dict]:
+    rows = []
+    for rank, f in enumerate(films, start=1):
+        (imdb_id, title, year, rating, votes, meta, rt, runtime, genres, directors, countries,
+         box, ow, on, aw, an) = f
+        row = {name: None for name in SILVER_SCHEMA.names}
+        row.update(
+            imdb_id=imdb_id, snapshot_date=SNAPSHOT, run_id="run-e2e", source_rank=rank,
+            title=title, type="movie", year=year, runtime_minutes=runtime,
+            genres=genres.split(","), directors=directors.split(","), writers=[], actors=[],
+            languages=["English"], countries=countries.split(","), imdb_rating=rating,
+            imdb_votes=votes, metascore=meta, rotten_tomatoes=rt, box_office_usd=box,
+            oscar_wins=ow, oscar_nominations=on, award_wins=aw, award_nominations=an,
+            ingested_at=GENERATED,
+        )
+        rows.append(row)
+    return rows
+
+
+def gold_from(films) -> dict[str, pa.Table]:
+    con = duckdb.connect()
+    con.register("silver_rows", pa.Table.from_pylist(silver_rows(films), schema=SILVER_SCHEMA))
+    con.execute("CREATE VIEW silver_movies AS SELECT * FROM silver_rows")
+    return build_gold(con)
+
+
+# ---------------------------------------------------------------- browser plumbing
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page that records console errors, page errors and any network request."""
+
+    def __init__(self, browser, path: Path, width: int = 1280):
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.context = browser.new_context(viewport={"width": width, "height": 900})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(30_000)
+        self.page.on(
+            "console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}")
+        )
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"), d.dismiss()))
+        self.page.on(
+            "request",
+            lambda r: r.url.startswith(("file:", "data:")) or self.requests.append(r.url),
+        )
+        self.page.goto(path.as_uri())
+        self.page.wait_for_load_state("load")
+
+    def shown(self) -> int:
+        return int(self.page.get_attribute("#movie-count", "data-shown"))
+
+    def marks(self, chart: str) -> int:
+        return self.page.locator(f'svg[data-chart="{chart}"] .mark').count()
+
+    def kpi(self, key: str) -> str | None:
+        return self.page.get_attribute(f'[data-kpi="{key}"] .value', "data-value")
+
+    def close(self):
+        self.context.close()
+
+
+def films_with(predicate) -> list[tuple]:
+    return [f for f in FILMS if predicate(f)]
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_dashboard_draws_every_chart_filters_and_screenshot(browser, tmp_path):
+    gold = gold_from(FILMS)
+    gold_dir = tmp_path / "gold"
+    for name, table in gold.items():
+        folder = gold_dir / name
+        folder.mkdir(parents=True)
+        (folder / "part-0.parquet").write_bytes(parquet_bytes(table))
+    html_path = write_dashboard(gold_dir, tmp_path / "dashboard.html", generated_at=GENERATED)
+    text = html_path.read_text(encoding="utf-8")
+    assert "<script src" not in text and "<link rel=\"stylesheet\"" not in text
+    assert "https://cdn" not in text
+
+    view = Page(browser, html_path)
+    try:
+        page = view.page
+        total = len(FILMS)
+        assert view.shown() == total
+        assert page.get_attribute("#movie-count", "data-total") == str(total)
+        assert page.text_content("#snapshot-date") == SNAPSHOT.isoformat()
+        for chart in CHARTS:
+            assert view.marks(chart) > 0, f"chart {chart} has no bars/points"
+        assert view.marks("top_rated") == 15
+        assert page.locator("#movie-table tbody tr").count() == total
+
+        # unfiltered figures computed in the page equal the gold KPIs
+        (kpis,) = gold["kpis"].to_pylist()
+        assert int(view.kpi("movies")) == kpis["movies"]
+        assert int(view.kpi("oscar_wins")) == kpis["oscar_wins"]
+        assert int(view.kpi("total_box_office_usd")) == kpis["total_box_office_usd"]
+        assert float(view.kpi("avg_imdb_rating")) == pytest.approx(kpis["avg_imdb_rating"])
+        assert page.text_content('[data-kpi="top_movie_title"] .value') == kpis["top_movie_title"]
+        for row in gold["ratings_correlation"].to_pylist():
+            chip = page.text_content(f'[data-pair="{row["pair"]}"] strong')
+            assert float(chip) == pytest.approx(row["correlation"], abs=0.006)
+        genres_drawn = page.locator('svg[data-chart="movies_by_genre"] .mark').count()
+        assert genres_drawn == min(16, gold["movies_by_genre"].num_rows)
+
+        # a genre filter: fewer movies, and exactly the ones of that genre
+        animation = films_with(lambda f: "Animation" in f[8].split(","))
+        page.select_option("#filter-genre", "Animation")
+        assert view.shown() == len(animation) < total
+        assert page.locator("#movie-table tbody tr").count() == len(animation)
+        assert view.marks("top_rated") == len(animation)
+        assert "Genre: Animation" in page.text_content("#active-filters")
+        assert int(view.kpi("movies")) == len(animation)
+
+        # director + year range on top
+        page.select_option("#filter-genre", "")
+        page.select_option("#filter-director", NOLAN)
+        nolan = films_with(lambda f: NOLAN in f[9].split(","))
+        assert view.shown() == len(nolan)
+        page.fill("#filter-year-from", "2005")
+        page.fill("#filter-year-to", "2015")
+        page.dispatch_event("#filter-year-to", "change")
+        recent = [f for f in nolan if 2005 <= f[2] <= 2015]
+        assert view.shown() == len(recent) < len(nolan)
+        assert "Years 2005–2015" in page.text_content("#active-filters")
+        page.select_option("#filter-country", "Japan")
+        assert view.shown() == 0
+        assert page.locator('[data-chart-for="top_rated"] .empty').count() == 1
+
+        # reset, then the screenshot people will see
+        page.click("#filter-reset")
+        assert view.shown() == total
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        assert SCREENSHOT.stat().st_size > 10_000
+
+        assert view.errors == []
+        assert view.requests == []
+    finally:
+        view.close()
+
+
+NASTY = [
+    ("tt9000001", "</script><script>window.__pwned = 1</script>", 2001, 9.9, 10, 50, 50, 90,
+     "Drama", "</script>", "<b>bold</b>", 1, 1, 1, 1, 1),
+    ("tt9000002", "<img src=x onerror=\"window.__pwned = 2\">", 2002, 9.8, 10, 60, 40, 90,
+     "Drama,<svg onload=alert(1)>", "=HYPERLINK(\"x\")", US, 2, 0, 1, 0, 0),
+    ("tt9000003", "=LOL", 2003, 7.0, 10, 70, 80, 90, "Comedy", "-1", US, 3, 0, 0, 0, 0),
+    ("tt9000004", "-1 & <!-- \u2028 \"quoted\" {{DATA}}", 2004, 6.0, 10, 80, 70, 90, "Comedy",
+     "@mention", FR, 4, 0, 0, 0, 0),
+]
+
+
+def test_hostile_titles_are_shown_as_text(browser, tmp_path):
+    path = tmp_path / "nasty.html"
+    path.write_text(render_dashboard(gold_from(NASTY), generated_at=GENERATED), "utf-8")
+    view = Page(browser, path, width=900)
+    try:
+        page = view.page
+        assert page.evaluate("window.__pwned === undefined")
+        assert view.shown() == len(NASTY)
+        cells = page.locator("#movie-table td.title a").all_text_contents()
+        assert cells == [f[1] for f in NASTY]
+        assert page.locator("#movie-table img").count() == 0
+        assert page.locator("main script").count() == 0
+        for chart in ("top_rated", "ratings_comparison", "movies_by_genre"):
+            assert view.marks(chart) > 0
+        assert view.errors == []
+        assert view.requests == []
+    finally:
+        view.close()
+
+
+def test_empty_gold_shows_the_no_data_state(browser, tmp_path):
+    path = tmp_path / "empty.html"
+    path.write_text(render_dashboard(gold_from([]), generated_at=GENERATED), "utf-8")
+    view = Page(browser, path)
+    try:
+        page = view.page
+        assert page.is_visible("#no-data")
+        assert not page.is_visible("#charts")
+        assert view.shown() == 0
+        assert page.text_content('[data-kpi="movies"] .value') == "0"
+        assert view.errors == []
+    finally:
+        view.close()
+
+
+def test_missing_gold_directory_still_renders(browser, tmp_path):
+    out = write_dashboard(tmp_path / "nothing-here", tmp_path / "out" / "d.html")
+    view = Page(browser, out)
+    try:
+        assert view.page.is_visible("#no-data")
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", view.page.text_content("#generated-at"))
+        assert view.errors == []
+    finally:
+        view.close()

@@ -1,0 +1,197 @@
+"""The client's taxonomy: answers, permanent errors, transient errors with backoff — and no key leaks."""
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
+from cinelake.devtools.synthetic import omdb_catalog
+from cinelake.omdb.client import OmdbClient, OmdbOptions, RateLimiter
+from cinelake.omdb.errors import InvalidApiKey, QuotaReached, RequestRejected, TransientFailure
+
+KEY = "k3y-s3cr3t-value"
+IDS = ["tt0000001", "tt0000002", "tt0000003"]
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+def client_for(transport: httpx.AsyncBaseTransport, sleeps: Sleeps | None = None, **opts: Any) -> OmdbClient:
+    options = OmdbOptions(base_url="http://omdb.test/", max_retries=opts.pop("max_retries", 3),
+                          backoff_base_s=0.1, backoff_max_s=1.0, **opts)
+    return OmdbClient(KEY, options, transport=transport, sleep=sleeps or Sleeps())
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def sim(**config: Any) -> OmdbSimulator:
+    return OmdbSimulator(omdb_catalog(IDS), SimulatorConfig(api_key=KEY, **config))
+
+
+def test_found_and_not_found() -> None:
+    s = sim()
+
+    async def go() -> tuple[Any, Any]:
+        async with client_for(s.transport()) as c:
+            return await c.fetch("tt0000001"), await c.fetch("tt0999999")
+
+    found, missing = run(go())
+    assert found.kind == "found" and found.body["imdbID"] == "tt0000001" and found.attempts == 1
+    assert missing.kind == "not_found" and missing.body["Response"] == "False"
+    assert KEY not in found.request_url and "apikey" not in found.request_url
+
+
+def test_invalid_key_stops_all_further_calls() -> None:
+    s = OmdbSimulator(omdb_catalog(IDS), SimulatorConfig(api_key="another-key"))
+
+    async def go() -> list[BaseException]:
+        async with client_for(s.transport()) as c:
+            out = []
+            for i in IDS:
+                try:
+                    await c.fetch(i)
+                except InvalidApiKey as exc:
+                    out.append(exc)
+            return out
+
+    errors = run(go())
+    assert len(errors) == 3 and s.requests == 1
+    assert all(KEY not in str(e) for e in errors)
+    assert "API key" in str(errors[0])
+
+
+def test_quota_pauses_at_once() -> None:
+    s = sim(quota=1)
+
+    async def go() -> list[str]:
+        async with client_for(s.transport()) as c:
+            kinds = []
+            for i in IDS:
+                try:
+                    kinds.append((await c.fetch(i)).kind)
+                except QuotaReached:
+                    kinds.append("quota")
+            return kinds
+
+    assert run(go()) == ["found", "quota", "quota"]
+    assert s.requests == 2  # the third movie made no request
+
+
+def test_transient_errors_are_retried_with_backoff_then_give_up() -> None:
+    s = sim(error_rate=1.0)
+    sleeps = Sleeps()
+
+    async def go() -> None:
+        async with client_for(s.transport(), sleeps, max_retries=3) as c:
+            await c.fetch("tt0000001")
+
+    with pytest.raises(TransientFailure) as err:
+        run(go())
+    assert err.value.attempts == 4 and s.requests == 4
+    assert "non-JSON" in str(err.value) or "HTTP 503" in str(err.value)
+    assert len(sleeps.calls) == 3 and all(0 <= d <= 1.0 for d in sleeps.calls)
+    assert KEY not in str(err.value)
+
+
+def test_retry_after_is_honoured() -> None:
+    answers = iter([httpx.Response(429, headers={"Retry-After": "7"}, text="slow down"),
+                    httpx.Response(200, json={"Response": "True", "imdbID": "tt0000001", "Title": "X"})])
+    sleeps = Sleeps()
+
+    async def go() -> Any:
+        async with client_for(httpx.MockTransport(lambda r: next(answers)), sleeps) as c:
+            return await c.fetch("tt0000001")
+
+    answer = run(go())
+    assert answer.kind == "found" and answer.attempts == 2
+    assert sleeps.calls == [7.0]
+
+
+@pytest.mark.parametrize("response,expected", [
+    (httpx.Response(502, html="<html>bad gateway</html>"), "HTTP 502"),
+    (httpx.Response(200, text="<html>proxy</html>", headers={"content-type": "text/html"}), "non-JSON"),
+    (httpx.Response(200, json={"Response": "False", "Error": "Error getting data."}), "Error getting data"),
+])
+def test_what_counts_as_transient(response: httpx.Response, expected: str) -> None:
+    async def go() -> None:
+        async with client_for(httpx.MockTransport(lambda r: response), max_retries=1) as c:
+            await c.fetch("tt0000001")
+
+    with pytest.raises(TransientFailure, match=expected):
+        run(go())
+
+
+def test_timeouts_and_connection_errors_never_show_the_url() -> None:
+    def boom(request: httpx.Request) -> httpx.Response:
+        assert KEY in str(request.url)  # the key is on the wire, as OMDb requires...
+        raise httpx.ConnectTimeout(f"timed out talking to {request.url}", request=request)
+
+    async def go() -> None:
+        async with client_for(httpx.MockTransport(boom), max_retries=2) as c:
+            await c.fetch("tt0000001")
+
+    with pytest.raises(TransientFailure) as err:
+        run(go())
+    text = str(err.value) + repr(err.value) + str(err.value.__cause__) + str(err.value.__context__)
+    assert KEY not in text  # ...but never in what we raise
+
+
+def test_other_4xx_is_permanent() -> None:
+    async def go() -> None:
+        async with client_for(httpx.MockTransport(lambda r: httpx.Response(400, json={"Error": "bad"}))) as c:
+            await c.fetch("tt0000001")
+
+    with pytest.raises(RequestRejected):
+        run(go())
+
+
+def test_bad_ids_never_leave_the_process() -> None:
+    s = sim()
+
+    async def go() -> None:
+        async with client_for(s.transport()) as c:
+            await c.fetch("../../etc")
+
+    with pytest.raises(ValueError):
+        run(go())
+    assert s.requests == 0
+
+
+def test_rate_limiter_spaces_reservations() -> None:
+    now = [100.0]
+    limiter = RateLimiter(4, clock=lambda: now[0])
+    waits = [limiter.reserve() for _ in range(5)]
+    assert waits == pytest.approx([0, 0.25, 0.5, 0.75, 1.0])
+    now[0] += 10
+    assert limiter.reserve() == 0
+    assert RateLimiter(0).reserve() == 0
+
+
+def test_concurrency_is_bounded() -> None:
+    in_flight = 0
+    peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        in_flight -= 1
+        return httpx.Response(200, json={"Response": "True", "imdbID": request.url.params["i"]})
+
+    async def go() -> None:
+        async with client_for(httpx.MockTransport(handler), concurrency=3) as c:
+            await asyncio.gather(*(c.fetch(f"tt{i:07d}") for i in range(20)))
+
+    run(go())
+    assert peak == 3

@@ -13,9 +13,9 @@ import pytest
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_DEV", "false")
 
-from cinelake import bootstrap  # noqa: E402
-from cinelake.clock import FakeClock  # noqa: E402
-from cinelake.config import Settings  # noqa: E402
+from cinelake import bootstrap
+from cinelake.clock import FakeClock
+from cinelake.config import Settings
 
 SHARED_TOP250 = Path(__file__).resolve().parents[2] / "shared" / "data" / "imdb-api" / "Top250Movies.json"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from cinelake.clock import Clock, SystemClock
 from cinelake.config import Settings
 from cinelake.ledger import RunLedger
 from cinelake.omdb.cache import ResponseCache
-from cinelake.omdb.client import OmdbOptions, RateLimiter
+from cinelake.omdb.client import OmdbOptions, RateLimiter, RequestGate
 
 OFFLINE_KEY = "offline-sample"
 
@@ -36,10 +37,11 @@ class Deps:
     keys: KeyProvider
     limiter: RateLimiter
     omdb_transport: httpx.AsyncBaseTransport | None = None
+    gate: RequestGate | None = None  # process-wide cap on OMDb requests in flight
     s3_client: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def ledger(self) -> RunLedger:
         return RunLedger(self.bronze)
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import sys
 import tempfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -42,13 +43,38 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     raise typer.Exit(code)
 
 
+_globals: dict[str, Any] = {"config": None}
+
+
+@app.callback()
+def _main_options(
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Settings file [default: $CINELAKE_CONFIG, else ./cinelake.toml].",
+    )] = None,
+) -> None:
+    """cinelake: today's top movies, enriched from OMDb, through a bronze/silver/gold lake."""
+    _globals["config"] = config
+
+
 def settings_or_fail(**overrides: Any) -> Settings:
+    from cinelake.config import CONFIG_ENV, config_path
+    from cinelake.ops.config_report import ConfigFileError, origins, read_toml
+
+    explicit = _globals["config"] or os.environ.get(CONFIG_ENV)
+    path = config_path(explicit)
+    if explicit and not path.is_file():
+        fail(f"config file {path} not found")
     try:
-        return load_settings(**overrides)
+        read_toml(path)
+        return load_settings(config_file=path, **overrides)
+    except ConfigFileError as exc:
+        fail(str(exc))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
-        fail(f"invalid setting {where}: {first['msg']}")
+        field = where.lower() if where.lower() in Settings.model_fields else None
+        origin = f" ({origins(overrides, path)[field][1]})" if field else ""
+        fail(f"invalid setting {where}{origin}: {first['msg']}")
 
 
 def check_writable(data_dir: Path) -> None:
@@ -173,7 +199,7 @@ def _print_summary(s: Any) -> None:
     out.print('Query it: cinelake query "select * from gold_top_rated"')
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -259,10 +285,8 @@ def _serve(path: Path) -> None:
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(path.parent))
     with http.server.ThreadingHTTPServer(("127.0.0.1", 8050), handler) as server:
         out.print(f"Serving http://127.0.0.1:8050/{path.name} (Ctrl-C to stop)")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
-        except KeyboardInterrupt:
-            pass
 
 
 @app.command()
@@ -295,6 +319,376 @@ def rebuild(data_dir: DataDir = None) -> None:
         result = gold_stage.build_and_publish(deps)
     LocalRuntime(settings).render_dashboard()
     out.print(f"gold: {len(result.datasets)} datasets rebuilt from {len(latest)} snapshot(s).")
+
+
+# -- operations: schedule, status, resume, dead letters, config ----------------------------------
+# The logic lives in cinelake.ops and cinelake.runtime.scheduler; these functions only render.
+
+OptTopN = Annotated[int | None, typer.Option(
+    "--top-n", min=1, help="Movies from the top of the list [default: 10].")]
+OptBatch = Annotated[int | None, typer.Option(
+    "--batch-size", min=1, help="Movies per queue message [default: 1].")]
+OptSource = Annotated[str | None, typer.Option(
+    "--source", help="Top list: PATH, http(s):// or s3:// URL [default: bundled sample].")]
+OptOmdbUrl = Annotated[str | None, typer.Option("--omdb-url", help="OMDb API base URL.")]
+OptOffline = Annotated[bool | None, typer.Option(
+    "--offline", help="Use the bundled OMDb sample, no network.")]
+OptConcurrency = Annotated[int | None, typer.Option(
+    "--concurrency", min=1, help="OMDb requests in flight [default: 8].")]
+OptRate = Annotated[float | None, typer.Option(
+    "--rate-limit", min=0, help="OMDb requests per second, 0 = no limit [default: 10].")]
+OptRefresh = Annotated[bool | None, typer.Option("--refresh", help="Ignore cached OMDb answers.")]
+OptCron = Annotated[str | None, typer.Option(
+    "--cron", help="Cron expression [default: 0 3 * * *].")]
+OptTimezone = Annotated[str | None, typer.Option(
+    "--timezone", help="Time zone of the cron expression, e.g. Europe/Paris [default: UTC].")]
+OptJson = Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")]
+
+
+def _ago(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown age"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes}m ago"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m ago" if hours < 48 else f"{hours // 24} days ago"
+
+
+def _when(iso: str | None) -> str:
+    if not iso:
+        return "-"
+    try:
+        return f"{datetime.fromisoformat(iso).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    except ValueError:
+        return iso
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, default=_jsonable, ensure_ascii=False, indent=2) + "\n")
+
+
+def _runtime_or_fail(settings: Settings) -> Any:
+    from cinelake.adapters.secrets import SecretError
+    from cinelake.bootstrap import key_provider
+    from cinelake.runtime.local import LocalRuntime
+
+    try:
+        has_key = settings.offline or bool(key_provider(settings).get())
+    except SecretError as exc:
+        fail(str(exc))
+    if not has_key:
+        out.print("[yellow]No OMDB_API_KEY set:[/] queued movies stay queued "
+                  "(set the key, or pass --offline to use the bundled sample).")
+    check_writable(settings.data_dir)
+    return LocalRuntime(settings)
+
+
+def _print_summaries(summaries: list[Any]) -> None:
+    for summary in summaries:
+        _print_summary(summary)
+
+
+@app.command()
+def schedule(
+    cron: OptCron = None,
+    timezone: OptTimezone = None,
+    top_n: OptTopN = None,
+    batch_size: OptBatch = None,
+    source: OptSource = None,
+    omdb_url: OptOmdbUrl = None,
+    data_dir: DataDir = None,
+    offline: OptOffline = None,
+    concurrency: OptConcurrency = None,
+    rate_limit: OptRate = None,
+) -> None:
+    """Run in the foreground and start a run on a cron schedule (a missed run runs once)."""
+    import signal
+    import threading
+
+    from cinelake.adapters.secrets import SecretError
+    from cinelake.bootstrap import key_provider
+    from cinelake.observability import quiet_for_cli
+    from cinelake.runtime.local import LocalRuntime
+    from cinelake.runtime.scheduler import ScheduleError, Scheduler, state_path
+    from cinelake.sample import top_movies_path
+
+    quiet_for_cli()
+    settings = settings_or_fail(
+        schedule_cron=cron, schedule_timezone=timezone, top_n=top_n, batch_size=batch_size,
+        source=source, omdb_url=omdb_url, data_dir=data_dir, offline=offline,
+        concurrency=concurrency, rate_limit=rate_limit,
+    )
+    try:
+        has_key = settings.offline or bool(key_provider(settings).get())
+    except SecretError as exc:
+        fail(str(exc))
+    if not has_key:
+        settings = settings.model_copy(update={"offline": True})
+        out.print("No OMDB_API_KEY set: runs enrich from the bundled OMDb sample (offline).")
+    run_source = settings.source or str(top_movies_path())
+    check_writable(settings.data_dir)
+
+    def log(message: str) -> None:
+        out.print(f"[dim]{datetime.now().astimezone():%Y-%m-%d %H:%M:%S}[/] {message}",
+                  highlight=False, soft_wrap=True)
+
+    def job(due: datetime) -> dict[str, Any]:
+        runtime = LocalRuntime(settings)
+        try:
+            summary = runtime.run(source=run_source, top_n=settings.top_n,
+                                  batch_size=settings.batch_size)
+        finally:
+            runtime.queue.close()
+        _print_summary(summary)
+        return {"run_id": summary.run_id, "complete": summary.complete,
+                "enriched": summary.enriched, "failed": summary.failed,
+                "still_queued": summary.still_queued}
+
+    stop = threading.Event()
+    try:
+        scheduler = Scheduler(job, state_file=state_path(settings.data_dir),
+                              cron=settings.schedule_cron, timezone=settings.schedule_timezone,
+                              stop=stop, log=log)
+    except ScheduleError as exc:
+        fail(str(exc))
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if stop.is_set() and scheduler.running:
+            raise KeyboardInterrupt  # asked twice: abandon the run (the next start finishes it)
+        stop.set()
+        if scheduler.running:
+            log("stopping once the current run ends (signal again to abandon it; nothing is lost)")
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        scheduler.run()
+    except KeyboardInterrupt:
+        log("run abandoned; the next `cinelake run`, `resume` or schedule start finishes it")
+        raise typer.Exit(130) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log("scheduler stopped")
+
+
+@app.command()
+def resume(
+    omdb_url: OptOmdbUrl = None,
+    data_dir: DataDir = None,
+    offline: OptOffline = None,
+    concurrency: OptConcurrency = None,
+    rate_limit: OptRate = None,
+) -> None:
+    """Finish what earlier runs left (queued movies, silver, gold) without starting a new run."""
+    from cinelake.observability import quiet_for_cli
+    from cinelake.ops.status import unfinished_runs
+    from cinelake.runtime.local import RuntimeBusy
+
+    quiet_for_cli()
+    settings = settings_or_fail(omdb_url=omdb_url, data_dir=data_dir, offline=offline,
+                                concurrency=concurrency, rate_limit=rate_limit)
+    if not (settings.data_dir / "bronze").is_dir():
+        fail(f"no lake at {settings.data_dir} (run `cinelake run` first, or pass --data-dir)")
+    pending = unfinished_runs(settings.data_dir)
+    runtime = _runtime_or_fail(settings)
+    try:
+        summaries = runtime.resume()
+    except RuntimeBusy as exc:
+        fail(str(exc))
+    shown = [s for s in summaries if s.run_id in pending]
+    if not shown:
+        out.print("Nothing to resume: every run is finished.")
+        return
+    _print_summaries(shown)
+    if not all(s.complete for s in shown):
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+@app.command()
+def status(
+    as_json: OptJson = False,
+    data_dir: DataDir = None,
+    runs: Annotated[int, typer.Option("--runs", min=0, help="How many recent runs to show.")] = 5,
+) -> None:
+    """Recent runs, queue, dead letters, quarantine and gold freshness (read-only)."""
+    from cinelake.ops.status import STATE_HINTS, lake_status
+
+    settings = settings_or_fail(data_dir=data_dir)
+    st = lake_status(settings.data_dir, runs=runs, cron=settings.schedule_cron,
+                     timezone=settings.schedule_timezone)
+    if as_json:
+        _print_json(st.as_dict())
+        return
+    if st.message:
+        out.print(st.message, highlight=False)
+    if not st.exists:
+        return
+    if st.runs:
+        out.print(f"[bold]Runs[/] ({len(st.runs)} of {st.total_runs}, newest first)")
+        for r in st.runs:
+            state = {"complete": "[green]complete[/]", "superseded": "superseded"}.get(
+                r.state, f"[yellow]{r.state}[/]")
+            out.print(f"[bold]{r.run_id}[/] · snapshot {r.snapshot_date} · {state}\n"
+                      f"  started {_when(r.started_at)}, ended {_when(r.ended_at)}\n"
+                      f"  asked {r.asked}: enriched {r.enriched}, not found {r.not_found}, "
+                      f"failed {r.failed}, queued {r.queued}"
+                      + (f", unaccounted {r.unaccounted}" if r.unaccounted else "") + "\n"
+                      f"  silver {r.silver_rows} rows, {r.quarantined} quarantined; "
+                      f"gold datasets {r.gold_datasets}; "
+                      f"OMDb requests {r.omdb_requests}, cache hits {r.cache_hits}",
+                      highlight=False)
+        latest = st.runs[0]
+        out.print(f"Latest run: {latest.state} — {STATE_HINTS.get(latest.state, '')}",
+                  highlight=False)
+    q = st.queue
+    out.print(f"Queue: {q['visible']} visible, {q['in_flight']} in flight, "
+              f"{q['delayed']} delayed; {q['dead_letters']} dead-lettered message(s)",
+              highlight=False)
+    if st.paused:
+        out.print(f"[yellow]Enrichment paused[/] ({st.paused['detail']}) "
+                  f"until {st.paused['until']}")
+    for d in st.dead_letters:
+        out.print(f"  dead letter {d['imdb_id'] or d['message_id']} {d['title']!r} "
+                  f"(run {d['run_id']}, {d['attempts']} attempts): {d['error']}", highlight=False)
+    if st.dead_letters:
+        out.print("  retry them: cinelake dlq redrive [--id IMDB_ID ...]")
+    redriven = [f for f in st.failed if not f.in_dead_letters]
+    for f in redriven:
+        out.print(f"  failed {f.imdb_id} (run {f.run_id}): {f.error} — no longer in the dead "
+                  "letters (redriven)", highlight=False)
+    out.print(f"Quarantined rows (all snapshots): {st.quarantined}")
+    if st.gold:
+        g = st.gold
+        stale = (" [yellow](older than silver: `cinelake resume` rebuilds it)[/]"
+                 if g["stale"] else "")
+        out.print(f"Gold: built {_when(g['built_at'])} ({_ago(g['age_s'])}), "
+                  f"snapshot {g['snapshot_date']}, {len(g['datasets'])} datasets{stale}",
+                  highlight=False)
+    else:
+        out.print("Gold: not built yet")
+    if st.schedule:
+        sch = st.schedule
+        last = (f"last fired for {_when(sch['last_due'])} ({sch.get('status')})"
+                if sch.get("status") in ("started", "finished") else "has not fired yet")
+        error = f", error: {sch['error']}" if sch.get("error") else ""
+        out.print(f"Schedule {sch.get('cron', '?')!r} ({sch.get('timezone', '?')}): "
+                  f"{last}{error}; next due {_when(sch.get('next_due'))}", highlight=False)
+
+
+dlq_app = typer.Typer(help="Dead-lettered movies: list them, put them back in the queue.",
+                      no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+
+@dlq_app.command("list")
+def dlq_list(as_json: OptJson = False, data_dir: DataDir = None) -> None:
+    """Dead-lettered movies: IMDb id, title, run, attempts, last error (read-only)."""
+    from cinelake.ops.dlq import as_dict, dead_movies
+    from cinelake.ops.lake import open_lake
+
+    settings = settings_or_fail(data_dir=data_dir)
+    with open_lake(settings.data_dir) as lake:
+        movies = dead_movies(lake.queue, lake.ledger)
+    if as_json:
+        _print_json([as_dict(m) for m in movies])
+        return
+    if not movies:
+        out.print("No dead letters.")
+        return
+    table = Table("IMDb id", "title", "run", "attempts", "last error", title="Dead letters",
+                  title_justify="left")
+    for m in movies:
+        table.add_row(m.imdb_id or "(unreadable)", m.title, m.run_id or "-", str(m.attempts),
+                      m.error)
+    out.print(table)
+    out.print("Retry: cinelake dlq redrive [--id IMDB_ID ...]")
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(
+    ids: Annotated[list[str] | None, typer.Option(
+        "--id", help="IMDb id to redrive (repeatable) [default: all dead letters].")] = None,
+    omdb_url: OptOmdbUrl = None,
+    data_dir: DataDir = None,
+    offline: OptOffline = None,
+    concurrency: OptConcurrency = None,
+    rate_limit: OptRate = None,
+    refresh: OptRefresh = None,
+) -> None:
+    """Put dead-lettered movies back in the queue and carry their runs to completion."""
+    from cinelake.observability import quiet_for_cli
+    from cinelake.ops.dlq import BadIds, check_ids, redrive
+    from cinelake.runtime.local import RuntimeBusy
+
+    quiet_for_cli()
+    try:
+        wanted = check_ids(ids) if ids else None
+    except BadIds as exc:
+        fail(str(exc))
+    settings = settings_or_fail(omdb_url=omdb_url, data_dir=data_dir, offline=offline,
+                                concurrency=concurrency, rate_limit=rate_limit, refresh=refresh)
+    if not (settings.data_dir / "_state" / "queue.sqlite3").is_file():
+        fail(f"no dead letters: no lake at {settings.data_dir} (pass --data-dir?)")
+    runtime = _runtime_or_fail(settings)
+    try:
+        result = redrive(runtime, wanted)
+    except RuntimeBusy as exc:
+        fail(str(exc))
+    if result.plan.missing:
+        out.print(f"[yellow]Not in the dead letters:[/] {', '.join(result.plan.missing)}")
+    if not result.moved:
+        out.print("Nothing redriven." if wanted else "No dead letters to redrive.")
+        raise typer.Exit(EXIT_ERROR if wanted else 0)
+    out.print(f"Redrove {result.moved} message(s): {', '.join(result.plan.movies)}",
+              highlight=False)
+    _print_summaries(result.summaries)
+    for run_id in result.superseded:
+        out.print(f"[yellow]Run {run_id} is superseded by a later run of the same day:[/] its "
+                  "redriven answers are in bronze, silver keeps the later run.")
+    if not all(s.complete for s in result.summaries):
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+@app.command("config")
+def config_cmd(
+    as_json: OptJson = False,
+    top_n: OptTopN = None,
+    batch_size: OptBatch = None,
+    source: OptSource = None,
+    omdb_url: OptOmdbUrl = None,
+    data_dir: DataDir = None,
+    offline: OptOffline = None,
+    concurrency: OptConcurrency = None,
+    rate_limit: OptRate = None,
+    refresh: OptRefresh = None,
+    cron: OptCron = None,
+    timezone: OptTimezone = None,
+) -> None:
+    """Effective settings and where each comes from: flag > env > file > default."""
+    from cinelake.config import CONFIG_ENV, config_path
+    from cinelake.ops.config_report import config_report
+
+    flags = {"top_n": top_n, "batch_size": batch_size, "source": source, "omdb_url": omdb_url,
+             "data_dir": data_dir, "offline": offline, "concurrency": concurrency,
+             "rate_limit": rate_limit, "refresh": refresh, "schedule_cron": cron,
+             "schedule_timezone": timezone}
+    settings = settings_or_fail(**flags)
+    path = config_path(_globals["config"] or os.environ.get(CONFIG_ENV))
+    report = config_report(settings, {k: v for k, v in flags.items() if v is not None}, path)
+    if as_json:
+        _print_json(report.as_dict())
+        return
+    found = "found" if report.file_found else "not found"
+    out.print(f"Config file: {report.file} ({found})", highlight=False)
+    table = Table("setting", "value", "from", show_edge=False)
+    for v in report.values:
+        table.add_row(v.name, "" if v.value is None else str(v.value),
+                      v.origin if v.source != "default" else "[dim]default[/]")
+    out.print(table)
+    if report.unknown_keys:
+        out.print(f"[yellow]Unknown keys in {report.file} (ignored):[/] "
+                  f"{', '.join(report.unknown_keys)}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

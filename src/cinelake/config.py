@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -66,11 +68,35 @@ class Settings(BaseSettings):
     retry_delay_s: float = Field(1.0, ge=0, description="local: delay before a failed message returns")
     records_per_invocation: int = Field(10, ge=1, le=10, description="SQS records per enrich call")
 
+    # The local scheduler (`cinelake schedule`)
+    schedule_cron: str = Field("0 3 * * *", description="when `cinelake schedule` runs (cron)")
+    schedule_timezone: str = Field("UTC", description="time zone of the cron expression")
+
     @field_validator("omdb_url")
     @classmethod
     def _url(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
+        return v
+
+    @field_validator("schedule_cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        from croniter import croniter
+
+        if not croniter.is_valid(v):
+            raise ValueError(f"not a cron expression: {v!r}")
+        return v
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (e.g. UTC, Europe/Paris)") from None
         return v
 
     @classmethod
@@ -85,6 +111,23 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
 
-def load_settings(**overrides: Any) -> Settings:
+CONFIG_ENV = "CINELAKE_CONFIG"
+
+
+def config_path(explicit: Path | str | None = None) -> Path:
+    """The TOML file in effect: --config, else $CINELAKE_CONFIG, else ./cinelake.toml."""
+    return Path(explicit or os.environ.get(CONFIG_ENV) or CONFIG_FILE)
+
+
+@functools.cache
+def _settings_class(toml_file: str) -> type[Settings]:
+    if toml_file == CONFIG_FILE:
+        return Settings
+    config = SettingsConfigDict(**{**Settings.model_config, "toml_file": toml_file})  # type: ignore
+    return type("Settings", (Settings,), {"model_config": config, "__module__": __name__})
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
     """Settings with the given overrides (CLI flags) on top; None means "not given"."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    cls = _settings_class(str(config_path(config_file)))
+    return cls(**{k: v for k, v in overrides.items() if v is not None})

@@ -47,13 +47,21 @@ class Pause:
 class RunLedger:
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
+        # Manifests never change once written, so each is read once per process.
+        self._manifests: dict[str, RunManifest] = {}
 
     # -- manifest -------------------------------------------------------------------------
     def write_manifest(self, manifest: RunManifest) -> None:
         self.store.put(self._key(manifest.run_id, "manifest.json"), manifest.model_dump_json().encode())
 
     def manifest(self, run_id: str) -> RunManifest:
-        return RunManifest.model_validate_json(self.store.get(self._key(run_id, "manifest.json")))
+        cached = self._manifests.get(run_id)
+        if cached is None:
+            cached = RunManifest.model_validate_json(
+                self.store.get(self._key(run_id, "manifest.json"))
+            )
+            self._manifests[run_id] = cached
+        return cached
 
     def mark_queued(self, run_id: str, messages: int) -> None:
         self._put_json(self._key(run_id, "queued.json"), {"messages": messages})
@@ -64,9 +72,9 @@ class RunLedger:
     def run_ids(self) -> list[str]:
         """All runs, oldest first (run ids start with their UTC start time)."""
         ids = {
-            o.key[len(PREFIX) :].split("/", 1)[0]
-            for o in self.store.list(PREFIX)
-            if o.key.endswith("/manifest.json")
+            key[len(PREFIX) :].split("/", 1)[0]
+            for key in self.store.list_keys(PREFIX)
+            if key.endswith("/manifest.json")
         }
         return sorted(ids)
 
@@ -85,7 +93,7 @@ class RunLedger:
     def done_ids(self, run_id: str) -> set[str]:
         """Ids with a terminal outcome, from a listing alone (no reads)."""
         prefix = self._key(run_id, "outcomes/")
-        return {o.key[len(prefix) : -len(".json")] for o in self.store.list(prefix)}
+        return {key[len(prefix) : -len(".json")] for key in self.store.list_keys(prefix)}
 
     def progress(self, run_id: str, *, with_status: bool = False) -> RunProgress:
         manifest = self.manifest(run_id)

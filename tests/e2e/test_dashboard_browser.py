@@ -58,6 +58,7 @@ US, UK, NZ, JP, FR = "United States", "United Kingdom", "New Zealand", "Japan", 
 NOLAN = "Christopher Nolan"
 # imdb_id, title, year, rating, votes, metascore, rotten tomatoes, runtime, genres,
 # directors, countries, US box office, oscars won/nominated, other awards won/nominated
+# fmt: off
 FILMS = [
     ("tt0111161", "The Shawshank Redemption", 1994, 9.3, 3_000_000, 82, 89, 142, "Drama",
      "Frank Darabont", US, 28_767_189, 0, 7, 21, 43),
@@ -155,22 +156,42 @@ FILMS = [
     ("tt0066921", "A Clockwork Orange", 1971, 8.2, 900_000, 77, 86, 136, "Crime,Sci-Fi",
      "Stanley Kubrick", f"{UK},{US}", 26_589_355, 0, 4, 12, 27),
 ]
+# fmt: on
 
 SILVER_SCHEMA = pa.schema(
     [
-        ("imdb_id", pa.string()), ("snapshot_date", pa.date32()), ("run_id", pa.string()),
-        ("source_rank", pa.int32()), ("title", pa.string()), ("type", pa.string()),
-        ("year", pa.int32()), ("end_year", pa.int32()), ("rated", pa.string()),
-        ("released", pa.date32()), ("runtime_minutes", pa.int32()),
-        ("genres", pa.list_(pa.string())), ("directors", pa.list_(pa.string())),
-        ("writers", pa.list_(pa.string())), ("actors", pa.list_(pa.string())),
-        ("languages", pa.list_(pa.string())), ("countries", pa.list_(pa.string())),
-        ("plot", pa.string()), ("awards_text", pa.string()), ("oscar_wins", pa.int32()),
-        ("oscar_nominations", pa.int32()), ("award_wins", pa.int32()),
-        ("award_nominations", pa.int32()), ("poster_url", pa.string()),
-        ("imdb_rating", pa.float64()), ("imdb_votes", pa.int64()), ("metascore", pa.int32()),
-        ("rotten_tomatoes", pa.int32()), ("box_office_usd", pa.int64()),
-        ("dvd_released", pa.date32()), ("production", pa.string()), ("website", pa.string()),
+        ("imdb_id", pa.string()),
+        ("snapshot_date", pa.date32()),
+        ("run_id", pa.string()),
+        ("source_rank", pa.int32()),
+        ("title", pa.string()),
+        ("type", pa.string()),
+        ("year", pa.int32()),
+        ("end_year", pa.int32()),
+        ("rated", pa.string()),
+        ("released", pa.date32()),
+        ("runtime_minutes", pa.int32()),
+        ("genres", pa.list_(pa.string())),
+        ("directors", pa.list_(pa.string())),
+        ("writers", pa.list_(pa.string())),
+        ("actors", pa.list_(pa.string())),
+        ("languages", pa.list_(pa.string())),
+        ("countries", pa.list_(pa.string())),
+        ("plot", pa.string()),
+        ("awards_text", pa.string()),
+        ("oscar_wins", pa.int32()),
+        ("oscar_nominations", pa.int32()),
+        ("award_wins", pa.int32()),
+        ("award_nominations", pa.int32()),
+        ("poster_url", pa.string()),
+        ("imdb_rating", pa.float64()),
+        ("imdb_votes", pa.int64()),
+        ("metascore", pa.int32()),
+        ("rotten_tomatoes", pa.int32()),
+        ("box_office_usd", pa.int64()),
+        ("dvd_released", pa.date32()),
+        ("production", pa.string()),
+        ("website", pa.string()),
         ("ingested_at", pa.timestamp("us", tz="UTC")),
     ]
 )
@@ -179,16 +200,49 @@ SILVER_SCHEMA = pa.schema(
 def silver_rows(films) -> list[dict]:
     rows = []
     for rank, f in enumerate(films, start=1):
-        (imdb_id, title, year, rating, votes, meta, rt, runtime, genres, directors, countries,
-         box, ow, on, aw, an) = f
+        (
+            imdb_id,
+            title,
+            year,
+            rating,
+            votes,
+            meta,
+            rt,
+            runtime,
+            genres,
+            directors,
+            countries,
+            box,
+            ow,
+            on,
+            aw,
+            an,
+        ) = f
         row = {name: None for name in SILVER_SCHEMA.names}
         row.update(
-            imdb_id=imdb_id, snapshot_date=SNAPSHOT, run_id="run-e2e", source_rank=rank,
-            title=title, type="movie", year=year, runtime_minutes=runtime,
-            genres=genres.split(","), directors=directors.split(","), writers=[], actors=[],
-            languages=["English"], countries=countries.split(","), imdb_rating=rating,
-            imdb_votes=votes, metascore=meta, rotten_tomatoes=rt, box_office_usd=box,
-            oscar_wins=ow, oscar_nominations=on, award_wins=aw, award_nominations=an,
+            imdb_id=imdb_id,
+            snapshot_date=SNAPSHOT,
+            run_id="run-e2e",
+            source_rank=rank,
+            title=title,
+            type="movie",
+            year=year,
+            runtime_minutes=runtime,
+            genres=genres.split(","),
+            directors=directors.split(","),
+            writers=[],
+            actors=[],
+            languages=["English"],
+            countries=countries.split(","),
+            imdb_rating=rating,
+            imdb_votes=votes,
+            metascore=meta,
+            rotten_tomatoes=rt,
+            box_office_usd=box,
+            oscar_wins=ow,
+            oscar_nominations=on,
+            award_wins=aw,
+            award_nominations=an,
             ingested_at=GENERATED,
         )
         rows.append(row)
@@ -263,7 +317,7 @@ def test_dashboard_draws_every_chart_filters_and_screenshot(browser, tmp_path):
         (folder / "part-0.parquet").write_bytes(parquet_bytes(table))
     html_path = write_dashboard(gold_dir, tmp_path / "dashboard.html", generated_at=GENERATED)
     text = html_path.read_text(encoding="utf-8")
-    assert "<script src" not in text and "<link rel=\"stylesheet\"" not in text
+    assert "<script src" not in text and '<link rel="stylesheet"' not in text
     assert "https://cdn" not in text
 
     view = Page(browser, html_path)
@@ -328,6 +382,7 @@ def test_dashboard_draws_every_chart_filters_and_screenshot(browser, tmp_path):
         view.close()
 
 
+# fmt: off
 NASTY = [
     ("tt9000001", "</script><script>window.__pwned = 1</script>", 2001, 9.9, 10, 50, 50, 90,
      "Drama", "</script>", "<b>bold</b>", 1, 1, 1, 1, 1),
@@ -337,6 +392,7 @@ NASTY = [
     ("tt9000004", "-1 & <!-- \u2028 \"quoted\" {{DATA}}", 2004, 6.0, 10, 80, 70, 90, "Comedy",
      "@mention", FR, 4, 0, 0, 0, 0),
 ]
+# fmt: on
 
 
 def test_hostile_titles_are_shown_as_text(browser, tmp_path):
@@ -379,7 +435,9 @@ def test_missing_gold_directory_still_renders(browser, tmp_path):
     view = Page(browser, out)
     try:
         assert view.page.is_visible("#no-data")
-        assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", view.page.text_content("#generated-at"))
+        assert re.fullmatch(
+            r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", view.page.text_content("#generated-at")
+        )
         assert view.errors == []
     finally:
         view.close()

@@ -1,8 +1,8 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cinelake.ids import InvalidImdbId, is_imdb_id, require_imdb_id, require_run_id
-import pytest
 
 
 @pytest.mark.parametrize("good", ["tt0111161", "tt1234567", "tt12345678", "tt123456789"])

@@ -219,8 +219,13 @@ class LocalQueue:
         return self._tx(take)  # type: ignore[no-any-return]
 
     def delete(self, receipt_handle: str) -> None:
+        self.delete_batch([receipt_handle])
+
+    def delete_batch(self, receipt_handles: Sequence[str]) -> None:
         # Like SQS, only the latest receipt may delete: a stale worker cannot delete a redelivery.
-        self._tx(lambda db: db.execute("DELETE FROM messages WHERE receipt = ?", (receipt_handle,)))
+        self._tx(lambda db: db.executemany(
+            "DELETE FROM messages WHERE receipt = ?", [(r,) for r in receipt_handles]
+        ))
 
     def change_visibility(self, receipt_handle: str, timeout_s: float) -> None:
         now = self._now()

@@ -47,6 +47,8 @@ class ObjectStore(Protocol):
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
 
+    def list_keys(self, prefix: str = "") -> list[str]: ...
+
     def delete(self, key: str) -> None: ...
 
     def uri(self, key: str) -> str: ...
@@ -82,8 +84,12 @@ class LocalObjectStore:
 
     def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+        tmp = path.parent / f".tmp-{os.urandom(8).hex()}.part"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -104,26 +110,35 @@ class LocalObjectStore:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
-    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+    def _walk(self, prefix: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
         # Walk the deepest folder the prefix names, then filter by the rest of the prefix.
         folder, _, _ = prefix.rpartition("/")
-        base = self.root.joinpath(*check_key(folder).split("/")) if folder else self.root
-        if not base.is_dir():
-            return
-        found: list[ObjectInfo] = []
-        for dirpath, dirnames, filenames in os.walk(base):
-            dirnames.sort()
-            for name in filenames:
-                if name.startswith(".tmp-"):
-                    continue
-                full = Path(dirpath) / name
-                key = full.relative_to(self.root).as_posix()
-                if key.startswith(prefix):
-                    st = full.stat()
-                    found.append(
-                        ObjectInfo(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
-                    )
+        base = os.path.join(self.root, *check_key(folder).split("/")) if folder else str(self.root)
+        stack = [(base, folder + "/" if folder else "")]
+        while stack:
+            path, rel = stack.pop()
+            try:
+                entries = list(os.scandir(path))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                key = rel + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if key.startswith(prefix) or prefix.startswith(key + "/"):
+                        stack.append((entry.path, key + "/"))
+                elif not entry.name.startswith(".tmp-") and key.startswith(prefix):
+                    yield key, entry
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        found = []
+        for key, entry in self._walk(prefix):
+            st = entry.stat()
+            found.append(ObjectInfo(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC)))
         yield from sorted(found, key=lambda o: o.key)
+
+    def list_keys(self, prefix: str = "") -> list[str]:
+        """Keys only: no stat per object (the ledger counts outcomes this way)."""
+        return sorted(key for key, _ in self._walk(prefix))
 
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -173,6 +188,9 @@ class S3ObjectStore:
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
                 yield ObjectInfo(obj["Key"], obj["Size"], obj["LastModified"])
+
+    def list_keys(self, prefix: str = "") -> list[str]:
+        return [o.key for o in self.list(prefix)]
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=check_key(key))

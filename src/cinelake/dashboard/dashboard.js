@@ -168,8 +168,9 @@
     var n = raw / mag;
     return (n <= 1 ? 1 : n <= 2 ? 2 : n <= 2.5 ? 2.5 : n <= 5 ? 5 : 10) * mag;
   }
-  function ticks(lo, hi, count) {
+  function ticks(lo, hi, count, integer) {
     var step = niceStep(hi - lo, count), out = [];
+    if (integer) step = Math.max(1, Math.round(step));
     for (var v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
       out.push(Math.round(v * 1e6) / 1e6);
     }
@@ -198,9 +199,11 @@
     var valueW = opts.valueW || 56;
     var H = top + rows.length * rowH + axisH;
     var s = newSvg(container, name, W, H, opts.label);
-    var max = opts.max || Math.max.apply(null, rows.map(function (r) { return r.value; })) || 1;
+    var max = opts.max || Math.max.apply(null, rows.map(function (r) {
+      return Math.max(r.value, r.back || 0);
+    })) || 1;
     var plotW = W - labelW - valueW;
-    var tk = ticks(0, max, Math.max(2, Math.floor(plotW / 90)));
+    var tk = ticks(0, max, Math.max(2, Math.floor(plotW / 90)), opts.integer);
     max = Math.max(max, tk[tk.length - 1]);
     function x(v) { return labelW + (v / max) * plotW; }
     var axis = svg("g", { "class": "axis" }, s);
@@ -217,7 +220,7 @@
         svg("rect", { x: labelW, y: y + 4, width: Math.max(0, x(r.back) - labelW),
           height: rowH - 8, rx: 4, fill: opts.backColor || "#e2e8f0" }, g);
       }
-      svg("rect", { "class": "mark", x: labelW, y: y + 4, width: Math.max(2, x(r.value) - labelW),
+      svg("rect", { "class": "mark", x: labelW, y: y + 4, width: r.value > 0 ? Math.max(2, x(r.value) - labelW) : 0,
         height: rowH - 8, rx: 4, fill: opts.color }, g);
       svg("text", { "class": "value-label", x: x(Math.max(r.value, r.back || 0)) + 6,
         y: y + rowH / 2 + 4 }, g, r.valueLabel != null ? r.valueLabel : fmtInt(r.value));
@@ -263,7 +266,7 @@
     var slots = y1 - y0 + 1, plotW = W - left - right, plotH = H - top - bottom;
     var band = plotW / slots;
     var max = Math.max.apply(null, rows.map(function (r) { return r.value; })) || 1;
-    var tk = ticks(0, max, 4);
+    var tk = ticks(0, max, 4, opts.integer);
     max = Math.max(max, tk[tk.length - 1]);
     function y(v) { return top + plotH - (v / max) * plotH; }
     var axis = svg("g", { "class": "axis" }, s);
@@ -305,11 +308,14 @@
     var xlo = Math.max(0, Math.floor((Math.min.apply(null, xs) - 2) / 5) * 5);
     var xhi = Math.min(100, Math.ceil((Math.max.apply(null, xs) + 2) / 5) * 5);
     if (xhi - xlo < 10) { xlo = Math.max(0, xhi - 10); }
-    var ylo = 0, yhi = 100, plotW = W - left - right, plotH = H - top - bottom;
+    var ys = pts.map(function (p) { return p.y; });
+    var ylo = Math.max(0, Math.floor((Math.min.apply(null, ys) - 5) / 10) * 10), yhi = 100;
+    if (yhi - ylo < 20) ylo = yhi - 20;
+    var plotW = W - left - right, plotH = H - top - bottom;
     function x(v) { return left + ((v - xlo) / (xhi - xlo)) * plotW; }
     function y(v) { return top + plotH - ((v - ylo) / (yhi - ylo)) * plotH; }
     var axis = svg("g", { "class": "axis" }, s);
-    ticks(ylo, yhi, 5).forEach(function (t) {
+    ticks(ylo, yhi, Math.max(2, Math.floor(plotH / 45))).forEach(function (t) {
       svg("line", { "class": "grid-line", x1: left, x2: W - right, y1: y(t), y2: y(t) }, axis);
       svg("text", { x: left - 8, y: y(t) + 4, "text-anchor": "end" }, axis, String(t));
     });
@@ -405,7 +411,7 @@
       "critics score", avgT, "var(--rt)");
     var totalBox = sum(pick(ms, "box_office_usd"));
     kpi(box, "total_box_office_usd", "US box office", fmtMoney(totalBox),
-      plural(withBox, "movie", "movies") + " with a known gross", totalBox, "var(--money)");
+      fmtInt(withBox) + " with a known gross", totalBox, "var(--money)");
     kpi(box, "oscar_wins", "Oscars won", fmtInt(oscars), fmtInt(noms) + " nominations", oscars, "var(--gold)");
     var aw = sum(pick(ms, "award_wins"));
     kpi(box, "total_award_wins", "Other awards", fmtInt(aw),
@@ -414,7 +420,8 @@
     kpi(box, "years", "Release years", years.length ? Math.min.apply(null, years) + "–" + Math.max.apply(null, years) : "—",
       avgRt == null ? "" : "avg runtime " + fmtInt(avgRt) + " min", null, "var(--teal)");
     kpi(box, "top_movie_title", "Top rated", top ? top.title : "—",
-      top ? "IMDb " + fmt1(top.imdb_rating) + (top.year ? " · " + top.year : "") : "", null, "var(--imdb)", true);
+      top ? "IMDb " + fmt1(top.imdb_rating) + (top.year ? " · " + top.year : "") +
+        (top.directors.length ? " · " + top.directors.join(", ") : "") : "", null, "var(--imdb)", true);
   }
 
   function renderCorrelations(ms) {
@@ -486,7 +493,7 @@
     yearBars(chart("movies_by_year"), "movies_by_year", years.map(function (r) {
       return { year: r.year, value: r.movie_count,
         title: r.year + ": " + plural(r.movie_count, "movie", "movies") + " · avg IMDb " + fmt2(r.avg_imdb_rating) };
-    }), { label: "Movies by release year", color: "var(--primary)", tick: fmtInt, empty: none });
+    }), { label: "Movies by release year", color: "var(--primary)", tick: fmtInt, integer: true, empty: none });
 
     var boxYears = years.filter(function (r) { return r.movies_with_box_office > 0; });
     yearBars(chart("box_office_by_year"), "box_office_by_year", boxYears.map(function (r) {
@@ -501,17 +508,17 @@
         title: g.name + ": " + plural(g.movie_count, "movie", "movies") + " · avg IMDb " +
           fmt2(g.avg_imdb_rating) + " · avg runtime " + fmtInt(g.avg_runtime_minutes) + " min · box office " +
           fmtMoney(g.total_box_office_usd) };
-    }), { label: "Movies by genre", color: "var(--primary)", tick: fmtInt, labelW: 130, empty: none });
+    }), { label: "Movies by genre", color: "var(--primary)", tick: fmtInt, integer: true, labelW: 130, empty: none });
 
     hbar(chart("top_directors"), "top_directors", groupBy(ms, "directors").slice(0, 12).map(function (d) {
-      return { label: d.name, value: d.movie_count, valueLabel: d.movie_count + "  ·  " + fmt1(d.avg_imdb_rating),
+      return { label: d.name, value: d.movie_count, valueLabel: d.movie_count + "  ·  ★ " + fmt1(d.avg_imdb_rating),
         title: d.name + ": " + plural(d.movie_count, "movie", "movies") + " · avg IMDb " + fmt2(d.avg_imdb_rating) };
-    }), { label: "Top directors", color: "var(--violet)", tick: fmtInt, valueW: 78, empty: none });
+    }), { label: "Top directors", color: "var(--violet)", tick: fmtInt, integer: true, valueW: 84, empty: none });
 
     hbar(chart("movies_by_country"), "movies_by_country", groupBy(ms, "countries").slice(0, 12).map(function (c) {
       return { label: c.name, value: c.movie_count,
         title: c.name + ": " + plural(c.movie_count, "movie", "movies") + " · avg IMDb " + fmt2(c.avg_imdb_rating) };
-    }), { label: "Movies by country", color: "var(--teal)", tick: fmtInt, empty: none });
+    }), { label: "Movies by country", color: "var(--teal)", tick: fmtInt, integer: true, empty: none });
 
     var awarded = ms.filter(function (m) { return (m.oscar_wins || 0) > 0 || (m.oscar_nominations || 0) > 0; })
       .sort(function (a, b) {
@@ -524,7 +531,7 @@
         title: m.title + (m.year ? " (" + m.year + ")" : "") + ": " + plural(w, "Oscar", "Oscars") +
           " won of " + plural(n, "nomination", "nominations") + " · " + fmtInt(m.award_wins) + " other wins" };
     }), { label: "Oscars won and nominations", color: "var(--gold)", backColor: "var(--gold-soft)",
-      tick: fmtInt, valueW: 56, empty: ms.length ? "No Oscar nominations among these movies" : none });
+      tick: fmtInt, integer: true, valueW: 64, empty: ms.length ? "No Oscar nominations among these movies" : none });
   }
 
   function render() {

@@ -23,6 +23,7 @@ import contextlib
 import json
 import random
 import re
+import signal
 import socket
 import sys
 import threading
@@ -42,7 +43,7 @@ from cinelake.devtools import synthetic
 
 __all__ = ["OmdbSimulator", "SimResponse", "SimulatorConfig", "main"]
 
-IMDB_ID_RE = re.compile(r"^tt\d{7,}$")
+IMDB_ID_RE = re.compile(r"tt\d{7,}")
 """What OMDb accepts as an IMDb id; anything else is answered "Incorrect IMDb ID."."""
 
 _JSON_TYPE = "application/json; charset=utf-8"
@@ -141,7 +142,7 @@ class OmdbSimulator:
         self._catalog = dict(catalog)  # a snapshot: later edits by the caller don't race us
         self.config = config or SimulatorConfig()
         self._lock = threading.Lock()
-        self._rng = random.Random(self.config.seed)  # noqa: S311 - fault injection, not crypto
+        self._rng = random.Random(self.config.seed)
         self._requests = 0
         self._counted = 0
         self._by_id: Counter[str] = Counter()
@@ -190,7 +191,7 @@ class OmdbSimulator:
 
     def _lookup(self, ident: str | None, plot: str) -> SimResponse:
         cfg = self.config
-        if ident is None or not IMDB_ID_RE.match(ident):
+        if ident is None or not IMDB_ID_RE.fullmatch(ident):
             return _error(200, _MISSING_ID_MESSAGE)
         if ident in cfg.not_found_ids:
             return _error(200, cfg.not_found_message)
@@ -324,12 +325,13 @@ def _make_handler(sim: OmdbSimulator) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)  # keep the connection in sync for the next request
+            query = urlsplit(self.path).query
+            params = _first_values(parse_qsl(query, keep_blank_values=True))
+            answer = self.simulator.respond(params)  # counted on arrival, like a real server
             latency = self.simulator.config.latency_s
             if latency > 0 and self.server.stopping.wait(latency):
-                self.close_connection = True
+                self.close_connection = True  # shutting down: hang up instead of answering
                 return
-            query = urlsplit(self.path).query
-            answer = self.simulator.respond(_first_values(parse_qsl(query, keep_blank_values=True)))
             self.send_response(answer.status)
             for name, value in answer.headers.items():
                 self.send_header(name, value)
@@ -362,6 +364,10 @@ def _load_catalog(path: str | None) -> dict[str, dict[str, Any]]:
         )
         return {}
     return dict(load_omdb_answers())
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -400,6 +406,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     catalog = _load_catalog(args.catalog)
     simulator = OmdbSimulator(catalog, config)
+    # Scripts stop us with SIGTERM (and background jobs ignore SIGINT): stop as cleanly.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         with simulator.serve(args.host, args.port) as url:
             print(url, flush=True)  # alone on stdout, so scripts can read the address

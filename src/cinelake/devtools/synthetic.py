@@ -130,7 +130,7 @@ def imdb_id(n: int) -> str:
 def _rng(*parts: object) -> random.Random:
     """A ``Random`` seeded from a stable digest, so runs agree across processes."""
     digest = hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=8).digest()
-    return random.Random(int.from_bytes(digest, "big"))  # noqa: S311 - test data, not crypto
+    return random.Random(int.from_bytes(digest, "big"))
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,9 @@ def _flat(list_column: str) -> str:
 
 
 def _avg(expr: str) -> str:
-    return f"round(avg({expr}), 2)::DOUBLE"
+    # Exact decimal sums: a floating-point sum depends on the order DuckDB's threads add
+    # in, and the same snapshot must give the same gold figures on every run.
+    return f"round(avg(({expr})::DECIMAL(18, 3)), 2)::DOUBLE"
 
 
 # --------------------------------------------------------------------------------------------

@@ -227,7 +227,7 @@ def docs_markdown() -> str:
         "(negative ones stay `-5`). Spreadsheet-safe: a text cell starting with `=`, `+`, "
         "`-`, `@`, tab or CR gets a leading `'`, so a title like `=LOL` or `-1` reads "
         "`'=LOL` / `'-1` in the CSV and is never evaluated as a formula.",
-        "- **QuickSight manifest**: one CSV per manifest, `containsHeader` true, `\"` text "
+        '- **QuickSight manifest**: one CSV per manifest, `containsHeader` true, `"` text '
         "qualifier.",
         "- **Athena**: table `` `cinelake`.`gold_<dataset>` `` over the Parquet files "
         "(types in the column tables below).",

@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+import certifi
 import httpx
 
 from cinelake.ids import require_imdb_id
@@ -85,6 +87,45 @@ class RateLimiter:
 Sleep = Callable[[float], Awaitable[None]]
 
 
+class RequestGate:
+    """At most `limit` requests in flight across every thread and event loop of the process.
+
+    The local runtime runs several invocations side by side (as Lambda scales out); this keeps
+    their sum within --concurrency. Waiting is a short poll, since an asyncio primitive cannot be
+    shared between event loops.
+    """
+
+    def __init__(self, limit: int, poll_s: float = 0.002) -> None:
+        self._sem = threading.BoundedSemaphore(limit)
+        self._poll_s = poll_s
+
+    async def __aenter__(self) -> None:
+        while not self._sem.acquire(blocking=False):
+            await asyncio.sleep(self._poll_s)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._sem.release()
+
+class _NoGate:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_GATE = _NoGate()
+_ssl_context: ssl.SSLContext | None = None
+
+
+def shared_ssl_context() -> ssl.SSLContext:
+    """Loading the CA bundle costs tens of ms: do it once per process, not once per client."""
+    global _ssl_context
+    if _ssl_context is None:
+        _ssl_context = ssl.create_default_context(cafile=certifi.where())
+    return _ssl_context
+
+
 class OmdbClient:
     """One per event loop; share the RateLimiter between clients to share the budget."""
 
@@ -97,6 +138,7 @@ class OmdbClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        gate: RequestGate | None = None,
     ) -> None:
         if not api_key:
             raise InvalidApiKey("no OMDb API key configured")
@@ -106,11 +148,13 @@ class OmdbClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._semaphore = asyncio.Semaphore(options.concurrency)
+        self._gate = gate
         self._stopped: InvalidApiKey | None = None
         self._quota: QuotaReached | None = None
         self.requests = 0
         self._http = httpx.AsyncClient(
             transport=transport,
+            verify=shared_ssl_context(),
             timeout=httpx.Timeout(options.timeout_s),
             limits=httpx.Limits(
                 max_connections=options.concurrency, max_keepalive_connections=options.concurrency
@@ -137,20 +181,22 @@ class OmdbClient:
         attempts = 0
         last_reason = "no attempt"
         while True:
-            if self._stopped is not None:
-                # Once the key is rejected, no further calls: fail fast with the same error.
-                raise InvalidApiKey(str(self._stopped))
-            if self._quota is not None:
-                raise QuotaReached(str(self._quota))
             attempts += 1
             retry_after: float | None = None
             async with self._semaphore:
+                # Checked after the wait for a slot: once the key is rejected or the quota is
+                # used up, callers still queued make no request at all.
+                if self._stopped is not None:
+                    raise InvalidApiKey(str(self._stopped))
+                if self._quota is not None:
+                    raise QuotaReached(str(self._quota))
                 wait = self._limiter.reserve()
                 if wait > 0:
                     await self._sleep(wait)
                 self.requests += 1
                 try:
-                    resp = await self._http.get(self.options.base_url, params=params)
+                    async with self._gate or _NO_GATE:
+                        resp = await self._http.get(self.options.base_url, params=params)
                 except httpx.TimeoutException:
                     last_reason = "OMDb timed out"
                     resp = None

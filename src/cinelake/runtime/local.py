@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from cinelake.adapters.queue import LocalQueue, QueueMessage
 from cinelake.bootstrap import Deps, build_local, install
@@ -28,6 +29,8 @@ from cinelake.clock import Clock
 from cinelake.config import Settings
 from cinelake.handlers import bronze_to_silver, enrich, ingest, silver_to_gold
 from cinelake.ledger import Pause
+from cinelake.observability import get_metrics
+from cinelake.omdb.client import RequestGate
 from cinelake.runtime.events import Created, LocalContext, s3_event, schedule_input, sqs_event
 from cinelake.stages import silver as silver_stage
 from cinelake.stages.enrich import bronze_prefix
@@ -40,6 +43,9 @@ ROUTES: dict[str, tuple[str, str, str, Handler]] = {
     "bronze": ("omdb/", ".jsonl", "ProcessBronzeToSilver", bronze_to_silver.handler),
     "silver": ("movies/", ".parquet", "ProcessSilverToGold", silver_to_gold.handler),
 }
+
+
+PROGRESS_EVERY_S = 0.25
 
 
 class RuntimeBusy(Exception):
@@ -98,13 +104,27 @@ class LocalRuntime:
         self.deps: Deps = build_local(
             settings, clock=clock, on_created=self._on_created, omdb_transport=omdb_transport
         )
-        # Spread the concurrency budget over parallel invocations, as Lambda scales out.
+        # Spread the concurrency budget over parallel invocations, as Lambda scales out over a
+        # queue: each invocation fetches its movies at once, and invocations run side by side.
+        # A process-wide gate keeps the sum within --concurrency while one invocation's
+        # bookkeeping overlaps another's requests.
         per_invocation = settings.records_per_invocation * settings.batch_size
-        self.workers = max(1, math.ceil(settings.concurrency / min(per_invocation, settings.concurrency)))
-        per_call = max(1, math.ceil(settings.concurrency / self.workers))
+        per_call = min(settings.concurrency, per_invocation)
+        self.workers = max(1, math.ceil(settings.concurrency / per_call)) + (settings.concurrency > 1)
         self.deps.settings = settings.model_copy(update={"concurrency": per_call})
+        self.deps.gate = RequestGate(settings.concurrency)
         install(self.deps)
+        # Locally the summary and `status` report the figures; EMF lines would only clutter.
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+    @staticmethod
+    def invoke(handler: Handler, event: dict[str, Any], name: str) -> dict[str, Any]:
+        """Call a handler as Lambda would; with metrics disabled Powertools keeps them, so drop them."""
+        try:
+            return handler(event, LocalContext(name))
+        finally:
+            if is_metrics_disabled():
+                get_metrics().clear_metrics()
 
     @property
     def queue(self) -> LocalQueue:
@@ -127,7 +147,7 @@ class LocalRuntime:
             for bucket, objects in batch.items():
                 _, _, name, handler = ROUTES[bucket]
                 self.progress.on_stage(name)
-                handler(s3_event(objects, self.deps.clock.now()), LocalContext(name))
+                self.invoke(handler, s3_event(objects, self.deps.clock.now()), name)
 
     # -- the run --------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -162,12 +182,13 @@ class LocalRuntime:
             self.progress.on_stage("GetMoviesAndSendToQueue")
             event = schedule_input(self.deps.clock.now(), top_n=top_n, batch_size=batch_size,
                                    source=source)
-            result = ingest.handler(event, LocalContext("GetMoviesAndSendToQueue"))
+            result = self.invoke(ingest.handler, event, "GetMoviesAndSendToQueue")
             run_id = result["run_id"]
             self.pump(run_id)
             for earlier in runs:
                 self.finish(earlier)
             self.finish(run_id)
+            self.ensure_gold()
             self.render_dashboard()
             return self.summary(run_id)
 
@@ -178,6 +199,7 @@ class LocalRuntime:
             self.pump(runs[-1] if runs else None)
             for run_id in runs:
                 self.finish(run_id)
+            self.ensure_gold()
             self.render_dashboard()
             return [self.summary(r) for r in runs]
 
@@ -191,6 +213,7 @@ class LocalRuntime:
         with ThreadPoolExecutor(self.workers, thread_name_prefix="enrich") as pool:
             inflight: dict[Future[dict[str, Any]], list[QueueMessage]] = {}
             paused = False
+            shown = -PROGRESS_EVERY_S
             while True:
                 self.dispatch_notifications()
                 if not paused and ledger.paused(clock.now()) is not None:
@@ -200,7 +223,7 @@ class LocalRuntime:
                     if not messages:
                         break
                     future = pool.submit(
-                        enrich.handler, sqs_event(messages), LocalContext("EnrichAndStoreMovie")
+                        self.invoke, enrich.handler, sqs_event(messages), "EnrichAndStoreMovie"
                     )
                     inflight[future] = messages
                 if not inflight:
@@ -212,9 +235,12 @@ class LocalRuntime:
                 done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
                 for future in done:
                     self._settle(inflight.pop(future), future)
-                if run_id:
+                if run_id and clock.monotonic() - shown >= PROGRESS_EVERY_S:
+                    shown = clock.monotonic()
                     self.progress.on_movies(len(ledger.done_ids(run_id)), total)
             self.dispatch_notifications()
+        if run_id:
+            self.progress.on_movies(len(ledger.done_ids(run_id)), total)
 
     def _settle(self, messages: list[QueueMessage], future: Future[dict[str, Any]]) -> None:
         """Do what the event source mapping does with an invocation's result."""
@@ -226,8 +252,7 @@ class LocalRuntime:
             if m.message_id in failed:
                 delay = self.settings.retry_delay_s * 2 ** (m.receive_count - 1)
                 self.queue.change_visibility(m.receipt_handle, delay)
-            else:
-                self.queue.delete(m.receipt_handle)
+        self.queue.delete_batch([m.receipt_handle for m in messages if m.message_id not in failed])
 
     def finish(self, run_id: str) -> None:
         """Silver and gold for a complete run, replaying the bronze event if it was missed."""
@@ -242,6 +267,18 @@ class LocalRuntime:
             self.dispatch_notifications()
         else:
             silver_stage.build_run(self.deps, run_id)
+            self.dispatch_notifications()
+
+    def ensure_gold(self) -> None:
+        """Rebuild gold if it is older than silver (a crash between the two left it behind)."""
+        movies = [o for o in self.deps.silver.list(silver_stage.MOVIES_PREFIX)
+                  if o.key.endswith(".parquet")]
+        if not movies:
+            return
+        newest = max(movies, key=lambda o: o.last_modified)
+        built = [o for o in self.deps.gold.list("_manifest.json") if o.key == "_manifest.json"]
+        if not built or built[0].last_modified < newest.last_modified:
+            self._pending.append(Created("silver", newest.key, newest.size))
             self.dispatch_notifications()
 
     def render_dashboard(self) -> Path | None:

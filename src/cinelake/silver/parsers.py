@@ -59,20 +59,9 @@ __all__ = [
 
 PARSE_NA: Final = r"""
 CREATE OR REPLACE TEMP MACRO parse_na(s) AS
-    CASE
-        WHEN s IS NULL THEN NULL
-        WHEN trim(CAST(s AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13)) IN ('', 'N/A')
-            THEN NULL
-        ELSE CAST(s AS VARCHAR)
-    END
+    CASE WHEN trim(s) IN ('', 'N/A') THEN NULL ELSE s END
 """
-"""``"N/A"``, ``""``, whitespace and NULL -> NULL; anything else is returned unchanged."""
-
-CLEAN: Final = r"""
-CREATE OR REPLACE TEMP MACRO _clean(s) AS
-    trim(parse_na(s), ' ' || chr(9) || chr(10) || chr(13))
-"""
-"""A present value with surrounding whitespace removed (input for the numeric parsers)."""
+"""``"N/A"``, ``""`` (also padded with spaces) and NULL -> NULL; anything else unchanged."""
 
 IS_UNPARSEABLE: Final = r"""
 CREATE OR REPLACE TEMP MACRO is_unparseable(raw, parsed) AS
@@ -80,45 +69,48 @@ CREATE OR REPLACE TEMP MACRO is_unparseable(raw, parsed) AS
 """
 """The one rule that tells garbage from missing: present, yet parsed to NULL."""
 
+# The numeric parsers accept exactly the forms OMDb uses (no padding): one anchored
+# regular expression decides, a cast converts. TRY_CAST turns an overflow into garbage.
+
 PARSE_INT_GROUPED: Final = r"""
 CREATE OR REPLACE TEMP MACRO parse_int_grouped(s) AS
-    CASE WHEN regexp_full_match(_clean(s), '-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)')
-        THEN TRY_CAST(replace(_clean(s), ',', '') AS BIGINT)
+    CASE WHEN regexp_full_match(s, '-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)')
+        THEN TRY_CAST(replace(s, ',', '') AS BIGINT)
     END
 """
 """``"3,120,594"`` / ``"812"`` / ``"-5"`` -> BIGINT (the sign is kept so range checks see it)."""
 
 PARSE_USD: Final = r"""
 CREATE OR REPLACE TEMP MACRO parse_usd(s) AS
-    CASE WHEN regexp_full_match(_clean(s), '(?:-\$|\$-?)(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)')
-        THEN TRY_CAST(replace(replace(_clean(s), '$', ''), ',', '') AS BIGINT)
+    CASE WHEN regexp_full_match(s, '(?:-\$|\$-?)(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)')
+        THEN TRY_CAST(replace(replace(s, '$', ''), ',', '') AS BIGINT)
     END
 """
 """``"$28,767,189"`` -> 28767189. The ``$`` is required: another currency is garbage."""
 
 PARSE_MINUTES: Final = r"""
 CREATE OR REPLACE TEMP MACRO parse_minutes(s) AS
-    CASE WHEN regexp_full_match(_clean(s), '(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+) min')
-        THEN TRY_CAST(replace(regexp_extract(_clean(s), '^([0-9,]+)', 1), ',', '') AS INTEGER)
+    CASE WHEN regexp_full_match(s, '[0-9]+ min')
+        THEN TRY_CAST(split_part(s, ' ', 1) AS INTEGER)
     END
 """
 """``"142 min"`` -> 142. Only the form OMDb really uses; ``"1 h 30 min"`` is garbage."""
 
 PARSE_OMDB_DATE: Final = r"""
 CREATE OR REPLACE TEMP MACRO parse_omdb_date(s) AS
-    CASE WHEN regexp_full_match(_clean(s), '[0-9]{1,2} [A-Za-z]{3} [0-9]{4}')
-        THEN CAST(try_strptime(_clean(s), '%d %b %Y') AS DATE)
+    CASE WHEN regexp_full_match(s, '[0-9]{1,2} [A-Za-z]{3} [0-9]{4}')
+        THEN CAST(try_strptime(s, '%d %b %Y') AS DATE)
     END
 """
 """``"14 Oct 1994"`` -> DATE. English month abbreviations; ``"32 Foo 1999"`` is garbage."""
 
 PARSE_YEAR_RANGE: Final = r"""
 CREATE OR REPLACE TEMP MACRO parse_year_range(s) AS
-    CASE WHEN regexp_full_match(_clean(s), '[0-9]{4}(?:\s*[–-]\s*(?:[0-9]{4})?)?')
+    CASE WHEN regexp_full_match(s, '[0-9]{4}(?:\s*[–-]\s*(?:[0-9]{4})?)?')
         THEN struct_pack(
-            year := CAST(left(_clean(s), 4) AS INTEGER),
-            end_year := TRY_CAST(
-                NULLIF(regexp_extract(_clean(s), '[–-]\s*([0-9]{4})$', 1), '') AS INTEGER)
+            year := CAST(left(s, 4) AS INTEGER),
+            end_year := CASE WHEN length(s) > 4 THEN TRY_CAST(
+                NULLIF(regexp_extract(s, '([0-9]{4})$', 1), '') AS INTEGER) END
         )
     END
 """
@@ -129,40 +121,39 @@ En dash and hyphen are both accepted; ``end_year`` is NULL unless the range has 
 
 PARSE_DECIMAL: Final = r"""
 CREATE OR REPLACE TEMP MACRO parse_decimal(s) AS
-    CASE WHEN regexp_full_match(_clean(s), '-?[0-9]+(?:\.[0-9]+)?')
-        THEN TRY_CAST(_clean(s) AS DOUBLE)
+    CASE WHEN regexp_full_match(s, '-?[0-9]+(?:\.[0-9]+)?')
+        THEN TRY_CAST(s AS DOUBLE)
     END
 """
 """``"9.2"`` -> 9.2 (imdbRating). The sign is kept so the 0-10 range check sees it."""
 
 PARSE_PERCENT: Final = r"""
 CREATE OR REPLACE TEMP MACRO parse_percent(s) AS
-    CASE WHEN regexp_full_match(_clean(s), '[0-9]+%')
-        THEN TRY_CAST(rtrim(_clean(s), '%') AS INTEGER)
+    CASE WHEN regexp_full_match(s, '[0-9]+%')
+        THEN TRY_CAST(rtrim(s, '%') AS INTEGER)
     END
 """
 """``"91%"`` -> 91 (the Rotten Tomatoes rating)."""
 
 PARSE_OUT_OF_100: Final = r"""
 CREATE OR REPLACE TEMP MACRO parse_out_of_100(s) AS
-    CASE WHEN regexp_full_match(_clean(s), '[0-9]+/100')
-        THEN TRY_CAST(split_part(_clean(s), '/', 1) AS INTEGER)
+    CASE WHEN regexp_full_match(s, '[0-9]+/100')
+        THEN TRY_CAST(split_part(s, '/', 1) AS INTEGER)
     END
 """
 """``"82/100"`` -> 82 (the Metacritic entry of ``Ratings``)."""
 
-AWARD_COUNT: Final = r"""
-CREATE OR REPLACE TEMP MACRO _award_count(s, pattern) AS
-    COALESCE(TRY_CAST(NULLIF(regexp_extract(s, pattern, 1), '') AS INTEGER), 0)
-"""
-
 PARSE_AWARDS: Final = r"""
 CREATE OR REPLACE TEMP MACRO parse_awards(s) AS
     CASE WHEN parse_na(s) IS NOT NULL THEN struct_pack(
-        oscar_wins := _award_count(s, '(?i)\bwon ([0-9]+) oscars?\b'),
-        oscar_nominations := _award_count(s, '(?i)\bnominated for ([0-9]+) oscars?\b'),
-        award_wins := _award_count(s, '(?i)\b([0-9]+) wins?\b'),
-        award_nominations := _award_count(s, '(?i)\b([0-9]+) nominations?\b')
+        oscar_wins := coalesce(TRY_CAST(NULLIF(
+            regexp_extract(s, '(?i)\bwon ([0-9]+) oscars?\b', 1), '') AS INTEGER), 0),
+        oscar_nominations := coalesce(TRY_CAST(NULLIF(
+            regexp_extract(s, '(?i)\bnominated for ([0-9]+) oscars?\b', 1), '') AS INTEGER), 0),
+        award_wins := coalesce(TRY_CAST(NULLIF(
+            regexp_extract(s, '(?i)\b([0-9]+) wins?\b', 1), '') AS INTEGER), 0),
+        award_nominations := coalesce(TRY_CAST(NULLIF(
+            regexp_extract(s, '(?i)\b([0-9]+) nominations?\b', 1), '') AS INTEGER), 0)
     ) END
 """
 """Free-text awards -> {oscar_wins, oscar_nominations, award_wins, award_nominations}.
@@ -175,26 +166,26 @@ OMDb does not say how many nominations there were, so none are inferred.
 
 STRIP_CREDIT_NOTES: Final = r"""
 CREATE OR REPLACE TEMP MACRO strip_credit_notes(s) AS
-    regexp_replace(CAST(s AS VARCHAR), '\s*\([^()]*\)', '', 'g')
+    CASE WHEN contains(s, '(') THEN regexp_replace(s, '\s*\([^()]*\)', '', 'g') ELSE s END
 """
 """``"Mario Puzo (screenplay by)"`` -> ``"Mario Puzo"`` (every parenthesised note)."""
 
-DEDUPE_KEEP_ORDER: Final = r"""
-CREATE OR REPLACE TEMP MACRO _dedupe_keep_order(l) AS
-    list_transform([l], lambda v: list_filter(v, lambda x, i: list_position(v, x) = i))[1]
-"""
-"""Drop repeated items, keeping the first-seen order. ``l`` is bound once through the
-one-element ``list_transform`` so the inner lambda does not re-evaluate it per item."""
-
 SPLIT_NAMES: Final = r"""
 CREATE OR REPLACE TEMP MACRO split_names(s) AS
-    coalesce(_dedupe_keep_order(list_filter(
-        list_transform(string_split(CAST(s AS VARCHAR), ','),
-                       lambda x: trim(x, ' ' || chr(9) || chr(10) || chr(13))),
-        lambda x: x <> '' AND x <> 'N/A')), CAST([] AS VARCHAR[]))
+    coalesce(
+        list_transform(
+            [list_transform(string_split(s, ','), lambda x: trim(x))],
+            lambda v: list_filter(v, lambda x, i:
+                x <> '' AND x <> 'N/A' AND list_position(v, x) = i)
+        )[1],
+        CAST([] AS VARCHAR[]))
 """
 """``"Drama, Crime"`` -> ``['Drama', 'Crime']``: trimmed, empty and ``N/A`` parts dropped,
-duplicates dropped keeping the first-seen order; missing -> ``[]`` (never NULL)."""
+duplicates dropped keeping the first-seen order; missing -> ``[]`` (never NULL).
+
+The split list is bound once to ``v`` by the one-element ``list_transform``, so the inner
+lambda does not recompute it for every item.
+"""
 
 SPLIT_CREDITED_NAMES: Final = r"""
 CREATE OR REPLACE TEMP MACRO split_credited_names(s) AS
@@ -210,7 +201,6 @@ CREATE OR REPLACE TEMP MACRO rating_value(ratings, source_name) AS
 
 MACROS: Final[tuple[tuple[str, str], ...]] = (
     ("parse_na", PARSE_NA),
-    ("_clean", CLEAN),
     ("is_unparseable", IS_UNPARSEABLE),
     ("parse_int_grouped", PARSE_INT_GROUPED),
     ("parse_usd", PARSE_USD),
@@ -220,10 +210,8 @@ MACROS: Final[tuple[tuple[str, str], ...]] = (
     ("parse_decimal", PARSE_DECIMAL),
     ("parse_percent", PARSE_PERCENT),
     ("parse_out_of_100", PARSE_OUT_OF_100),
-    ("_award_count", AWARD_COUNT),
     ("parse_awards", PARSE_AWARDS),
     ("strip_credit_notes", STRIP_CREDIT_NOTES),
-    ("_dedupe_keep_order", DEDUPE_KEEP_ORDER),
     ("split_names", SPLIT_NAMES),
     ("split_credited_names", SPLIT_CREDITED_NAMES),
     ("rating_value", RATING_VALUE),
@@ -309,42 +297,42 @@ def parse_na(value: str | None) -> str | None:
     return _run("SELECT parse_na(CAST($v AS VARCHAR))", value)[0]
 
 
-def parse_int_grouped(value: str | None) -> int | None | Unparseable:
+def parse_int_grouped(value: str | None) -> int | Unparseable | None:
     """``"3,120,594"`` -> 3120594."""
     return _typed("parse_int_grouped", value)
 
 
-def parse_usd(value: str | None) -> int | None | Unparseable:
+def parse_usd(value: str | None) -> int | Unparseable | None:
     """``"$28,767,189"`` -> 28767189."""
     return _typed("parse_usd", value)
 
 
-def parse_minutes(value: str | None) -> int | None | Unparseable:
+def parse_minutes(value: str | None) -> int | Unparseable | None:
     """``"142 min"`` -> 142."""
     return _typed("parse_minutes", value)
 
 
-def parse_omdb_date(value: str | None) -> date | None | Unparseable:
+def parse_omdb_date(value: str | None) -> date | Unparseable | None:
     """``"14 Oct 1994"`` -> ``date(1994, 10, 14)``."""
     return _typed("parse_omdb_date", value)
 
 
-def parse_decimal(value: str | None) -> float | None | Unparseable:
+def parse_decimal(value: str | None) -> float | Unparseable | None:
     """``"9.2"`` -> 9.2."""
     return _typed("parse_decimal", value)
 
 
-def parse_percent(value: str | None) -> int | None | Unparseable:
+def parse_percent(value: str | None) -> int | Unparseable | None:
     """``"91%"`` -> 91."""
     return _typed("parse_percent", value)
 
 
-def parse_out_of_100(value: str | None) -> int | None | Unparseable:
+def parse_out_of_100(value: str | None) -> int | Unparseable | None:
     """``"82/100"`` -> 82."""
     return _typed("parse_out_of_100", value)
 
 
-def parse_year_range(value: str | None) -> YearRange | None | Unparseable:
+def parse_year_range(value: str | None) -> YearRange | Unparseable | None:
     """``"2008–2013"`` -> ``YearRange(2008, 2013)``; ``"2019–"`` -> ``YearRange(2019, None)``."""
     parsed = _typed("parse_year_range", value)
     if parsed is None or parsed is UNPARSEABLE:

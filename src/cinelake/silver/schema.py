@@ -99,8 +99,8 @@ def _names(name: str, what: str) -> ColumnSpec:
         name,
         _NAMES,
         False,
-        f"{what}: the comma-separated OMDb list split into trimmed strings, duplicates "
-        "dropped keeping first-seen order; empty (never null) when unknown.",
+        f"{what}, split on commas into trimmed strings; repeats dropped, first-seen "
+        "order kept; empty (never null) when unknown.",
     )
 
 
@@ -169,8 +169,8 @@ MOVIES_COLUMNS: tuple[ColumnSpec, ...] = (
         "runtime_minutes", pa.int32(), True, "OMDb `Runtime` (`142 min`) in minutes.", minimum=0
     ),
     _names("genres", "OMDb `Genre`"),
-    _names("directors", "OMDb `Director`, credit notes in parentheses removed"),
-    _names("writers", "OMDb `Writer`, names only: credit notes like `(screenplay by)` removed"),
+    _names("directors", "OMDb `Director` without credit notes in parentheses"),
+    _names("writers", "OMDb `Writer`, names only (notes like `(screenplay by)` removed)"),
     _names("actors", "OMDb `Actors`"),
     _names("languages", "OMDb `Language`"),
     _names("countries", "OMDb `Country`"),
@@ -192,9 +192,7 @@ MOVIES_COLUMNS: tuple[ColumnSpec, ...] = (
         minimum=0,
         maximum=10,
     ),
-    ColumnSpec(
-        "imdb_votes", pa.int64(), True, "OMDb `imdbVotes` (`3,120,594`).", minimum=0
-    ),
+    ColumnSpec("imdb_votes", pa.int64(), True, "OMDb `imdbVotes` (`3,120,594`).", minimum=0),
     ColumnSpec(
         "metascore",
         pa.int32(),
@@ -365,24 +363,26 @@ def quarantine_hive_columns(include_partition: bool = False) -> list[tuple[str, 
 
 
 def _check_values(spec: ColumnSpec, values: pa.ChunkedArray) -> None:
-    present = values.drop_null()
-    if len(present) == 0:
+    """Raise when a present value breaks the column's constraints (nulls are skipped)."""
+    if values.null_count == len(values):
         return
     if spec.minimum is not None or spec.maximum is not None:
-        low_high = pc.min_max(present)
+        low_high = pc.min_max(values)
         low, high = low_high["min"].as_py(), low_high["max"].as_py()
         if spec.minimum is not None and low < spec.minimum:
             raise SchemaViolation(f"{spec.name}: {low} is below the minimum {spec.minimum}")
         if spec.maximum is not None and high > spec.maximum:
             raise SchemaViolation(f"{spec.name}: {high} is above the maximum {spec.maximum}")
-    if spec.pattern is not None:
-        ok = pc.all(pc.match_substring_regex(present, spec.pattern)).as_py()
-        if not ok:
-            raise SchemaViolation(f"{spec.name}: a value does not match {spec.pattern}")
-    if spec.allowed is not None:
-        ok = pc.all(pc.is_in(present, value_set=pa.array(spec.allowed))).as_py()
-        if not ok:
-            raise SchemaViolation(f"{spec.name}: a value is not one of {spec.allowed}")
+    if (
+        spec.pattern is not None
+        and not pc.all(pc.match_substring_regex(values, spec.pattern)).as_py()
+    ):
+        raise SchemaViolation(f"{spec.name}: a value does not match {spec.pattern}")
+    if (
+        spec.allowed is not None
+        and not pc.all(pc.is_in(values, value_set=pa.array(spec.allowed))).as_py()
+    ):
+        raise SchemaViolation(f"{spec.name}: a value is not one of {spec.allowed}")
 
 
 def conform(table: pa.Table, columns: Sequence[ColumnSpec]) -> pa.Table:
@@ -402,7 +402,8 @@ def conform(table: pa.Table, columns: Sequence[ColumnSpec]) -> pa.Table:
     for spec, field in zip(specs, schema, strict=True):
         values = table.column(spec.name)
         try:
-            values = values.cast(field.type, safe=True)
+            if not values.type.equals(field.type):
+                values = values.cast(field.type, safe=True)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise SchemaViolation(f"{spec.name}: cannot be {field.type}: {exc}") from exc
         if not spec.nullable and values.null_count:

@@ -160,37 +160,33 @@ def _parse_sql(files_param: str) -> str:
     known_keys = _sql_list(sorted(KNOWN_OMDB_KEYS))
     envelope = _sql_str(json.dumps(_ENVELOPE))
     imdb_re = _sql_str(schema.IMDB_ID_PATTERN)
-    return f"""
+    return rf"""
     WITH lines AS (
         SELECT line, filename
         FROM read_csv({files_param}, columns = {{'line': 'VARCHAR'}}, delim = $delim,
                       quote = '', escape = '', header = false, auto_detect = false,
                       strict_mode = false, filename = true)
-        WHERE line IS NOT NULL
-          AND (starts_with(line, '{{') OR trim(line, ' ' || chr(9) || chr(13)) <> '')
+        WHERE regexp_matches(line, '\S')  -- blank lines are not records
     ),
     decoded AS (
         SELECT
             line,
             filename,
-            CASE WHEN ltrim(line, ' ' || chr(9))[1] = '{{' AND json_valid(line)
+            CASE WHEN regexp_matches(line, '^\s*\{{') AND json_valid(line)
                 THEN json_transform(line, {envelope}) END AS b
         FROM lines
-    ),
-    selected AS (
-        SELECT *, TRY_CAST(b.snapshot_date AS DATE) AS snap
-        FROM decoded
-        WHERE b IS NULL
-           OR TRY_CAST(b.snapshot_date AS DATE) IS NULL
-           OR (TRY_CAST(b.snapshot_date AS DATE) = $snapshot_date
-               AND ($run_id IS NULL OR b.run_id = $run_id))
     ),
     fields AS (
         SELECT
             line,
             filename,
             b IS NULL AS unreadable,
-            snap,
+            TRY_CAST(b.snapshot_date AS DATE) AS snap,
+            -- Selection happens when the table is read, not here: a filter on the
+            -- decoded struct would make DuckDB repeat the whole json_transform in it.
+            unreadable OR snap IS NULL
+                OR (snap = $snapshot_date AND ($run_id IS NULL OR b.run_id = $run_id))
+                AS selected,
             b.snapshot_date AS snapshot_raw,
             b.bronze_version AS bronze_version,
             b.run_id AS run_id,
@@ -199,7 +195,7 @@ def _parse_sql(files_param: str) -> str:
             TRY_CAST(b.fetch.fetched_at AS TIMESTAMPTZ) AS fetched_at,
             b.source.rank AS rank_raw,
             b.response AS r
-        FROM selected
+        FROM decoded
     ),
     typed AS (
         SELECT
@@ -289,6 +285,7 @@ def _parse_sql(files_param: str) -> str:
         FROM (SELECT *, year_range.year AS year, year_range.end_year AS end_year FROM typed)
     )
     SELECT
+        selected,
         CASE WHEN unreadable OR snap IS NULL OR requested_imdb_id IS NULL THEN NULL
              ELSE requested_imdb_id END AS dedup_key,
         fetched_at,
@@ -309,8 +306,8 @@ def _parse_sql(files_param: str) -> str:
         poster_url, imdb_rating, imdb_votes, metascore, rotten_tomatoes, box_office_usd,
         dvd_released, production, website,
         reasons,
-        CASE WHEN len(reasons) > 0 THEN line END AS raw,
-        CASE WHEN status = 'found' AND NOT unreadable THEN
+        CASE WHEN selected AND len(reasons) > 0 THEN line END AS raw,
+        CASE WHEN selected AND status = 'found' AND NOT unreadable THEN
             list_distinct(list_filter(json_keys(line, '$.response'),
                                       lambda k: NOT list_contains({known_keys}, k)))
         END AS unknown_keys
@@ -330,9 +327,27 @@ _MOVIE_SELECT: Final = ", ".join(
 """The movies projection, in contract order, derived from the schema."""
 
 
+DUCKDB_MEMORY_LIMIT: Final = "128MB"
+"""DuckDB's own budget for its tables and buffers. With the compressed working database
+this keeps a 100,000-record build within the 300 MiB target; bigger inputs spill to a
+temporary directory instead of growing."""
+
+
 def _connect(workdir: str) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:", config={"temp_directory": workdir})
+    con = duckdb.connect(
+        ":memory:",
+        config={"temp_directory": workdir, "memory_limit": DUCKDB_MEMORY_LIMIT},
+    )
     con.execute("SET TimeZone = 'UTC'")
+    # Row order never matters (every result is sorted explicitly); not keeping it is
+    # cheaper in memory.
+    con.execute("SET preserve_insertion_order = false")
+    # A compressed in-memory database holds the parsed rows in ~1/5 of the space.
+    try:
+        con.execute("ATTACH ':memory:' AS silver_work (COMPRESS)")
+        con.execute("USE silver_work")
+    except duckdb.Error:  # pragma: no cover - DuckDB without in-memory compression
+        pass
     register_parsers(con)
     for sql in _REASON_MACROS:
         con.execute(sql)
@@ -343,6 +358,46 @@ def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("ingested_at must be timezone-aware")
     return moment.astimezone(UTC)
+
+
+_LATEST_SQL: Final = """
+CREATE TABLE latest AS
+SELECT rowid AS rid FROM parsed
+WHERE selected
+QUALIFY dedup_key IS NULL OR row_number() OVER (
+    PARTITION BY dedup_key
+    ORDER BY fetched_at DESC NULLS LAST, file_no DESC NULLS LAST, line_hash DESC
+) = 1
+"""
+
+# Unsorted on purpose: an ORDER BY would make DuckDB hold a second copy of the rows next
+# to its table; Arrow sorts them once DuckDB's memory is released.
+_MOVIES_SQL: Final = f"""
+SELECT {_MOVIE_SELECT}
+FROM parsed
+WHERE rowid IN (SELECT rid FROM latest) AND status = 'found' AND len(reasons) = 0
+"""
+
+_QUARANTINE_SQL: Final = """
+SELECT answered_imdb_id AS imdb_id, requested_imdb_id, run_id, reasons, raw,
+       $ingested_at::TIMESTAMPTZ AS quarantined_at
+FROM parsed
+WHERE rowid IN (SELECT rid FROM latest) AND len(reasons) > 0
+ORDER BY source_rank NULLS LAST, requested_imdb_id NULLS LAST, raw
+"""
+
+_NOT_FOUND_SQL: Final = """
+SELECT requested_imdb_id FROM parsed
+WHERE rowid IN (SELECT rid FROM latest) AND status = 'not_found' AND len(reasons) = 0
+ORDER BY source_rank NULLS LAST, requested_imdb_id
+"""
+
+_DRIFT_SQL: Final = """
+SELECT key, count(*) FROM (
+    SELECT unnest(unknown_keys) AS key FROM parsed
+    WHERE rowid IN (SELECT rid FROM latest) AND unknown_keys IS NOT NULL
+) GROUP BY key ORDER BY key
+"""
 
 
 def build_silver(
@@ -357,75 +412,45 @@ def build_silver(
     Only lines whose ``snapshot_date`` is ``snapshot_date`` (and whose ``run_id`` is
     ``run_id``, when given) are used. Returns the movies, the quarantined records with
     all their reasons, the not-found ids, the OMDb keys the contract does not know and
-    the number of lines read. Raises only for unusable arguments or unreadable files.
+    the number of lines read. Bad records never raise; unusable arguments (a naive
+    ``ingested_at``) and unreadable files do.
     """
     ingested = _utc(ingested_at)
     files = [str(Path(f)) for f in bronze_files]
     if not files:
-        return _empty_build()
+        return SilverBuild(
+            movies=schema.arrow_schema().empty_table(),
+            quarantine=schema.quarantine_arrow_schema().empty_table(),
+            not_found=[],
+            drift={},
+            records_read=0,
+        )
+    # Arrow keeps freed memory cached for reuse; DuckDB cannot reuse it. Handing it back
+    # first keeps a long-lived process (a warm Lambda) from stacking both caches.
+    pool = pa.default_memory_pool()
+    pool.release_unused()
     workdir = tempfile.mkdtemp(prefix="cinelake-silver-")
     con = _connect(workdir)
     try:
-        params = {"files": files, "snapshot_date": snapshot_date, "run_id": run_id}
         con.execute(
-            "CREATE TEMP TABLE parsed AS " + _parse_sql("$files"),
-            {**params, "delim": _DELIMITER},
+            "CREATE TABLE parsed AS " + _parse_sql("$files"),
+            {
+                "files": files,
+                "snapshot_date": snapshot_date,
+                "run_id": run_id,
+                "delim": _DELIMITER,
+            },
         )
-        con.execute(
-            """
-            CREATE TEMP TABLE latest AS
-            SELECT rowid AS rid FROM parsed
-            QUALIFY dedup_key IS NULL OR row_number() OVER (
-                PARTITION BY dedup_key
-                ORDER BY fetched_at DESC NULLS LAST, file_no DESC NULLS LAST, line_hash DESC
-            ) = 1
-            """
-        )
-        records_read = _scalar(con, "SELECT count(*) FROM parsed")
-        movies = con.sql(
-            f"""
-            SELECT {_MOVIE_SELECT}
-            FROM parsed
-            WHERE rowid IN (SELECT rid FROM latest) AND status = 'found' AND len(reasons) = 0
-            ORDER BY source_rank, requested_imdb_id
-            """,
-            params={"ingested_at": ingested},
-        ).to_arrow_table()
-        quarantine = con.sql(
-            """
-            SELECT answered_imdb_id AS imdb_id, requested_imdb_id, run_id, reasons, raw,
-                   $ingested_at::TIMESTAMPTZ AS quarantined_at
-            FROM parsed
-            WHERE rowid IN (SELECT rid FROM latest) AND len(reasons) > 0
-            ORDER BY source_rank NULLS LAST, requested_imdb_id NULLS LAST, raw
-            """,
-            params={"ingested_at": ingested},
-        ).to_arrow_table()
-        not_found = [
-            row[0]
-            for row in con.execute(
-                """
-                SELECT requested_imdb_id FROM parsed
-                WHERE rowid IN (SELECT rid FROM latest)
-                  AND status = 'not_found' AND len(reasons) = 0
-                ORDER BY source_rank NULLS LAST, requested_imdb_id
-                """
-            ).fetchall()
-        ]
-        drift = {
-            key: count
-            for key, count in con.execute(
-                """
-                SELECT key, count(*) FROM (
-                    SELECT unnest(unknown_keys) AS key FROM parsed
-                    WHERE rowid IN (SELECT rid FROM latest) AND unknown_keys IS NOT NULL
-                ) GROUP BY key ORDER BY key
-                """
-            ).fetchall()
-        }
+        con.execute(_LATEST_SQL)
+        records_read = _scalar(con, "SELECT count(*) FROM parsed WHERE selected")
+        movies = con.sql(_MOVIES_SQL, params={"ingested_at": ingested}).to_arrow_table()
+        quarantine = con.sql(_QUARANTINE_SQL, params={"ingested_at": ingested}).to_arrow_table()
+        not_found = [row[0] for row in con.execute(_NOT_FOUND_SQL).fetchall()]
+        drift = {key: int(count) for key, count in con.execute(_DRIFT_SQL).fetchall()}
     finally:
         con.close()
         shutil.rmtree(workdir, ignore_errors=True)
+    movies = movies.sort_by([("source_rank", "ascending"), ("imdb_id", "ascending")])
     return SilverBuild(
         movies=schema.conform_movies(movies),
         quarantine=schema.conform_quarantine(quarantine),
@@ -438,13 +463,3 @@ def build_silver(
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     rows = con.execute(sql).fetchall()
     return int(rows[0][0])
-
-
-def _empty_build() -> SilverBuild:
-    return SilverBuild(
-        movies=schema.arrow_schema().empty_table(),
-        quarantine=schema.quarantine_arrow_schema().empty_table(),
-        not_found=[],
-        drift={},
-        records_read=0,
-    )

@@ -12,9 +12,10 @@ import asyncio
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -24,6 +25,9 @@ from cinelake.models import MovieMessage, MovieOutcome, SourceMovie
 from cinelake.observability import get_logger, redact
 from cinelake.omdb.client import OmdbAnswer, OmdbClient
 from cinelake.omdb.errors import InvalidApiKey, QuotaReached
+from cinelake.runtime.faults import checkpoint
+
+T = TypeVar("T")
 
 BRONZE_PREFIX = "omdb/"
 BRONZE_VERSION = 1
@@ -89,6 +93,13 @@ def bronze_line(message: MovieMessage, result: MovieResult) -> dict[str, Any]:
     }
 
 
+async def _io(deps: Deps, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Storage calls from async code: inline for local files (microseconds), in a thread for S3."""
+    if deps.bronze.local_path("_") is not None:
+        return fn(*args, **kwargs)
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
 async def fetch_movies(deps: Deps, movies: list[SourceMovie]) -> tuple[list[MovieResult], int]:
     """Answers for these movies from the cache, else OMDb. Errors are returned, not raised."""
     options = deps.omdb_options()
@@ -98,8 +109,8 @@ async def fetch_movies(deps: Deps, movies: list[SourceMovie]) -> tuple[list[Movi
     misses: list[MovieResult] = []
     for movie in movies:
         params = options.params(movie.imdb_id)
-        entry = None if deps.settings.refresh else await asyncio.to_thread(
-            cache.get, movie.imdb_id, params, now
+        entry = None if deps.settings.refresh else await _io(
+            deps, cache.get, movie.imdb_id, params, now
         )
         if entry is not None:
             answer = OmdbAnswer(
@@ -121,7 +132,7 @@ async def fetch_movies(deps: Deps, movies: list[SourceMovie]) -> tuple[list[Movi
         return results, 0
 
     async with OmdbClient(
-        key, options, limiter=deps.limiter, transport=deps.omdb_transport
+        key, options, limiter=deps.limiter, transport=deps.omdb_transport, gate=deps.gate
     ) as client:
 
         async def one(result: MovieResult) -> None:
@@ -130,8 +141,8 @@ async def fetch_movies(deps: Deps, movies: list[SourceMovie]) -> tuple[list[Movi
             except Exception as exc:  # every failure is recorded against its movie
                 result.error = exc
                 return
-            await asyncio.to_thread(
-                cache.put, result.movie.imdb_id, options.params(result.movie.imdb_id),
+            await _io(
+                deps, cache.put, result.movie.imdb_id, options.params(result.movie.imdb_id),
                 kind=result.answer.kind, body=result.answer.body,
                 http_status=result.answer.http_status, now=result.answer.fetched_at,
             )
@@ -219,6 +230,7 @@ def enrich_batch(deps: Deps, messages: list[SqsMessage]) -> EnrichReport:
     for (snapshot, run_id), group in lines.items():
         key = f"{bronze_prefix(snapshot, run_id)}part-{uuid.uuid4().hex}.jsonl"
         deps.bronze.put(key, ("\n".join(group) + "\n").encode(), "application/x-ndjson")
+        checkpoint("after_bronze_write")
         report.bronze_keys.append(key)
     for msg, r in answered:
         assert r.answer is not None
@@ -234,6 +246,7 @@ def enrich_batch(deps: Deps, messages: list[SqsMessage]) -> EnrichReport:
                          at=now, attempts=r.answer.attempts),
         )
 
+    checkpoint("after_outcomes")
     _write_stats(deps, per_message)
 
     # 2. What becomes of each message.

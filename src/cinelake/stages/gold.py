@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from cinelake.adapters.storage import local_copies
 from cinelake.bootstrap import Deps
+from cinelake.runtime.faults import checkpoint
 from cinelake.stages.silver import MOVIES_PREFIX
 
 
@@ -58,6 +59,7 @@ def build_and_publish(deps: Deps) -> GoldOutcome:
         con.close()
     outcome = GoldOutcome(snapshot_date=str(snapshot[0]) if snapshot and snapshot[0] else None)
     gold = deps.gold
+    checkpoint("before_gold_write")
     for ds in DATASETS:
         table = tables[ds.name]
         gold.put(f"{ds.name}/data.parquet", parquet_bytes(table))

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from cinelake.adapters.queue import SQS_MAX_MESSAGE_BYTES, dumps
 from cinelake.bootstrap import Deps
 from cinelake.models import MovieMessage, RunManifest, SourceMovie
+from cinelake.runtime.faults import checkpoint
 from cinelake.sources.top_list import SourceError, describe, load_source, parse_items, select_top
 
 
@@ -73,8 +74,10 @@ def start_run(deps: Deps, request: IngestRequest) -> RunManifest:
     manifest, bodies = plan_run(deps, request)
     # The manifest goes first: from here on every movie is accounted for, even after a crash.
     deps.ledger.write_manifest(manifest)
+    checkpoint("after_manifest")
     if bodies:
         deps.queue.send(bodies)
+    checkpoint("after_enqueue")
     deps.ledger.mark_queued(manifest.run_id, len(bodies))
     return manifest
 

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from cinelake.adapters.storage import local_copies
 from cinelake.bootstrap import Deps
 from cinelake.observability import get_logger
+from cinelake.runtime.faults import checkpoint
 from cinelake.stages.enrich import bronze_prefix
 
 BRONZE_KEY_RE = re.compile(
@@ -88,6 +89,7 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
         build = build_silver(
             files, snapshot_date=snapshot, run_id=run_id, ingested_at=deps.clock.now()
         )
+    checkpoint("before_silver_write")
     # Quarantine first: the movies write raises the event gold listens to.
     deps.silver.put(quarantine_key(snapshot), parquet_bytes(build.quarantine))
     deps.silver.put(movies_key(snapshot), parquet_bytes(build.movies))

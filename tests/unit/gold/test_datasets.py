@@ -85,6 +85,7 @@ def awards(ow, on, aw, an) -> dict:
 US, UK = "United States", "United Kingdom"
 
 # The latest snapshot, exactly as the gold layer should see it.
+# fmt: off
 LATEST = [
     movie(
         "tt0111161", "The Shawshank Redemption", year=1994, imdb_rating=9.3, imdb_votes=3_000_000,
@@ -153,6 +154,7 @@ IGNORED = [
         genres=["Horror"], ingested_at=datetime(2026, 1, 2, 4, 0, tzinfo=UTC), run_id="run-new-1",
     ),
 ]
+# fmt: on
 
 
 def connect(rows: list[dict]) -> duckdb.DuckDBPyConnection:
@@ -241,8 +243,7 @@ CONTRACT = {
     "top_rated": "rank imdb_id title year imdb_rating imdb_votes metascore rotten_tomatoes "
     "runtime_minutes genres directors box_office_usd snapshot_date countries oscar_wins "
     "award_wins award_nominations",
-    "movies_by_genre": "genre movie_count avg_imdb_rating avg_runtime_minutes "
-    "total_box_office_usd",
+    "movies_by_genre": "genre movie_count avg_imdb_rating avg_runtime_minutes total_box_office_usd",
     "movies_by_country": "country movie_count avg_imdb_rating",
     "movies_by_year": "year decade movie_count avg_imdb_rating",
     "box_office_by_year": "year total_box_office_usd movies_with_box_office",
@@ -310,9 +311,20 @@ def test_top_rated_values_and_flat_lists(gold):
     for m in LATEST:
         r = by_id[m["imdb_id"]]
         for col in (
-            "title", "year", "imdb_rating", "imdb_votes", "metascore", "rotten_tomatoes",
-            "runtime_minutes", "box_office_usd", "oscar_wins", "oscar_nominations",
-            "award_wins", "award_nominations", "source_rank", "type",
+            "title",
+            "year",
+            "imdb_rating",
+            "imdb_votes",
+            "metascore",
+            "rotten_tomatoes",
+            "runtime_minutes",
+            "box_office_usd",
+            "oscar_wins",
+            "oscar_nominations",
+            "award_wins",
+            "award_nominations",
+            "source_rank",
+            "type",
         ):
             assert r[col] == m[col], (m["imdb_id"], col)
         for col in ("genres", "directors", "countries"):

@@ -86,7 +86,14 @@ def test_known_nasty_titles():
     header, *body = parse(csv_bytes(table))
     assert header == ["title", "rating", "votes"]
     assert [r[0] for r in body] == [
-        "'-1", "'=LOL", "'+33 Days", "'@home", "'\tTab", "'\rCR", "Se7en", 'Say "hi", ok',
+        "'-1",
+        "'=LOL",
+        "'+33 Days",
+        "'@home",
+        "'\tTab",
+        "'\rCR",
+        "Se7en",
+        'Say "hi", ok',
     ]
     assert [r[1] for r in body] == ["-1.5", "2.0", "", "4.25", "0.0", "-0.0", "7.0", "8.0"]
     assert [r[2] for r in body] == ["-5", "0", "1", "", "3", "4", "5", "6"]
@@ -102,7 +109,9 @@ def test_csv_is_rfc4180_with_header_and_crlf():
 def test_lists_dates_and_nulls():
     table = pa.table(
         {
-            "genres": pa.array([["Crime", "Drama"], [], None, ["-Dash", "Ok"]], pa.list_(pa.string())),
+            "genres": pa.array(
+                [["Crime", "Drama"], [], None, ["-Dash", "Ok"]], pa.list_(pa.string())
+            ),
             "d": pa.array([date(2026, 1, 2), None, date(1999, 12, 31), None], pa.date32()),
             "ts": pa.array(
                 [datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), None, None, None],

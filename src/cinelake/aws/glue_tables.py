@@ -1,0 +1,198 @@
+"""The Glue tables over gold, generated from the same definitions as the data.
+
+One ``AWS::Glue::Table`` per gold dataset (``cinelake.gold.datasets.DATASETS``): table
+``gold_<dataset>`` over ``s3://<gold bucket>/<dataset>/`` (where ``<dataset>/data.parquet``
+lives), columns typed with the same Arrow -> Hive mapping as the Athena DDL the gold stage
+writes (``cinelake.gold.export.hive_type``). Athena and QuickSight query these tables.
+
+    python -m cinelake.aws.glue_tables           # print the resources (YAML)
+    python -m cinelake.aws.glue_tables --write   # replace the generated block in template.yaml
+    python -m cinelake.aws.glue_tables --check   # exit 1 when template.yaml is out of date
+
+tests/aws/test_template.py fails when template.yaml's Glue tables differ from these.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cinelake.aws.cfn import TEMPLATE_PATH, parse_template
+
+BEGIN = "  # --- BEGIN GENERATED: gold Glue tables (python -m cinelake.aws.glue_tables --write) ---"
+END = "  # --- END GENERATED: gold Glue tables ---"
+
+GOLD_BUCKET = "${Prefix}-gold-${AWS::AccountId}-${AWS::Region}"
+DATABASE_RESOURCE = "GlueDatabase"
+TABLE_PREFIX = "gold_"
+MAX_COMMENT = 255  # Glue's limit for a column comment
+MAX_DESCRIPTION = 2048  # and for a table description
+
+PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def logical_id(dataset_name: str) -> str:
+    return "GoldTable" + "".join(part.capitalize() for part in dataset_name.split("_"))
+
+
+def table_resource(dataset: Any) -> dict[str, Any]:
+    """The CloudFormation resource of one gold dataset (intrinsics in their long form)."""
+    from cinelake.gold.export import hive_type
+
+    return {
+        "Type": "AWS::Glue::Table",
+        "Properties": {
+            "CatalogId": {"Ref": "AWS::AccountId"},
+            "DatabaseName": {"Ref": DATABASE_RESOURCE},
+            "TableInput": {
+                "Name": f"{TABLE_PREFIX}{dataset.name}",
+                "Description": _clip(f"{dataset.description} A row: {dataset.row}", MAX_DESCRIPTION),
+                "TableType": "EXTERNAL_TABLE",
+                "Parameters": {
+                    "classification": "parquet",
+                    "EXTERNAL": "TRUE",
+                    "parquet.compression": "ZSTD",
+                },
+                "StorageDescriptor": {
+                    "Location": {"Fn::Sub": f"s3://{GOLD_BUCKET}/{dataset.name}/"},
+                    "InputFormat": PARQUET_INPUT,
+                    "OutputFormat": PARQUET_OUTPUT,
+                    "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE},
+                    "Columns": [
+                        {
+                            "Name": c.name,
+                            "Type": hive_type(c.type).lower(),
+                            "Comment": _clip(
+                                c.description + (f" Unit: {c.unit}." if c.unit else ""),
+                                MAX_COMMENT,
+                            ),
+                        }
+                        for c in dataset.columns
+                    ],
+                },
+            },
+        },
+    }
+
+
+def glue_resources() -> dict[str, dict[str, Any]]:
+    """Every gold table resource, keyed by logical id, in the order of DATASETS."""
+    from cinelake.gold.datasets import DATASETS
+
+    return {logical_id(ds.name): table_resource(ds) for ds in DATASETS}
+
+
+# ------------------------------------------------------------------------------------------
+# YAML rendering (stable, short-form tags, every string quoted)
+# ------------------------------------------------------------------------------------------
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _tagged(value: Any) -> str | None:
+    if isinstance(value, dict) and len(value) == 1:
+        (key, arg), = value.items()
+        if key == "Ref" and isinstance(arg, str):
+            return f"!Ref {arg}"
+        if key == "Fn::Sub" and isinstance(arg, str):
+            return f"!Sub {_scalar(arg)}"
+    return None
+
+
+def _render(value: Any, indent: int) -> list[str]:
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            tag = _tagged(item)
+            if tag is not None:
+                lines.append(f"{pad}{key}: {tag}")
+            elif (isinstance(item, dict) and item) or (isinstance(item, list) and item):
+                lines.append(f"{pad}{key}:")
+                lines += _render(item, indent + 2)
+            else:
+                lines.append(f"{pad}{key}: {_scalar(item)}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict) and _tagged(item) is None:
+                sub = _render(item, indent + 2)
+                lines.append(f"{pad}- {sub[0].lstrip()}")
+                lines += sub[1:]
+            else:
+                lines.append(f"{pad}- {_tagged(item) or _scalar(item)}")
+    return lines
+
+
+def render_block() -> str:
+    """The generated part of template.yaml, markers included."""
+    body: list[str] = []
+    for lid, resource in glue_resources().items():
+        body.append(f"  {lid}:")
+        body += _render(resource, 4)
+        body.append("")
+    if body and body[-1] == "":
+        body.pop()
+    return "\n".join([BEGIN, *body, END])
+
+
+def replace_block(template_text: str, block: str) -> str:
+    start = template_text.find(BEGIN)
+    end = template_text.find(END)
+    if start < 0 or end < start:
+        raise SystemExit(f"template.yaml has no generated block ({BEGIN.strip()} ... {END.strip()})")
+    return template_text[:start] + block + template_text[end + len(END) :]
+
+
+def template_tables(template: dict[str, Any]) -> dict[str, Any]:
+    """The Glue table resources a parsed template declares."""
+    return {
+        k: v for k, v in template["Resources"].items() if v.get("Type") == "AWS::Glue::Table"
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cinelake.aws.glue_tables", description=__doc__.split("\n\n")[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="update the block in template.yaml")
+    mode.add_argument("--check", action="store_true", help="fail if template.yaml is out of date")
+    parser.add_argument("--template", type=Path, default=TEMPLATE_PATH)
+    args = parser.parse_args(argv)
+
+    block = render_block()
+    if not args.write and not args.check:
+        sys.stdout.write(block + "\n")
+        return 0
+    text = args.template.read_text(encoding="utf-8")
+    updated = replace_block(text, block)
+    if args.check:
+        current = template_tables(parse_template(text))
+        if current != glue_resources() or updated != text:
+            print(f"{args.template}: Glue tables are out of date; run "
+                  "python -m cinelake.aws.glue_tables --write", file=sys.stderr)
+            return 1
+        return 0
+    if updated != text:
+        args.template.write_text(updated, encoding="utf-8")
+        print(f"{args.template}: {len(glue_resources())} Glue tables written")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

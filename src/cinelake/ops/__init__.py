@@ -1,0 +1,1 @@
+"""Operations: status, dead letters and configuration as plain data; the CLI only renders them."""

@@ -1,0 +1,85 @@
+"""Read-only access to a local lake: no runtime lock, nothing created on a missing lake."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cinelake.adapters.queue import LocalQueue
+from cinelake.adapters.storage import LocalObjectStore, ObjectNotFound
+from cinelake.clock import Clock, SystemClock
+from cinelake.ledger import RunLedger
+
+QUEUE_FILE = Path("_state") / "queue.sqlite3"
+
+
+@dataclass
+class LakeView:
+    root: Path
+    bronze: LocalObjectStore
+    silver: LocalObjectStore
+    gold: LocalObjectStore
+    queue: LocalQueue | None  # None while no queue file exists
+    clock: Clock
+
+    @property
+    def ledger(self) -> RunLedger:
+        return RunLedger(self.bronze)
+
+    def gold_manifest(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.gold.get("_manifest.json"))
+        except (ObjectNotFound, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+
+def lake_exists(root: Path) -> bool:
+    return (Path(root) / "bronze").is_dir() or (Path(root) / QUEUE_FILE).is_file()
+
+
+@contextlib.contextmanager
+def open_lake(root: Path, *, clock: Clock | None = None) -> Iterator[LakeView]:
+    """The lake's stores and queue for reading; the queue is opened only if it exists."""
+    root = Path(root)
+    clock = clock or SystemClock()
+    queue_file = root / QUEUE_FILE
+    queue = LocalQueue(queue_file, clock=clock) if queue_file.is_file() else None
+    try:
+        yield LakeView(
+            root, *(LocalObjectStore(root / name, name) for name in ("bronze", "silver", "gold")),
+            queue=queue, clock=clock,
+        )
+    finally:
+        if queue is not None:
+            queue.close()
+
+
+def queued_ids_by_run(queue: LocalQueue | None) -> dict[str, set[str]]:
+    """Which movies each run still has in the queue (visible, in flight or delayed)."""
+    out: dict[str, set[str]] = {}
+    if queue is None:
+        return out
+    for body in queue.bodies():
+        run_id, ids = parse_body(body)
+        if run_id is not None:
+            out.setdefault(run_id, set()).update(i for i in ids if i)
+    return out
+
+
+def parse_body(body: str) -> tuple[str | None, list[str]]:
+    """A queue message's run id and IMDb ids; (None, []) for a body that is not one of ours."""
+    try:
+        msg = json.loads(body)
+    except ValueError:
+        return None, []
+    if not isinstance(msg, dict):
+        return None, []
+    run_id = msg.get("run_id") if isinstance(msg.get("run_id"), str) else None
+    movies = msg.get("movies") if isinstance(msg.get("movies"), list) else []
+    ids = [m.get("imdb_id") for m in movies if isinstance(m, dict)]
+    return run_id, [i for i in ids if isinstance(i, str)]

@@ -1,0 +1,314 @@
+"""`cinelake status`: did the last runs work, what failed, what is waiting, how fresh is gold.
+
+Read-only: no runtime lock is taken and nothing is created, so it answers while a run is going
+(objects are written atomically) and on a lake that does not exist yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cinelake.clock import Clock
+from cinelake.models import MovieOutcome, RunManifest
+from cinelake.ops.dlq import as_dict, dead_movies
+from cinelake.ops.lake import LakeView, lake_exists, open_lake, queued_ids_by_run
+from cinelake.runtime.scheduler import latest_at_or_before, next_after, read_state, state_path, zone
+
+
+@dataclass
+class RunStatus:
+    run_id: str
+    snapshot_date: str
+    state: str  # complete, superseded, queued, paused, interrupted, awaiting_silver
+    started_at: str
+    ended_at: str | None
+    source: str
+    asked: int
+    selected: int
+    rejected: int
+    enriched: int
+    not_found: int
+    failed: int
+    queued: int
+    unaccounted: int
+    silver_rows: int
+    quarantined: int
+    omdb_requests: int
+    cache_hits: int
+    gold_datasets: int  # gold datasets that reflect this run (0 when gold predates it)
+
+
+@dataclass
+class FailedMovie:
+    run_id: str
+    imdb_id: str
+    title: str
+    error: str
+    attempts: int
+    at: str
+    in_dead_letters: bool
+
+
+@dataclass
+class LakeStatus:
+    data_dir: str
+    exists: bool
+    message: str | None = None
+    runs: list[RunStatus] = field(default_factory=list)
+    total_runs: int = 0
+    queue: dict[str, int] = field(default_factory=dict)
+    failed: list[FailedMovie] = field(default_factory=list)
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    quarantined: int = 0
+    gold: dict[str, Any] | None = None
+    paused: dict[str, str] | None = None
+    schedule: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+STATE_HINTS = {
+    "complete": "every movie accounted for; silver and gold built",
+    "superseded": "complete; a later run of the same day owns the snapshot",
+    "queued": "movies still queued: `cinelake resume` (or the next run) continues",
+    "paused": "enrichment paused (quota or key); continues on a later run",
+    "interrupted": "movies neither done nor queued: `cinelake resume` re-queues them",
+    "awaiting_silver": "all movies done but silver not built: `cinelake resume` builds it",
+}
+
+
+def lake_status(
+    data_dir: Path,
+    *,
+    runs: int = 5,
+    clock: Clock | None = None,
+    cron: str | None = None,
+    timezone: str = "UTC",
+) -> LakeStatus:
+    data_dir = Path(data_dir)
+    status = LakeStatus(str(data_dir), exists=lake_exists(data_dir))
+    status.schedule = _schedule(data_dir, cron, timezone, clock)
+    if not status.exists:
+        status.message = (f"no lake at {data_dir} yet: run `cinelake run` (or pass --data-dir)")
+        return status
+    with open_lake(data_dir, clock=clock) as lake:
+        now = lake.clock.now()
+        ledger = lake.ledger
+        run_ids = ledger.run_ids()
+        status.total_runs = len(run_ids)
+        queued = queued_ids_by_run(lake.queue)
+        pause = ledger.paused(now)
+        if pause is not None:
+            status.paused = {"reason": pause.reason, "until": pause.until.isoformat(),
+                             "detail": pause.detail}
+        gold_manifest = lake.gold_manifest()
+        gold_mtime = _mtime(lake.gold, "_manifest.json")
+        manifests: dict[str, RunManifest] = {}
+        shown = run_ids[-runs:] if runs > 0 else []
+        for run_id in reversed(shown):
+            run = _run_status(lake, run_id, run_ids, manifests, queued.get(run_id, set()),
+                              pause is not None, gold_manifest, gold_mtime)
+            if run is not None:
+                status.runs.append(run[0])
+                status.failed.extend(run[1])
+        counts = lake.queue.counts() if lake.queue is not None else None
+        status.queue = {
+            "visible": counts.visible if counts else 0,
+            "in_flight": counts.in_flight if counts else 0,
+            "delayed": counts.delayed if counts else 0,
+            "dead_letters": counts.dead if counts else 0,
+        }
+        dead = dead_movies(lake.queue, ledger)
+        dead_ids = {(d.run_id, d.imdb_id) for d in dead}
+        for f in status.failed:
+            f.in_dead_letters = (f.run_id, f.imdb_id) in dead_ids
+        status.dead_letters = [as_dict(d) for d in dead]
+        status.quarantined = _quarantined(data_dir)
+        status.gold = _gold(lake, gold_manifest, gold_mtime, now)
+    if not status.total_runs:
+        status.message = f"the lake at {data_dir} has no runs yet: run `cinelake run`"
+    return status
+
+
+def _run_status(
+    lake: LakeView,
+    run_id: str,
+    all_runs: list[str],
+    manifests: dict[str, RunManifest],
+    queued: set[str],
+    paused: bool,
+    gold_manifest: dict[str, Any] | None,
+    gold_mtime: datetime | None,
+) -> tuple[RunStatus, list[FailedMovie]] | None:
+    ledger = lake.ledger
+    try:
+        manifest = _manifest(lake, run_id, manifests)
+    except (KeyError, ValueError):
+        return None
+    ids = set(manifest.ids())
+    outcomes = {k: v for k, v in ledger.outcomes(run_id).items() if k in ids}
+    statuses = [o.status for o in outcomes.values()]
+    silver = ledger.report(run_id, "silver")
+    silver_at = _mtime(lake.bronze, f"_runs/{run_id}/silver.json")
+    stats = ledger.enrich_stats(run_id)
+    still_queued = len((queued & ids) - set(outcomes))
+    unaccounted = len(ids - set(outcomes) - queued)
+    if len(outcomes) >= len(ids):
+        if silver is not None:
+            state = "complete"
+        elif _superseded(lake, run_id, manifest, all_runs, manifests):
+            state = "superseded"
+        else:
+            state = "awaiting_silver"
+    elif paused and still_queued:
+        state = "paused"
+    elif still_queued and not unaccounted:
+        state = "queued"
+    else:
+        state = "interrupted"
+    fresh_gold = (
+        silver is not None and gold_manifest is not None and gold_mtime is not None
+        and silver_at is not None and gold_mtime >= silver_at
+    )
+    titles = {m.imdb_id: m.title for m in manifest.movies}
+    failed = [
+        FailedMovie(run_id, o.imdb_id, titles.get(o.imdb_id, ""), o.detail, o.attempts,
+                    o.at.isoformat(), in_dead_letters=False)
+        for o in outcomes.values() if o.status == "failed"
+    ]
+    run = RunStatus(
+        run_id=run_id, snapshot_date=manifest.snapshot_date.isoformat(), state=state,
+        started_at=manifest.started_at.isoformat(),
+        ended_at=_ended(state, silver_at, outcomes),
+        source=manifest.source, asked=manifest.top_n, selected=len(ids),
+        rejected=len(manifest.rejected), enriched=statuses.count("enriched"),
+        not_found=statuses.count("not_found"), failed=statuses.count("failed"),
+        queued=still_queued, unaccounted=unaccounted,
+        silver_rows=int((silver or {}).get("rows", 0)),
+        quarantined=int((silver or {}).get("quarantined", 0)),
+        omdb_requests=int(stats.get("omdb_requests", 0)),
+        cache_hits=int(stats.get("cache_hits", 0)),
+        gold_datasets=len((gold_manifest or {}).get("datasets", {})) if fresh_gold else 0,
+    )
+    return run, failed
+
+
+def _ended(state: str, silver_at: datetime | None, outcomes: dict[str, MovieOutcome]) -> str | None:
+    if state == "complete" and silver_at is not None:
+        return silver_at.isoformat()
+    if state in ("superseded", "awaiting_silver") and outcomes:
+        return max(o.at for o in outcomes.values()).isoformat()
+    return None
+
+
+def _manifest(lake: LakeView, run_id: str, cache: dict[str, RunManifest]) -> RunManifest:
+    if run_id not in cache:
+        cache[run_id] = lake.ledger.manifest(run_id)
+    return cache[run_id]
+
+
+def _superseded(
+    lake: LakeView, run_id: str, manifest: RunManifest, all_runs: list[str],
+    manifests: dict[str, RunManifest],
+) -> bool:
+    for later in all_runs[all_runs.index(run_id) + 1:]:
+        try:
+            if _manifest(lake, later, manifests).snapshot_date == manifest.snapshot_date:
+                return True
+        except (KeyError, ValueError):
+            continue
+    return False
+
+
+def _mtime(store: Any, key: str) -> datetime | None:
+    for obj in store.list(key):
+        if obj.key == key:
+            return obj.last_modified  # type: ignore[no-any-return]
+    return None
+
+
+def _quarantined(data_dir: Path) -> int:
+    import pyarrow.parquet as pq
+
+    total = 0
+    for path in sorted((data_dir / "silver" / "quarantine").glob("snapshot_date=*/*.parquet")):
+        try:
+            total += pq.read_metadata(path).num_rows
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def _gold(
+    lake: LakeView, manifest: dict[str, Any] | None, built_mtime: datetime | None, now: datetime
+) -> dict[str, Any] | None:
+    if manifest is None:
+        return None
+    built_at = manifest.get("built_at")
+    age_s: float | None = None
+    if isinstance(built_at, str):
+        try:
+            built = datetime.fromisoformat(built_at)
+            age_s = max(0.0, (now - (built if built.tzinfo else built.replace(tzinfo=UTC)))
+                        .total_seconds())
+        except ValueError:
+            built_at = None
+    newest_silver = max(
+        (o.last_modified for o in lake.silver.list("movies/") if o.key.endswith(".parquet")),
+        default=None,
+    )
+    return {
+        "built_at": built_at, "age_s": age_s, "snapshot_date": manifest.get("snapshot_date"),
+        "datasets": dict(manifest.get("datasets", {})),
+        "stale": bool(newest_silver and built_mtime and built_mtime < newest_silver),
+    }
+
+
+def _schedule(
+    data_dir: Path, cron: str | None, timezone: str, clock: Clock | None
+) -> dict[str, Any] | None:
+    state = read_state(state_path(data_dir))
+    out: dict[str, Any] = {}
+    if state is not None:
+        raw = state.raw
+        out |= {k: raw.get(k) for k in ("last_due", "status", "started_at", "finished_at",
+                                         "error") if raw.get(k) is not None}
+        result = raw.get("result")
+        if isinstance(result, dict):
+            out["last_run_id"] = result.get("run_id")
+            out["last_run_complete"] = result.get("complete")
+    if cron:
+        from cinelake.clock import SystemClock
+
+        now = (clock or SystemClock()).now()
+        tz = zone(timezone)
+        out |= {"cron": cron, "timezone": timezone,
+                "next_due": next_after(cron, tz, now).isoformat(),
+                "last_scheduled": latest_at_or_before(cron, tz, now).isoformat()}
+    return out or None
+
+
+def unfinished_runs(data_dir: Path) -> list[str]:
+    """Runs that still have work: movies without an outcome, or a silver snapshot not built."""
+    if not lake_exists(data_dir):
+        return []
+    out: list[str] = []
+    with open_lake(data_dir) as lake:
+        ledger = lake.ledger
+        run_ids = ledger.run_ids()
+        manifests: dict[str, RunManifest] = {}
+        for run_id in run_ids:
+            try:
+                manifest = _manifest(lake, run_id, manifests)
+            except (KeyError, ValueError):
+                continue
+            if not set(manifest.ids()) <= ledger.done_ids(run_id) or (
+                ledger.report(run_id, "silver") is None
+                and not _superseded(lake, run_id, manifest, run_ids, manifests)
+            ):
+                out.append(run_id)
+    return out

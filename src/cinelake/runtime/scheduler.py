@@ -1,0 +1,272 @@
+"""The local stand-in for the EventBridge schedule: fire a job on a cron expression.
+
+Time comes from an injected Clock and every wait goes through `wait()`, which returns early when
+the stop event is set, so tests drive the scheduler with a FakeClock and never sleep.
+
+What it promises:
+
+* The last due time handled is persisted (`<data_dir>/_state/schedule.json`, written atomically)
+  *before* the job starts, with the job's status. A due time that passed while the machine slept
+  or the process was down fires once on the next start, however many were missed (no pile-up).
+* A job that was running when the process died (status still "started") fires again on the next
+  start; the run it starts finishes the interrupted one (LocalRuntime.run recovers earlier runs).
+* Waits are cut into short naps measured against the wall clock, so a laptop that sleeps through
+  the due time runs the job as soon as it wakes, not a full wait later.
+* The first start ever does not fire for due times before it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+from cinelake.clock import Clock, SystemClock
+
+DEFAULT_CRON = "0 3 * * *"
+STATE_FILE = Path("_state") / "schedule.json"
+
+Job = Callable[[datetime], "dict[str, Any] | None"]
+Log = Callable[[str], None]
+
+
+class ScheduleError(ValueError):
+    """A cron expression or time zone that cannot be used."""
+
+
+@dataclass(frozen=True)
+class ScheduleState:
+    last_due: datetime | None
+    status: str  # "initialized", "started" or "finished"
+    raw: dict[str, Any]
+
+
+def state_path(data_dir: Path) -> Path:
+    return Path(data_dir) / STATE_FILE
+
+
+def read_state(path: Path) -> ScheduleState | None:
+    """The persisted state, or None if there is none (or it is unreadable)."""
+    try:
+        raw = json.loads(Path(path).read_text())
+        last = raw.get("last_due")
+        return ScheduleState(
+            datetime.fromisoformat(last) if last else None, str(raw.get("status", "")), raw
+        )
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def write_state(path: Path, data: dict[str, Any]) -> None:
+    """Temp file, fsync, rename: a crash leaves the old state or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".schedule-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise ScheduleError(f"unknown time zone {name!r}") from exc
+
+
+def check_cron(expression: str) -> str:
+    if not croniter.is_valid(expression):
+        raise ScheduleError(f"not a cron expression: {expression!r}")
+    return expression
+
+
+def next_after(expression: str, tz: ZoneInfo, when: datetime) -> datetime:
+    """The first due time strictly after `when`, in UTC."""
+    due: datetime = croniter(expression, when.astimezone(tz)).get_next(datetime)
+    return due.astimezone(UTC)
+
+
+def latest_at_or_before(expression: str, tz: ZoneInfo, when: datetime) -> datetime:
+    """The last due time at or before `when`, in UTC."""
+    due: datetime = croniter(expression, (when + timedelta(seconds=1)).astimezone(tz)).get_prev(
+        datetime
+    )
+    return due.astimezone(UTC)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        job: Job,
+        *,
+        state_file: Path,
+        cron: str = DEFAULT_CRON,
+        timezone: str = "UTC",
+        clock: Clock | None = None,
+        stop: threading.Event | None = None,
+        log: Log | None = None,
+        max_nap_s: float = 60.0,
+    ) -> None:
+        self.job = job
+        self.cron = check_cron(cron)
+        self.timezone = timezone
+        self.tz = zone(timezone)
+        self.clock = clock or SystemClock()
+        self.stop_event = stop or threading.Event()
+        self.log = log or (lambda message: None)
+        self.state_file = Path(state_file)
+        self.max_nap_s = max_nap_s
+        self.fired: list[datetime] = []
+        self.running = False
+        self._announced: datetime | None = None
+        self._state: ScheduleState | None = None
+        self._next: tuple[ScheduleState, datetime] | None = None
+
+    # -- time -----------------------------------------------------------------------------
+    def wait(self, seconds: float) -> bool:
+        """Wait up to `seconds`; True as soon as a stop was asked for."""
+        if self.stop_event.is_set():
+            return True
+        if isinstance(self.clock, SystemClock):
+            return self.stop_event.wait(max(0.0, seconds))
+        self.clock.sleep(max(0.0, seconds))
+        return self.stop_event.is_set()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop_event.is_set()
+
+    # -- state ----------------------------------------------------------------------------
+    def state(self) -> ScheduleState:
+        """The persisted state (read once; this process is its only writer). The first start
+        records "now", so due times before it never fire."""
+        if self._state is not None:
+            return self._state
+        state = read_state(self.state_file)
+        if state is None or state.last_due is None:
+            now = self.clock.now()
+            state = self._save({"cron": self.cron, "timezone": self.timezone,
+                                "last_due": now.isoformat(), "status": "initialized",
+                                "initialized_at": now.isoformat()})
+        self._state = state
+        return state
+
+    def _save(self, data: dict[str, Any]) -> ScheduleState:
+        write_state(self.state_file, data)
+        self._state = read_state(self.state_file)
+        assert self._state is not None
+        return self._state
+
+    def next_due(self) -> datetime:
+        """The first due time not yet handled (in the past if one was missed), in UTC."""
+        state = self.state()
+        if self._next is None or self._next[0] is not state:
+            if state.status == "started":
+                # The process died while the job ran: that due time is not done.
+                due = state.last_due.astimezone(UTC)  # type: ignore[union-attr]
+            else:
+                due = next_after(self.cron, self.tz, state.last_due)  # type: ignore[arg-type]
+            self._next = (state, due)
+        return self._next[1]
+
+    def pending(self) -> datetime | None:
+        """The due time to fire now, if any: the latest one passed, however many were missed."""
+        first = self.next_due()
+        now = self.clock.now()
+        if first > now:
+            return None
+        latest = max(first, latest_at_or_before(self.cron, self.tz, now))
+        if latest > first:
+            self.log(f"missed due time(s) since {self._show(first)}: running once for "
+                     f"{self._show(latest)}")
+        elif first < now - timedelta(minutes=1):
+            self.log(f"running the missed run due {self._show(first)}")
+        return latest
+
+    # -- firing ---------------------------------------------------------------------------
+    def fire(self, due: datetime) -> dict[str, Any] | None:
+        """Run the job for one due time, recording it first (so a restart never fires it twice
+        unless the job was cut short)."""
+        started = self.clock.now()
+        base = {"cron": self.cron, "timezone": self.timezone, "last_due": due.isoformat(),
+                "started_at": started.isoformat()}
+        self._save(base | {"status": "started"})
+        self.fired.append(due)
+        self.running = True
+        self.log(f"run due {self._show(due)} starting")
+        result: dict[str, Any] | None = None
+        error: str | None = None
+        try:
+            result = self.job(due)
+        except Exception as exc:  # a failed run must not stop the schedule
+            error = f"{type(exc).__name__}: {exc}"
+            self.log(f"run due {self._show(due)} failed: {error}")
+        finally:
+            self.running = False
+        # Reached only when the job returned or raised an Exception: otherwise (KeyboardInterrupt,
+        # SystemExit, a kill) the state stays "started" and the next start fires again.
+        self._save(base | {
+            "status": "finished", "finished_at": self.clock.now().isoformat(),
+            "result": result, "error": error,
+        })
+        return result
+
+    def run_pending(self) -> datetime | None:
+        due = self.pending()
+        if due is not None:
+            self.fire(due)
+        return due
+
+    def run(self, max_runs: int | None = None) -> int:
+        """Fire jobs until stopped (or `max_runs` jobs have run); returns how many ran."""
+        runs = 0
+        self.log(f"schedule {self.cron!r} ({self.timezone}); state in {self.state_file}")
+        while not self.stopped:
+            if self.run_pending() is not None:
+                runs += 1
+                if max_runs is not None and runs >= max_runs:
+                    break
+                continue
+            due = self.next_due()
+            if due != self._announced:
+                self._announced = due
+                self.log(f"next run due {self._show(due)} (in {_human(due - self.clock.now())})")
+            delay = (due - self.clock.now()).total_seconds()
+            if self.wait(min(max(delay, 0.0), self.max_nap_s)):
+                break
+        return runs
+
+    def _show(self, when: datetime) -> str:
+        local = when.astimezone(self.tz)
+        return f"{local:%Y-%m-%d %H:%M} {self.timezone}"
+
+
+def _human(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"

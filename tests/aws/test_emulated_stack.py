@@ -1,0 +1,239 @@
+"""A whole run on template.yaml's stack in moto (server mode), every handler under its own role.
+
+What is real here: the template (every bucket, queue, redrive policy, role policy, environment
+variable, S3 filter and schedule input comes from it), moto's S3/SQS/IAM/STS/Secrets Manager
+over HTTP with IAM enforcement on, the handlers, boto3, Powertools, and OMDb's behaviour (the
+simulator on loopback). What is played by the test: Lambda itself (see tests/aws/emulator.py).
+
+The run: 5 of an 8-movie list uploaded to S3; one movie is "not found", one fails once
+(503) then succeeds, one fails every time and is dead-lettered after MaxReceiveCount receives.
+Then a second run hits OMDb's daily limit and pauses enrichment. Afterwards every role's grants
+are compared with the calls its handler made: an unused grant fails the test.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from cinelake.devtools import synthetic
+from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
+from cinelake.runtime.events import schedule_input
+
+from .emulator import EmulatedStack, grant_matches
+
+pytestmark = pytest.mark.slow
+
+KEY = "omdb-test-key-7731"
+SOURCE_BUCKET = "cinelake-test-sources"
+SOURCE_KEY = "lists/top.json"
+TOP_N = 5
+MAX_RECEIVES = 3
+
+FOUND_FIRST_TRY = [synthetic.imdb_id(1), synthetic.imdb_id(2)]
+NOT_FOUND = synthetic.imdb_id(3)
+FLAKY = synthetic.imdb_id(4)  # 503 on the first attempt only
+BROKEN = synthetic.imdb_id(5)  # 503 on every attempt: dead-lettered
+
+# Grants that no handler code uses because Lambda itself uses them with the function's role.
+EXEMPT = {
+    "logs:CreateLogStream": "Lambda writes the function's stdout to its log group",
+    "logs:PutLogEvents": "Lambda writes the function's stdout to its log group",
+}
+EXEMPT_SIDS = {
+    "LambdaSendsFailedInvocations": "Lambda sends an async invocation that failed all retries "
+                                    "to the function's DeadLetterQueue with the function's role",
+}
+
+FUNCTION_ROLES = {
+    "GetMoviesAndSendToQueue": "IngestFunctionRole",
+    "EnrichAndStoreMovie": "EnrichFunctionRole",
+    "ProcessBronzeToSilver": "SilverFunctionRole",
+    "ProcessSilverToGold": "GoldFunctionRole",
+}
+
+
+def bodies_by_movie(records: list[dict[str, Any]]) -> dict[str, str]:
+    return {json.loads(r["body"])["movies"][0]["imdb_id"]: r["messageId"] for r in records}
+
+
+def failed_ids(response: dict[str, Any] | None) -> set[str]:
+    return {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+
+
+@pytest.fixture
+def sim() -> OmdbSimulator:
+    ids = [synthetic.imdb_id(i) for i in range(1, 9)]
+    return OmdbSimulator(
+        synthetic.omdb_catalog(ids),
+        SimulatorConfig(api_key=KEY, not_found_ids=frozenset({NOT_FOUND}),
+                        html_error_ids=frozenset({FLAKY, BROKEN})),
+    )
+
+
+def test_a_scheduled_run_end_to_end_on_the_emulated_stack(
+    moto_endpoint: str, template: dict[str, Any], sim: OmdbSimulator
+) -> None:
+    with sim.serve() as omdb_url:
+        parameters = {
+            "Prefix": "cinelake-e2e",
+            "TopN": TOP_N,
+            "BatchSize": 1,
+            "SourceUrl": f"s3://{SOURCE_BUCKET}/{SOURCE_KEY}",
+            "OmdbUrl": omdb_url,
+            "OmdbRateLimit": 50,
+            "MaxReceiveCount": MAX_RECEIVES,
+        }
+        # The only settings the template does not give: no retry back-off, so a 503 fails fast.
+        stack = EmulatedStack(moto_endpoint, template, parameters, test_env={
+            "CINELAKE_BACKOFF_BASE_S": "0", "CINELAKE_BACKOFF_MAX_S": "0",
+        })
+        admin_s3 = stack.admin("s3")
+        admin_s3.create_bucket(Bucket=SOURCE_BUCKET)
+        admin_s3.put_object(Bucket=SOURCE_BUCKET, Key=SOURCE_KEY,
+                            Body=json.dumps(synthetic.source_list(8)).encode())
+        stack.deploy(secret_value={"api_key": KEY})
+
+        with stack.recorder.installed(), stack.enforce_iam():
+            run_scenario(stack, sim)
+            check_least_privilege(stack)
+        check_logs(stack)
+
+
+def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
+    # -- the dummy credentials no longer work: IAM is enforced -----------------------------------
+    import boto3
+    from botocore.exceptions import ClientError
+
+    outsider = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                     region_name="us-east-1").client("s3", endpoint_url=stack.endpoint)
+    with pytest.raises(ClientError):
+        outsider.list_objects_v2(Bucket=stack.bucket_name("BronzeBucket"))
+
+    # -- 03:00 UTC: EventBridge -> GetMoviesAndSendToQueue ----------------------------------------
+    when = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
+    ingest_id, event = stack.scheduled_input("DailySchedule", when)
+    assert ingest_id == "GetMoviesAndSendToQueue"
+    # Exactly what the local runtime hands the handler (schedule + template parameters).
+    assert event == schedule_input(when, top_n=TOP_N, batch_size=1, source=None)
+    started = stack.invoke(ingest_id, event)
+    assert started["queued"] == TOP_N and started["snapshot_date"] == "2026-11-29"
+    run_id = started["run_id"]
+    assert stack.queue_counts("MoviesQueue")["ApproximateNumberOfMessages"] == TOP_N
+    assert stack.pump_s3_events() == []  # the run ledger (_runs/) is no trigger
+
+    # -- the SQS event source: first batch, two movies fail ---------------------------------------
+    stack.create_event_source_mapping("EnrichAndStoreMovie")
+    records, response = stack.poll_sqs("EnrichAndStoreMovie")
+    by_movie = bodies_by_movie(records)
+    assert set(by_movie) == {*FOUND_FIRST_TRY, NOT_FOUND, FLAKY, BROKEN}
+    assert failed_ids(response) == {by_movie[FLAKY], by_movie[BROKEN]}
+    counts = stack.queue_counts("MoviesQueue")
+    assert counts["ApproximateNumberOfMessagesNotVisible"] == 2  # they stay in the queue
+    assert counts["ApproximateNumberOfMessages"] == 0
+    delivered = stack.pump_s3_events()
+    assert [(fn, out["runs"][0]["state"]) for fn, _, out in delivered] == [
+        ("ProcessBronzeToSilver", "waiting")]
+    s3_event = delivered[0][1]["Records"][0]
+    assert s3_event["eventName"].startswith("ObjectCreated:")
+    assert s3_event["s3"]["object"]["key"].startswith(f"omdb/snapshot_date=2026-11-29/run_id={run_id}/")
+
+    # -- the visibility timeout passes; OMDb is back for FLAKY only -------------------------------
+    sim.config.html_error_ids = frozenset({BROKEN})
+    stack.expire_visibility("MoviesQueue")
+    records, response = stack.poll_sqs("EnrichAndStoreMovie")
+    assert {json.loads(r["body"])["movies"][0]["imdb_id"] for r in records} == {FLAKY, BROKEN}
+    assert all(r["attributes"]["ApproximateReceiveCount"] == "2" for r in records)
+    assert failed_ids(response) == {by_movie[BROKEN]}
+    delivered = stack.pump_s3_events()
+    assert [out["runs"][0]["state"] for _, _, out in delivered] == ["waiting"]
+
+    # -- last attempt (receive count == MaxReceiveCount): the movie is accounted as failed -------
+    stack.expire_visibility("MoviesQueue")
+    records, response = stack.poll_sqs("EnrichAndStoreMovie")
+    assert [r["attributes"]["ApproximateReceiveCount"] for r in records] == [str(MAX_RECEIVES)]
+    assert failed_ids(response) == {by_movie[BROKEN]}
+    delivered = stack.pump_s3_events()
+    functions = [fn for fn, _, _ in delivered]
+    assert functions == ["ProcessBronzeToSilver", "ProcessSilverToGold"], delivered
+    silver = delivered[0][2]["runs"][0]
+    assert silver["state"] == "built" and silver["rows"] == 3 and silver["not_found"] == 1
+    assert delivered[1][2]["built"] is True
+
+    # -- the redrive policy moves it to the dead-letter queue on the next receive ----------------
+    stack.expire_visibility("MoviesQueue")
+    assert stack.poll_sqs("EnrichAndStoreMovie") == ([], None)
+    assert stack.queue_counts("MoviesDeadLetterQueue")["ApproximateNumberOfMessages"] == 1
+    dead = stack.admin("sqs").receive_message(QueueUrl=stack.queue_urls["MoviesDeadLetterQueue"])
+    assert json.loads(dead["Messages"][0]["Body"])["movies"][0]["imdb_id"] == BROKEN
+
+    # -- gold is in the gold bucket ---------------------------------------------------------------
+    from cinelake.gold.datasets import DATASETS
+
+    gold = set(stack.keys("GoldBucket"))
+    for ds in DATASETS:
+        assert {f"{ds.name}/data.parquet", f"csv/{ds.name}.csv", f"quicksight/{ds.name}.json",
+                f"athena/{ds.name}.sql"} <= gold, ds.name
+    assert "_manifest.json" in gold
+    top = pq.read_table(io.BytesIO(stack.get("GoldBucket", "top_rated/data.parquet")))
+    assert sorted(top.column("imdb_id").to_pylist()) == sorted([*FOUND_FIRST_TRY, FLAKY])
+    manifest = json.loads(stack.get("GoldBucket", "quicksight/top_rated.json"))
+    assert json.dumps(manifest).count(f"s3://{stack.bucket_name('GoldBucket')}/csv/top_rated.csv") == 1
+    silver_keys = stack.keys("SilverBucket")
+    assert "movies/snapshot_date=2026-11-29/data.parquet" in silver_keys
+    assert sim.requests_by_id[BROKEN] == MAX_RECEIVES  # no retries inside an attempt (back-off 0)
+
+    # -- a second run reaches OMDb's daily limit: enrichment pauses, movies wait in the queue ----
+    sim.config.quota = sim.quota_used
+    second = stack.invoke("GetMoviesAndSendToQueue", {
+        "time": "2026-11-29T15:00:00Z", "top_n": 7, "batch_size": 1})
+    records, response = stack.poll_sqs("EnrichAndStoreMovie")
+    assert len(records) == 7 and failed_ids(response) == set()
+    assert "_control/enrichment_paused.json" in stack.keys("BronzeBucket", "_control/")
+    counts = stack.queue_counts("MoviesQueue")
+    # The 4 cached answers were written; BROKEN and the 2 new movies were put back, delayed.
+    assert counts["ApproximateNumberOfMessagesDelayed"] == 3
+    delivered = stack.pump_s3_events()
+    assert [(out["runs"][0]["run_id"], out["runs"][0]["state"]) for _, _, out in delivered] == [
+        (second["run_id"], "waiting")]
+
+
+def check_least_privilege(stack: EmulatedStack) -> None:
+    """Every call used the function's own role; every grant was used (or is Lambda's own)."""
+    problems: list[str] = []
+    for function, role in FUNCTION_ROLES.items():
+        calls = stack.recorder.by(function)
+        assert calls, f"{function} made no AWS call"
+        own_key = stack.role_credentials[role]["aws_access_key_id"]
+        assert {c.access_key for c in calls} == {own_key}, f"{function} used foreign credentials"
+        grants = stack.role_grants(role)
+        for call in calls:
+            if not any(grant_matches(a, r, call) for _, a, r in grants):
+                problems.append(f"{function}: {call.action} on {call.resource} is not granted")
+        for sid, action, resource in grants:
+            if action in EXEMPT or sid in EXEMPT_SIDS:
+                continue
+            if not any(grant_matches(action, resource, c) for c in calls):
+                problems.append(f"{role}/{sid}: {action} on {resource} is never used by {function}")
+    assert not problems, "least privilege:\n" + "\n".join(problems)
+
+
+def check_logs(stack: EmulatedStack) -> None:
+    """Structured JSON lines with the Lambda context, and run_id / imdb_id where they apply."""
+    records = stack.log_records()
+    assert records
+    for r in records:
+        assert r["service"] == "cinelake" and "function_name" in r and "level" in r
+    queued = [r for r in records if r["message"] == "run queued"]
+    assert queued and all(r.get("run_id") for r in queued)
+    not_enriched = [r for r in records if r["message"] == "movie not enriched"]
+    assert {r["imdb_id"] for r in not_enriched} == {FLAKY, BROKEN}
+    assert all(r.get("run_id") for r in not_enriched)
+    assert any(r.get("dead_letter") for r in not_enriched if r["imdb_id"] == BROKEN)
+    text = json.dumps(records)
+    assert KEY not in text  # the OMDb key never reaches a log line

@@ -1,0 +1,227 @@
+"""The scheduler driven by a FakeClock: cron firing, missed-run catch-up, restarts, stopping."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cinelake.clock import FakeClock, SystemClock
+from cinelake.runtime.scheduler import (
+    ScheduleError,
+    Scheduler,
+    read_state,
+    state_path,
+    write_state,
+)
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 1) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+class Recorder:
+    """A job that records when it ran and stops the scheduler after `stop_after` runs."""
+
+    def __init__(self, clock: FakeClock, stop_after: int | None = None,
+                 duration_s: float = 0.0) -> None:
+        self.clock = clock
+        self.stop_after = stop_after
+        self.duration_s = duration_s
+        self.calls: list[tuple[datetime, datetime]] = []  # (due, ran at)
+        self.scheduler: Scheduler | None = None
+
+    def __call__(self, due: datetime) -> dict[str, Any]:
+        self.calls.append((due, self.clock.now()))
+        self.clock.advance(self.duration_s)
+        if self.stop_after is not None and len(self.calls) >= self.stop_after:
+            assert self.scheduler is not None
+            self.scheduler.stop()
+        return {"run_id": f"run-{len(self.calls)}", "complete": True}
+
+
+def make(tmp_path: Path, clock: FakeClock, job: Any, **kwargs: Any) -> Scheduler:
+    logs: list[str] = kwargs.pop("logs", [])
+    scheduler = Scheduler(job, state_file=state_path(tmp_path / "lake"), clock=clock,
+                          log=logs.append, **kwargs)
+    if isinstance(job, Recorder):
+        job.scheduler = scheduler
+    return scheduler
+
+
+def test_fires_daily_at_three_without_real_sleeping(tmp_path: Path) -> None:
+    clock = FakeClock(at(1, 1, 30))
+    job = Recorder(clock, stop_after=3, duration_s=600)
+    logs: list[str] = []
+    scheduler = make(tmp_path, clock, job, logs=logs)
+    started = time.monotonic()
+    scheduler.run()
+    assert time.monotonic() - started < 2.0  # the FakeClock did all the waiting
+    assert [due for due, _ in job.calls] == [at(1, 3), at(2, 3), at(3, 3)]
+    assert [ran for _, ran in job.calls] == [at(1, 3), at(2, 3), at(3, 3)]  # on time
+    assert any("next run due 2026-01-01 03:00 UTC (in 1h 30m)" in line for line in logs)
+    assert any("next run due 2026-01-02 03:00 UTC" in line for line in logs)
+    state = json.loads(state_path(tmp_path / "lake").read_text())
+    assert state["status"] == "finished" and state["last_due"] == at(3, 3).isoformat()
+    assert state["result"] == {"run_id": "run-3", "complete": True}
+
+
+def test_first_start_does_not_fire_for_earlier_due_times(tmp_path: Path) -> None:
+    clock = FakeClock(at(1, 10))  # 03:00 today already passed before we ever started
+    job = Recorder(clock, stop_after=1)
+    make(tmp_path, clock, job).run()
+    assert job.calls == [(at(2, 3), at(2, 3))]
+
+
+def test_missed_runs_while_down_fire_once_on_restart(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    write_state(state_path(lake), {"last_due": at(1, 3).isoformat(), "status": "finished"})
+    clock = FakeClock(at(5, 10))  # down for four due times
+    job = Recorder(clock, stop_after=2)
+    logs: list[str] = []
+    make(tmp_path, clock, job, logs=logs).run()
+    # Once, at once, for the latest due time; then back on schedule: no pile-up.
+    assert job.calls == [(at(5, 3), at(5, 10)), (at(6, 3), at(6, 3))]
+    assert any("missed due time(s) since 2026-01-02 03:00 UTC" in line for line in logs)
+
+
+def test_restart_after_a_crash_during_the_job_fires_that_run_again(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    # The process died while the 2nd's run was going: status is still "started".
+    write_state(state_path(lake), {"last_due": at(2, 3).isoformat(), "status": "started"})
+    clock = FakeClock(at(2, 3, 20))
+    job = Recorder(clock, stop_after=1)
+    make(tmp_path, clock, job).run()
+    assert job.calls == [(at(2, 3), at(2, 3, 20))]
+    assert read_state(state_path(lake)).status == "finished"  # type: ignore[union-attr]
+
+
+def test_a_job_that_is_cut_short_leaves_the_due_time_unfinished(tmp_path: Path) -> None:
+    clock = FakeClock(at(1, 2))
+
+    def killed(due: datetime) -> None:
+        raise KeyboardInterrupt  # what an abandoned run looks like from the scheduler
+
+    with pytest.raises(KeyboardInterrupt):
+        make(tmp_path, clock, killed).run()
+    state = read_state(state_path(tmp_path / "lake"))
+    assert state is not None and state.status == "started" and state.last_due == at(1, 3)
+
+
+def test_laptop_asleep_through_the_due_time_runs_on_wake(tmp_path: Path) -> None:
+    class SleepyClock(FakeClock):
+        """The first long wait is interrupted by a suspend that lasts two days."""
+
+        slept = False
+
+        def sleep(self, seconds: float) -> None:
+            if not self.slept and seconds >= 60:
+                self.slept = True
+                self.advance(2 * 86400 + 3600)
+                return
+            super().sleep(seconds)
+
+    clock = SleepyClock(at(1, 1))
+    job = Recorder(clock, stop_after=1)
+    make(tmp_path, clock, job).run()
+    # Woke up on the 3rd at 02:00 having missed the 1st and 2nd: one run right away.
+    assert job.calls == [(at(2, 3), at(3, 2))]
+
+
+def test_naps_are_short_so_a_wall_clock_jump_is_noticed(tmp_path: Path) -> None:
+    clock = FakeClock(at(1, 1))
+    waits: list[float] = []
+    scheduler = make(tmp_path, clock, Recorder(clock, stop_after=1), max_nap_s=60)
+    real_wait = scheduler.wait
+
+    def spy(seconds: float) -> bool:
+        waits.append(seconds)
+        return real_wait(seconds)
+
+    scheduler.wait = spy  # type: ignore[method-assign]
+    scheduler.run()
+    assert waits and max(waits) <= 60 and len(waits) == 120  # two hours in one-minute naps
+
+
+def test_a_failing_job_is_recorded_and_the_schedule_goes_on(tmp_path: Path) -> None:
+    clock = FakeClock(at(1, 2))
+    calls: list[datetime] = []
+    scheduler: Scheduler
+
+    def flaky(due: datetime) -> dict[str, Any]:
+        calls.append(due)
+        if len(calls) == 1:
+            raise RuntimeError("source unreachable")
+        scheduler.stop()
+        return {"run_id": "ok"}
+
+    logs: list[str] = []
+    scheduler = make(tmp_path, clock, flaky, logs=logs)
+    state_file = state_path(tmp_path / "lake")
+    scheduler.run_pending()
+    clock.set(at(1, 3))
+    scheduler.run_pending()
+    state = json.loads(state_file.read_text())
+    assert state["status"] == "finished" and "source unreachable" in state["error"]
+    assert any("failed: RuntimeError: source unreachable" in line for line in logs)
+    scheduler.run()
+    assert calls == [at(1, 3), at(2, 3)]
+
+
+def test_timezone_and_custom_cron(tmp_path: Path) -> None:
+    clock = FakeClock(at(1, 0))
+    job = Recorder(clock, stop_after=2)
+    make(tmp_path, clock, job, cron="30 3 * * 1-5", timezone="Europe/Paris").run()
+    # 03:30 in Paris is 02:30 UTC in winter; Jan 1st 2026 is a Thursday, so Thu then Fri.
+    assert [due for due, _ in job.calls] == [at(1, 2, 30), at(2, 2, 30)]
+
+
+def test_summer_time_in_the_schedule_zone(tmp_path: Path) -> None:
+    clock = FakeClock(at(28, 12, month=3))
+    job = Recorder(clock, stop_after=2)
+    make(tmp_path, clock, job, timezone="Europe/Paris").run()
+    # Clocks go forward on 29 March: 03:00 Paris is 01:00 UTC from then on.
+    assert [due for due, _ in job.calls] == [at(29, 1, month=3), at(30, 1, month=3)]
+
+
+@pytest.mark.parametrize("kwargs", [{"cron": "every day"}, {"timezone": "Mars/Olympus"}])
+def test_bad_cron_or_timezone(tmp_path: Path, kwargs: dict[str, str]) -> None:
+    with pytest.raises(ScheduleError):
+        make(tmp_path, FakeClock(), lambda due: None, **kwargs)
+
+
+def test_stop_ends_a_real_time_wait_at_once(tmp_path: Path) -> None:
+    stop = threading.Event()
+    scheduler = Scheduler(lambda due: None, state_file=state_path(tmp_path / "lake"),
+                          clock=SystemClock(), stop=stop)
+    threading.Timer(0.05, stop.set).start()
+    started = time.monotonic()
+    assert scheduler.wait(3600) is True
+    assert time.monotonic() - started < 5
+    assert scheduler.run() == 0  # already stopped: returns without firing
+
+
+def test_state_is_written_atomically(tmp_path: Path) -> None:
+    path = state_path(tmp_path / "lake")
+    write_state(path, {"last_due": at(1, 3).isoformat(), "status": "finished"})
+    write_state(path, {"last_due": at(2, 3).isoformat(), "status": "finished"})
+    assert [p.name for p in path.parent.iterdir()] == ["schedule.json"]  # no temp files left
+    assert read_state(path).last_due == at(2, 3)  # type: ignore[union-attr]
+    path.write_text("{not json")
+    assert read_state(path) is None  # a damaged file is treated as a first start
+    clock = FakeClock(at(2, 4))
+    assert make(tmp_path, clock, lambda due: None).next_due() == at(3, 3)
+
+
+def test_job_longer_than_the_interval_does_not_pile_up(tmp_path: Path) -> None:
+    clock = FakeClock(at(1, 0, 59))
+    job = Recorder(clock, stop_after=2, duration_s=5 * 60 + 30)  # 5.5 minutes per run
+    make(tmp_path, clock, job, cron="* * * * *").run()
+    # The first run (01:00) ends at 01:05:30; five due times passed: only 01:05 runs.
+    assert [due for due, _ in job.calls] == [at(1, 1), at(1, 1, 5)]
+    assert job.calls[1][1] == at(1, 1, 5) + timedelta(minutes=0, seconds=30)

@@ -16,7 +16,7 @@ does that moto cannot (invoke a Lambda function without Docker) is played by thi
 * EventBridge: the rule's InputTransformer from the template is applied to a scheduled event.
 
 With `enforce_iam()` moto checks every call against the caller's role policies. A few gaps in
-moto's emulation of IAM are patched while enforcement is on (see `_patch_moto_iam`).
+moto's policy evaluation are patched for the whole test (see `moto_fidelity`).
 Every AWS call is recorded with the function that made it, for the least-privilege checks.
 """
 
@@ -146,40 +146,80 @@ def _iam_glob(pattern: str, value: str) -> re.Match[str] | None:
 
 
 @contextlib.contextmanager
-def _patch_moto_iam() -> Iterator[None]:
-    """Three fixes to moto 5's access control, active only while this test enforces IAM.
+def moto_fidelity() -> Iterator[None]:
+    """Fixes to moto 5's policy evaluation, active for the whole emulated deployment.
 
-    1. `?` in a policy resource is IAM's one-character wildcard (secret ARNs end in -??????).
-    2. SQS batch APIs are authorized by the single-message action (there is no
-       sqs:SendMessageBatch in IAM); moto asks for the batch name.
-    3. Secrets Manager calls are checked against the secret's ARN; moto checks "*", so no
-       resource-scoped policy could ever allow them.
+    1. `?` in a policy resource is IAM's one-character wildcard (secret ARNs end in -??????);
+       moto turns it into a regex quantifier.
+    2. A statement whose Condition is not met does not apply; moto answers DENIED instead,
+       and treats the Bool operator as always met. Both made the template's TLS-only bucket
+       policies deny every request. Requests carry aws:SecureTransport=true: the emulator is
+       reached over loopback HTTP, standing in for AWS's HTTPS endpoints (boto3's default).
+    3. SQS batch APIs are authorized by the single-message action (IAM has no
+       sqs:SendMessageBatch); moto asks for the batch name.
+    4. Secrets Manager calls are checked against the secret's ARN; moto checks "*", so no
+       resource-scoped grant could ever allow them.
     """
-    from moto.iam import access_control
+    from moto.iam import access_control, policy_conditions
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
     from moto.secretsmanager.responses import SecretsManagerResponse
 
     batch = {"sqs:SendMessageBatch": "sqs:SendMessage", "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
              "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility"}
-    original_init = access_control.IAMRequestBase.__init__
-    original_match = access_control.IAMPolicyStatement._match
+    saved = {
+        "init": access_control.IAMRequestBase.__init__,
+        "match": IAMPolicyStatement.__dict__["_match"],
+        "permitted": IAMPolicyStatement.is_action_permitted,
+        "conditions": IAMPolicyStatement._check_conditions,
+    }
+    context = {"aws:SecureTransport": "true"}
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        original_init(self, *args, **kwargs)
+        saved["init"](self, *args, **kwargs)
         self._action = batch.get(self._action, self._action)
+
+    def check_conditions(self: Any, incoming: dict[str, str] | None) -> bool:
+        return bool(saved["conditions"](self, context | (incoming or {})))
+
+    def is_action_permitted(self: Any, action: str, resource: str = "*", principal: str | None = None,
+                            incoming: dict[str, str] | None = None) -> PermissionResult:
+        if "NotAction" in self._statement:
+            concerned = not self._check_element_matches("NotAction", action)
+        else:
+            concerned = self._check_element_matches("Action", action)
+        if not concerned or self.is_unknown_principal(self._statement.get("Principal")):
+            return PermissionResult.NEUTRAL
+        if principal and not self._check_principal(principal):
+            return PermissionResult.DENIED
+        if not self._check_conditions(incoming):
+            return PermissionResult.NEUTRAL  # the statement does not apply
+        if self._statement.get("Resource") and not self._check_element_matches("Resource", resource):
+            return PermissionResult.NEUTRAL
+        return PermissionResult.PERMITTED if self._statement["Effect"] == "Allow" else PermissionResult.DENIED
 
     def determine_resource(self: Any) -> str:
         secret = self.backend.secrets.get(self._get_param("SecretId") or "")
         return secret.arn if secret is not None else "*"
 
+    def bool_operation(expected: list[str] | str, actual: str) -> bool:
+        values = expected if isinstance(expected, list) else [expected]
+        return str(actual).lower() in [str(v).lower() for v in values]
+
     access_control.IAMRequestBase.__init__ = init  # type: ignore[method-assign]
-    access_control.IAMPolicyStatement._match = staticmethod(_iam_glob)  # type: ignore[method-assign,assignment]
+    IAMPolicyStatement._match = staticmethod(_iam_glob)  # type: ignore[method-assign,assignment]
+    IAMPolicyStatement.is_action_permitted = is_action_permitted  # type: ignore[method-assign]
+    IAMPolicyStatement._check_conditions = check_conditions  # type: ignore[method-assign]
     SecretsManagerResponse._determine_resource = determine_resource  # type: ignore[attr-defined]
+    policy_conditions.CONDITION_OPERATIONS["Bool"] = bool_operation
     try:
         yield
     finally:
-        access_control.IAMRequestBase.__init__ = original_init  # type: ignore[method-assign]
-        access_control.IAMPolicyStatement._match = original_match  # type: ignore[method-assign]
+        access_control.IAMRequestBase.__init__ = saved["init"]  # type: ignore[method-assign]
+        IAMPolicyStatement._match = saved["match"]  # type: ignore[method-assign]
+        IAMPolicyStatement.is_action_permitted = saved["permitted"]  # type: ignore[method-assign]
+        IAMPolicyStatement._check_conditions = saved["conditions"]  # type: ignore[method-assign]
         del SecretsManagerResponse._determine_resource  # type: ignore[attr-defined]
+        policy_conditions.CONDITION_OPERATIONS.pop("Bool", None)
 
 
 # ------------------------------------------------------------------------------------------
@@ -352,8 +392,10 @@ class EmulatedStack:
                 s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={
                     "Status": props["VersioningConfiguration"]["Status"]})
             if "BucketEncryption" in props:
-                s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
-                    "Rules": props["BucketEncryption"]["ServerSideEncryptionConfiguration"]})
+                s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
+                    {"ApplyServerSideEncryptionByDefault": r["ServerSideEncryptionByDefault"],
+                     "BucketKeyEnabled": bool(r.get("BucketKeyEnabled", False))}
+                    for r in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]})
             if "PublicAccessBlockConfiguration" in props:
                 s3.put_public_access_block(
                     Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
@@ -475,14 +517,14 @@ class EmulatedStack:
     # -- IAM enforcement ----------------------------------------------------------------------
     @contextlib.contextmanager
     def enforce_iam(self) -> Iterator[None]:
-        with _patch_moto_iam():
-            requests.post(f"{self.endpoint}/moto-api/reset-auth", data=b"0", timeout=10)
-            self.iam_enforced = True
-            try:
-                yield
-            finally:
-                self.iam_enforced = False
-                requests.post(f"{self.endpoint}/moto-api/reset-auth", data=b"inf", timeout=10)
+        """From here on moto checks every request against the caller's IAM policies."""
+        requests.post(f"{self.endpoint}/moto-api/reset-auth", data=b"0", timeout=10)
+        self.iam_enforced = True
+        try:
+            yield
+        finally:
+            self.iam_enforced = False
+            requests.post(f"{self.endpoint}/moto-api/reset-auth", data=b"inf", timeout=10)
 
     # -- invoking functions -------------------------------------------------------------------
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:

@@ -17,6 +17,7 @@ import io
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
 import pyarrow.parquet as pq
 import pytest
@@ -25,7 +26,7 @@ from cinelake.devtools import synthetic
 from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 from cinelake.runtime.events import schedule_input
 
-from .emulator import EmulatedStack, grant_matches
+from .emulator import EmulatedStack, grant_matches, moto_fidelity
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +80,7 @@ def sim() -> OmdbSimulator:
 def test_a_scheduled_run_end_to_end_on_the_emulated_stack(
     moto_endpoint: str, template: dict[str, Any], sim: OmdbSimulator
 ) -> None:
-    with sim.serve() as omdb_url:
+    with sim.serve() as omdb_url, moto_fidelity():
         parameters = {
             "Prefix": "cinelake-e2e",
             "TopN": TOP_N,
@@ -141,7 +142,8 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
         ("ProcessBronzeToSilver", "waiting")]
     s3_event = delivered[0][1]["Records"][0]
     assert s3_event["eventName"].startswith("ObjectCreated:")
-    assert s3_event["s3"]["object"]["key"].startswith(f"omdb/snapshot_date=2026-11-29/run_id={run_id}/")
+    key = unquote_plus(s3_event["s3"]["object"]["key"])  # S3 URL-encodes keys in notifications
+    assert key.startswith(f"omdb/snapshot_date=2026-11-29/run_id={run_id}/part-")
 
     # -- the visibility timeout passes; OMDb is back for FLAKY only -------------------------------
     sim.config.html_error_ids = frozenset({BROKEN})

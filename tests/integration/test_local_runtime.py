@@ -212,3 +212,23 @@ def test_records_per_invocation_and_batching(lake: Path, clock: FakeClock, tmp_p
     parts = [p for p in (lake / "bronze" / "omdb").rglob("part-*.jsonl") if p.stat().st_size]
     # one bronze object per enrich invocation (up to 10 messages), not one per movie
     assert len(parts) <= -(-25 // batch_size) and len(parts) >= -(-25 // (10 * batch_size))
+
+
+def test_refresh_bypasses_the_cache(lake: Path, clock: FakeClock, tmp_path: Path) -> None:
+    source = synthetic_source(tmp_path, 3)
+    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 4)]),
+                        SimulatorConfig(api_key=KEY))
+    runtime(lake, clock, sim).run(source=str(source), top_n=3, batch_size=1)
+    again = runtime(lake, clock, sim, refresh=True).run(source=str(source), top_n=3, batch_size=1)
+    assert again.omdb_requests == 3 and again.cache_hits == 0 and sim.requests == 6
+
+
+def test_cache_ttl_expiry_fetches_again(lake: Path, clock: FakeClock, tmp_path: Path) -> None:
+    source = synthetic_source(tmp_path, 2)
+    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 3)]),
+                        SimulatorConfig(api_key=KEY))
+    runtime(lake, clock, sim, cache_ttl_days=1).run(source=str(source), top_n=2, batch_size=1)
+    clock.advance(2 * 86400)
+    # fetched_at comes from the real clock; the TTL compares against the runtime's clock
+    later = runtime(lake, clock, sim, cache_ttl_days=1).run(source=str(source), top_n=2, batch_size=1)
+    assert later.omdb_requests == 2 and later.complete

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cinelake.bootstrap import current
 from cinelake.observability import get_logger, get_metrics
@@ -17,7 +17,11 @@ metrics = get_metrics()
 
 
 class ScheduleInput(BaseModel):
-    """Either the scheduled event itself (settings in `detail`) or the rule's constant input."""
+    """The rule's input (`{"time", "top_n", "batch_size"}`) or a raw EventBridge event.
+
+    A raw scheduled event carries its settings in `detail`; its top-level `source` is
+    "aws.events", not a top list, so only `time` and `detail` are read from it.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
@@ -25,23 +29,21 @@ class ScheduleInput(BaseModel):
     batch_size: int | None = Field(None, ge=1)
     source: str | None = None
     time: datetime | None = None
-    detail: dict[str, Any] = Field(default_factory=dict)
 
-    def merged(self) -> ScheduleInput:
-        inner = ScheduleInput.model_validate(self.detail) if self.detail else None
-        return ScheduleInput(
-            top_n=self.top_n or (inner.top_n if inner else None),
-            batch_size=self.batch_size or (inner.batch_size if inner else None),
-            source=self.source or (inner.source if inner else None),
-            time=self.time,
-        )
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "detail-type" in data:
+            detail = data.get("detail") or {}
+            return {**(detail if isinstance(detail, dict) else {}), "time": data.get("time")}
+        return data
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deps = current()
-    given = ScheduleInput.model_validate(event).merged()
+    given = ScheduleInput.model_validate(event)
     settings = deps.settings
     manifest = start_run(
         deps,

@@ -19,6 +19,7 @@ metrics = get_metrics()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     keys = s3_keys(event)
     if not any(k.startswith(MOVIES_PREFIX) and k.endswith(".parquet") for k in keys):
+        metrics.add_metric(name="GoldDatasets", unit="Count", value=0)
         return {"built": False, "reason": "no silver movies object in event"}
     outcome = build_and_publish(current())
     logger.info("gold built", extra=outcome.as_dict())

@@ -272,8 +272,16 @@ REAL_WORLD = [
     (p.parse_out_of_100, "82/10", UNPARSEABLE),
     # free-text awards
     (p.parse_awards, "Won 3 Oscars. 31 wins & 31 nominations total", Awards(3, 0, 31, 31)),
-    (p.parse_awards, "Nominated for 7 Oscars. 21 wins & 43 nominations total", Awards(0, 7, 21, 43)),
-    (p.parse_awards, "Won 16 Primetime Emmys. 162 wins & 264 nominations total", Awards(0, 0, 162, 264)),
+    (
+        p.parse_awards,
+        "Nominated for 7 Oscars. 21 wins & 43 nominations total",
+        Awards(0, 7, 21, 43),
+    ),
+    (
+        p.parse_awards,
+        "Won 16 Primetime Emmys. 162 wins & 264 nominations total",
+        Awards(0, 0, 162, 264),
+    ),
     (p.parse_awards, "Won 1 Oscar. 5 wins & 3 nominations total", Awards(1, 0, 5, 3)),
     (p.parse_awards, "Nominated for 1 Oscar. 1 win & 1 nomination total", Awards(0, 1, 1, 1)),
     (p.parse_awards, "Won 3 Oscars. Another 26 wins & 30 nominations.", Awards(3, 0, 26, 30)),
@@ -302,7 +310,11 @@ REAL_WORLD = [
     (p.strip_credit_notes, "Mario Puzo (screenplay by)", "Mario Puzo"),
     # plain lists: trimmed, never null, Unicode intact
     (p.split_names, "Crime, Drama", ["Crime", "Drama"]),
-    (p.split_names, "Jean Reno,  Gary Oldman ,Natalie Portman", ["Jean Reno", "Gary Oldman", "Natalie Portman"]),
+    (
+        p.split_names,
+        "Jean Reno,  Gary Oldman ,Natalie Portman",
+        ["Jean Reno", "Gary Oldman", "Natalie Portman"],
+    ),
     (p.split_names, "Rumi Hiiragi, Miyu Irino, 柊瑠美", ["Rumi Hiiragi", "Miyu Irino", "柊瑠美"]),
     (p.split_names, "English, , French", ["English", "French"]),
     (p.split_names, "N/A", []),

@@ -10,16 +10,22 @@ else
 endif
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.cinelake-installed
+DEV_STAMP := $(VENV)/.cinelake-dev-installed
 
 .PHONY: demo test lint typecheck bench bench-enrich bench-silver docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# `make demo` needs only the package; `make test` adds the development tools.
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(DEV_STAMP)
 
 ## demo: set up and run the pipeline on the bundled sample (no network, no key, no AWS)
 demo: $(STAMP)
@@ -27,30 +33,41 @@ demo: $(STAMP)
 	$(BIN)/cinelake query "select rank, title, year, imdb_rating from gold_top_rated order by rank limit 10"
 
 ## test: set up and run the whole suite
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks || true
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 ## bench: benchmarks (not tests) — print figures beside a baseline measured in the same run
 bench: bench-enrich bench-silver
 
-bench-enrich: $(STAMP)
+bench-enrich: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_enrich.py
 
-bench-silver: $(STAMP)
+bench-silver: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_silver.py
 
 ## docs: regenerate the schema docs from the code
-docs: $(STAMP)
+docs: $(DEV_STAMP)
 	$(BIN)/python -m cinelake.silver.schema > docs/silver_schema.md
 	$(BIN)/python -m cinelake.gold.datasets > docs/gold_datasets.md
 
 clean:
 	rm -rf lake build dist .pytest_cache .ruff_cache .mypy_cache
+
+# --- AWS packaging (issue 6) ---
+.PHONY: package lock-lambda
+
+## package: build the Lambda artifacts template.yaml deploys (build/lambda/*.zip; needs PyPI)
+package: $(STAMP)
+	$(BIN)/python scripts/package_lambda.py build
+
+## lock-lambda: re-pin requirements/lambda.txt (Linux arm64, CPython 3.12) after a dependency change
+lock-lambda: $(STAMP)
+	$(BIN)/python scripts/package_lambda.py lock

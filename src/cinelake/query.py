@@ -24,11 +24,11 @@ def connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
             )
     gold = data_dir / "gold"
     if gold.is_dir():
-        for folder in sorted(p for p in gold.iterdir() if p.is_dir()):
-            files = sorted(folder.glob("*.parquet"))
-            if files and folder.name.isidentifier():
-                listed = ", ".join(f"'{_glob(f)}'" for f in files)
-                con.execute(f"CREATE VIEW gold_{folder.name} AS SELECT * FROM read_parquet([{listed}])")
+        for dataset in sorted(p for p in gold.iterdir() if p.is_dir()):
+            parts = sorted(dataset.glob("*.parquet"))
+            if parts and dataset.name.isidentifier():
+                listed = ", ".join(f"'{_glob(f)}'" for f in parts)
+                con.execute(f"CREATE VIEW gold_{dataset.name} AS SELECT * FROM read_parquet([{listed}])")
     return con
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import tempfile
@@ -47,7 +48,7 @@ class ObjectStore(Protocol):
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
 
-    def list_keys(self, prefix: str = "") -> list[str]: ...
+    def list_keys(self, prefix: str = "") -> builtins.list[str]: ...
 
     def delete(self, key: str) -> None: ...
 
@@ -136,7 +137,7 @@ class LocalObjectStore:
             found.append(ObjectInfo(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC)))
         yield from sorted(found, key=lambda o: o.key)
 
-    def list_keys(self, prefix: str = "") -> list[str]:
+    def list_keys(self, prefix: str = "") -> builtins.list[str]:
         """Keys only: no stat per object (the ledger counts outcomes this way)."""
         return sorted(key for key, _ in self._walk(prefix))
 
@@ -189,7 +190,7 @@ class S3ObjectStore:
             for obj in page.get("Contents", []):
                 yield ObjectInfo(obj["Key"], obj["Size"], obj["LastModified"])
 
-    def list_keys(self, prefix: str = "") -> list[str]:
+    def list_keys(self, prefix: str = "") -> builtins.list[str]:
         return [o.key for o in self.list(prefix)]
 
     def delete(self, key: str) -> None:

@@ -57,6 +57,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     # The response shape is Lambda's ReportBatchItemFailures contract; Powertools builds it.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+    return dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
     )

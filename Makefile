@@ -57,6 +57,7 @@ bench-silver: $(DEV_STAMP)
 docs: $(DEV_STAMP)
 	$(BIN)/python -m cinelake.silver.schema > docs/silver_schema.md
 	$(BIN)/python -m cinelake.gold.datasets > docs/gold_datasets.md
+	$(BIN)/python -m cinelake.aws.glue_tables --write
 
 clean:
 	rm -rf lake build dist .pytest_cache .ruff_cache .mypy_cache

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -13,6 +16,18 @@ from cinelake.aws.cfn import TEMPLATE_PATH, load_template
 @pytest.fixture(scope="session")
 def template() -> dict[str, Any]:
     return load_template(TEMPLATE_PATH)
+
+
+@pytest.fixture(scope="session")
+def package_script() -> ModuleType:
+    """scripts/package_lambda.py as a module (what `make package` runs)."""
+    path = TEMPLATE_PATH.parent / "scripts" / "package_lambda.py"
+    spec = importlib.util.spec_from_file_location("package_lambda", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture

@@ -117,11 +117,16 @@ class Recorder:
             service = client.meta.service_model.service_name
             creds = client._request_signer._credentials
             key = creds.access_key if creds is not None else ""
-            recorder.calls.append(Call(
-                recorder.caller, service, operation_name,
-                IAM_ACTION.get((service, operation_name), f"{service}:{operation_name}"),
-                recorder.resource(service, api_params), key,
-            ))
+            recorder.calls.append(
+                Call(
+                    recorder.caller,
+                    service,
+                    operation_name,
+                    IAM_ACTION.get((service, operation_name), f"{service}:{operation_name}"),
+                    recorder.resource(service, api_params),
+                    key,
+                )
+            )
             return original(client, operation_name, api_params)
 
         botocore.client.BaseClient._make_api_call = recording  # type: ignore[method-assign]
@@ -164,8 +169,11 @@ def moto_fidelity() -> Iterator[None]:
     from moto.iam.access_control import IAMPolicyStatement, PermissionResult
     from moto.secretsmanager.responses import SecretsManagerResponse
 
-    batch = {"sqs:SendMessageBatch": "sqs:SendMessage", "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
-             "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility"}
+    batch = {
+        "sqs:SendMessageBatch": "sqs:SendMessage",
+        "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+    }
     saved = {
         "init": access_control.IAMRequestBase.__init__,
         "match": IAMPolicyStatement.__dict__["_match"],
@@ -181,8 +189,13 @@ def moto_fidelity() -> Iterator[None]:
     def check_conditions(self: Any, incoming: dict[str, str] | None) -> bool:
         return bool(saved["conditions"](self, context | (incoming or {})))
 
-    def is_action_permitted(self: Any, action: str, resource: str = "*", principal: str | None = None,
-                            incoming: dict[str, str] | None = None) -> PermissionResult:
+    def is_action_permitted(
+        self: Any,
+        action: str,
+        resource: str = "*",
+        principal: str | None = None,
+        incoming: dict[str, str] | None = None,
+    ) -> PermissionResult:
         if "NotAction" in self._statement:
             concerned = not self._check_element_matches("NotAction", action)
         else:
@@ -193,9 +206,15 @@ def moto_fidelity() -> Iterator[None]:
             return PermissionResult.DENIED
         if not self._check_conditions(incoming):
             return PermissionResult.NEUTRAL  # the statement does not apply
-        if self._statement.get("Resource") and not self._check_element_matches("Resource", resource):
+        if self._statement.get("Resource") and not self._check_element_matches(
+            "Resource", resource
+        ):
             return PermissionResult.NEUTRAL
-        return PermissionResult.PERMITTED if self._statement["Effect"] == "Allow" else PermissionResult.DENIED
+        return (
+            PermissionResult.PERMITTED
+            if self._statement["Effect"] == "Allow"
+            else PermissionResult.DENIED
+        )
 
     def determine_resource(self: Any) -> str:
         secret = self.backend.secrets.get(self._get_param("SecretId") or "")
@@ -235,7 +254,9 @@ class LambdaContext:
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     def __post_init__(self) -> None:
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+        )
         self.function_version = "$LATEST"
         self.log_group_name = f"/aws/lambda/{self.function_name}"
         self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
@@ -281,8 +302,11 @@ def _environment(env: dict[str, str]) -> Iterator[None]:
 
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
     """A lifecycle rule in CloudFormation's shape -> the S3 API's shape (as CloudFormation does)."""
-    out: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"],
-                           "Filter": {"Prefix": rule.get("Prefix", "")}}
+    out: dict[str, Any] = {
+        "ID": rule["Id"],
+        "Status": rule["Status"],
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
     expiration: dict[str, Any] = {}
     if "ExpirationInDays" in rule:
         expiration["Days"] = int(rule["ExpirationInDays"])
@@ -292,34 +316,50 @@ def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
         out["Expiration"] = expiration
     if "NoncurrentVersionExpiration" in rule:
         out["NoncurrentVersionExpiration"] = {
-            "NoncurrentDays": int(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])}
+            "NoncurrentDays": int(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])
+        }
     if "AbortIncompleteMultipartUpload" in rule:
         out["AbortIncompleteMultipartUpload"] = {
-            "DaysAfterInitiation": int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])}
+            "DaysAfterInitiation": int(
+                rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+            )
+        }
     return out
 
 
 class EmulatedStack:
-    def __init__(self, endpoint: str, template: dict[str, Any], parameters: dict[str, Any],
-                 test_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        template: dict[str, Any],
+        parameters: dict[str, Any],
+        test_env: dict[str, str] | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self.recorder = Recorder()
         self.queue_urls: dict[str, str] = {}
-        self.stack = Stack(template, parameters, account_id=ACCOUNT, region=REGION,
-                           ref_resolver=self._ref, att_resolver=self._att)
+        self.stack = Stack(
+            template,
+            parameters,
+            account_id=ACCOUNT,
+            region=REGION,
+            ref_resolver=self._ref,
+            att_resolver=self._att,
+        )
         self.admin_credentials = {"aws_access_key_id": DUMMY, "aws_secret_access_key": DUMMY}
         self.role_credentials: dict[str, dict[str, str]] = {}
         self.containers: dict[str, Container] = {}
         self.tap_queues: dict[str, str] = {}  # function logical id -> queue url
         self.test_env = test_env or {}
         self.logs = io.StringIO()
-        self.iam_enforced = False
+        self.in_flight: list[dict[str, Any]] = []  # received, reported failed, not yet visible
 
     # -- clients ------------------------------------------------------------------------------
     def client(self, service: str, credentials: dict[str, str] | None = None) -> Any:
         creds = credentials or self.admin_credentials
         return boto3.session.Session(region_name=REGION, **creds).client(
-            service, endpoint_url=self.endpoint)
+            service, endpoint_url=self.endpoint
+        )
 
     def admin(self, service: str) -> Any:
         return self.client(service)
@@ -389,25 +429,54 @@ class EmulatedStack:
             props = self.stack.properties(lid)
             name = props["BucketName"]
             if "VersioningConfiguration" in props:
-                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={
-                    "Status": props["VersioningConfiguration"]["Status"]})
+                s3.put_bucket_versioning(
+                    Bucket=name,
+                    VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]},
+                )
             if "BucketEncryption" in props:
-                s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
-                    {"ApplyServerSideEncryptionByDefault": r["ServerSideEncryptionByDefault"],
-                     "BucketKeyEnabled": bool(r.get("BucketKeyEnabled", False))}
-                    for r in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]})
+                s3.put_bucket_encryption(
+                    Bucket=name,
+                    ServerSideEncryptionConfiguration={
+                        "Rules": [
+                            {
+                                "ApplyServerSideEncryptionByDefault": r[
+                                    "ServerSideEncryptionByDefault"
+                                ],
+                                "BucketKeyEnabled": bool(r.get("BucketKeyEnabled", False)),
+                            }
+                            for r in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                        ]
+                    },
+                )
             if "PublicAccessBlockConfiguration" in props:
                 s3.put_public_access_block(
-                    Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+                    Bucket=name,
+                    PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
+                )
             if "OwnershipControls" in props:
-                s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=props["OwnershipControls"])
+                s3.put_bucket_ownership_controls(
+                    Bucket=name, OwnershipControls=props["OwnershipControls"]
+                )
             if "LifecycleConfiguration" in props:
-                s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={
-                    "Rules": [_lifecycle_rule(r) for r in props["LifecycleConfiguration"]["Rules"]]})
+                s3.put_bucket_lifecycle_configuration(
+                    Bucket=name,
+                    LifecycleConfiguration={
+                        "Rules": [
+                            _lifecycle_rule(r) for r in props["LifecycleConfiguration"]["Rules"]
+                        ]
+                    },
+                )
             if "LoggingConfiguration" in props:
                 log = props["LoggingConfiguration"]
-                s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={"LoggingEnabled": {
-                    "TargetBucket": log["DestinationBucketName"], "TargetPrefix": log.get("LogFilePrefix", "")}})
+                s3.put_bucket_logging(
+                    Bucket=name,
+                    BucketLoggingStatus={
+                        "LoggingEnabled": {
+                            "TargetBucket": log["DestinationBucketName"],
+                            "TargetPrefix": log.get("LogFilePrefix", ""),
+                        }
+                    },
+                )
 
     def _create_queues(self) -> None:
         sqs = self.admin("sqs")
@@ -416,18 +485,33 @@ class EmulatedStack:
         order = sorted(queues, key=lambda lid: "RedrivePolicy" in queues[lid].get("Properties", {}))
         for lid in order:
             props = self.stack.properties(lid)
-            attrs = {k: (json.dumps(v) if isinstance(v, dict) else str(v).lower() if isinstance(v, bool) else str(v))
-                     for k, v in props.items() if k != "QueueName"}
-            self.queue_urls[lid] = sqs.create_queue(QueueName=props["QueueName"], Attributes=attrs)["QueueUrl"]
+            attrs = {
+                k: (
+                    json.dumps(v)
+                    if isinstance(v, dict)
+                    else str(v).lower()
+                    if isinstance(v, bool)
+                    else str(v)
+                )
+                for k, v in props.items()
+                if k != "QueueName"
+            }
+            self.queue_urls[lid] = sqs.create_queue(QueueName=props["QueueName"], Attributes=attrs)[
+                "QueueUrl"
+            ]
         for lid in self.stack.of_type("AWS::SQS::QueuePolicy"):
             props = self.stack.properties(lid)
             for url in props["Queues"]:
-                sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])})
+                sqs.set_queue_attributes(
+                    QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
+                )
 
     def _create_secret(self, value: dict[str, str]) -> None:
         """What the README has the user do before deploying (the template only names it)."""
         name = self.stack.values["OmdbSecretName"]
-        arn = self.admin("secretsmanager").create_secret(Name=name, SecretString=json.dumps(value))["ARN"]
+        arn = self.admin("secretsmanager").create_secret(Name=name, SecretString=json.dumps(value))[
+            "ARN"
+        ]
         self.recorder.secret_arns[name] = arn
         self.recorder.secret_arns[arn] = arn
 
@@ -436,14 +520,20 @@ class EmulatedStack:
         sts = self.admin("sts")
         for lid in self.stack.of_type("AWS::IAM::Role"):
             props = self.stack.properties(lid)
-            iam.create_role(RoleName=lid, AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]))
+            iam.create_role(
+                RoleName=lid, AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"])
+            )
             for policy in props.get("Policies", []):
-                iam.put_role_policy(RoleName=lid, PolicyName=policy["PolicyName"],
-                                    PolicyDocument=json.dumps(policy["PolicyDocument"]))
+                iam.put_role_policy(
+                    RoleName=lid,
+                    PolicyName=policy["PolicyName"],
+                    PolicyDocument=json.dumps(policy["PolicyDocument"]),
+                )
             for arn in props.get("ManagedPolicyArns", []):
                 iam.attach_role_policy(RoleName=lid, PolicyArn=arn)
-            creds = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{lid}",
-                                    RoleSessionName=f"lambda-{lid}")["Credentials"]
+            creds = sts.assume_role(
+                RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{lid}", RoleSessionName=f"lambda-{lid}"
+            )["Credentials"]
             self.role_credentials[lid] = {
                 "aws_access_key_id": creds["AccessKeyId"],
                 "aws_secret_access_key": creds["SecretAccessKey"],
@@ -451,12 +541,21 @@ class EmulatedStack:
             }
         # The test's own god view once IAM is enforced (the dummy credentials stop working then).
         iam.create_user(UserName="emulator-admin")
-        iam.put_user_policy(UserName="emulator-admin", PolicyName="all", PolicyDocument=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        iam.put_user_policy(
+            UserName="emulator-admin",
+            PolicyName="all",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+                }
+            ),
+        )
         key = iam.create_access_key(UserName="emulator-admin")["AccessKey"]
-        self.admin_credentials = {"aws_access_key_id": key["AccessKeyId"],
-                                  "aws_secret_access_key": key["SecretAccessKey"]}
+        self.admin_credentials = {
+            "aws_access_key_id": key["AccessKeyId"],
+            "aws_secret_access_key": key["SecretAccessKey"],
+        }
 
     def s3_event_sources(self) -> dict[str, list[dict[str, Any]]]:
         """Function logical id -> its S3 event sources as the template declares them."""
@@ -480,16 +579,22 @@ class EmulatedStack:
             self.tap_queues[lid] = url
             arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:tap-{lid}"
             for source in sources:
-                events = source["Events"] if isinstance(source["Events"], list) else [source["Events"]]
+                events = (
+                    source["Events"] if isinstance(source["Events"], list) else [source["Events"]]
+                )
                 config: dict[str, Any] = {"Id": lid, "QueueArn": arn, "Events": events}
                 rules = source.get("Filter", {}).get("S3Key", {}).get("Rules", [])
                 if rules:
-                    config["Filter"] = {"Key": {"FilterRules": [
-                        {"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
+                    config["Filter"] = {
+                        "Key": {
+                            "FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]
+                        }
+                    }
                 per_bucket.setdefault(source["Bucket"], []).append(config)
         for bucket, configs in per_bucket.items():
             s3.put_bucket_notification_configuration(
-                Bucket=bucket, NotificationConfiguration={"QueueConfigurations": configs})
+                Bucket=bucket, NotificationConfiguration={"QueueConfigurations": configs}
+            )
 
     def _create_container(self, logical_id: str) -> None:
         props = self.stack.properties(logical_id)
@@ -499,19 +604,26 @@ class EmulatedStack:
         creds = self.role_credentials[role_lid]
         env = {k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
         env |= {
-            "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
             "AWS_ACCESS_KEY_ID": creds["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": creds["aws_secret_access_key"],
             "AWS_SESSION_TOKEN": creds["aws_session_token"],
             "AWS_LAMBDA_FUNCTION_NAME": props["FunctionName"],
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props["MemorySize"]),
-            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             # The emulator instead of AWS, for every client (boto3 honours AWS_ENDPOINT_URL).
             "AWS_ENDPOINT_URL": self.endpoint,
         } | self.test_env
         self.containers[logical_id] = Container(
-            logical_id, props["FunctionName"], module.handler, env, int(props["MemorySize"]),
-            int(props["Timeout"]), creds,
+            logical_id,
+            props["FunctionName"],
+            module.handler,
+            env,
+            int(props["MemorySize"]),
+            int(props["Timeout"]),
+            creds,
         )
 
     # -- IAM enforcement ----------------------------------------------------------------------
@@ -519,11 +631,9 @@ class EmulatedStack:
     def enforce_iam(self) -> Iterator[None]:
         """From here on moto checks every request against the caller's IAM policies."""
         requests.post(f"{self.endpoint}/moto-api/reset-auth", data=b"0", timeout=10)
-        self.iam_enforced = True
         try:
             yield
         finally:
-            self.iam_enforced = False
             requests.post(f"{self.endpoint}/moto-api/reset-auth", data=b"inf", timeout=10)
 
     # -- invoking functions -------------------------------------------------------------------
@@ -571,27 +681,40 @@ class EmulatedStack:
         props = self.stack.properties(rule_id)
         (target,) = props["Targets"]
         event = {
-            "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
-            "source": "aws.events", "account": ACCOUNT, "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": REGION, "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{props['Name']}"],
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT,
+            "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION,
+            "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{props['Name']}"],
             "detail": {},
         }
         transformer = target["InputTransformer"]
-        values = {name: _json_path(event, path) for name, path in transformer["InputPathsMap"].items()}
+        values = {
+            name: _json_path(event, path) for name, path in transformer["InputPathsMap"].items()
+        }
         text = transformer["InputTemplate"]
         for name, value in values.items():  # a JSON template: values go in as JSON
             text = text.replace(f"<{name}>", json.dumps(value))
         function_arn = target["Arn"]
-        logical_id = next(lid for lid in self.containers
-                          if self.stack.get_att(lid, "Arn") == function_arn)
+        logical_id = next(
+            lid for lid in self.containers if self.stack.get_att(lid, "Arn") == function_arn
+        )
         return logical_id, json.loads(text)
 
     # -- SQS event source mapping ---------------------------------------------------------------
     def create_event_source_mapping(self, logical_id: str) -> None:
         """Lambda checks the role can read the queue when the mapping is created."""
         source = self.sqs_event_source(logical_id)
-        self._with_role(logical_id).get_queue_attributes(
-            QueueUrl=self._queue_url_for_arn(source["Queue"]), AttributeNames=["QueueArn"])
+        self.recorder.caller = logical_id
+        try:
+            self._with_role(logical_id).get_queue_attributes(
+                QueueUrl=self._queue_url_for_arn(source["Queue"]), AttributeNames=["QueueArn"]
+            )
+        finally:
+            self.recorder.caller = "admin"
 
     def _with_role(self, logical_id: str) -> Any:
         role = self.stack.resources[logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]
@@ -612,8 +735,11 @@ class EmulatedStack:
         self.recorder.caller = logical_id
         try:
             messages = sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=int(source.get("BatchSize", 10)),
-                AttributeNames=["All"], MessageAttributeNames=["All"], WaitTimeSeconds=0,
+                QueueUrl=url,
+                MaxNumberOfMessages=int(source.get("BatchSize", 10)),
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
             ).get("Messages", [])
         finally:
             self.recorder.caller = "admin"
@@ -628,9 +754,13 @@ class EmulatedStack:
         self.recorder.caller = logical_id
         try:
             for i in range(0, len(done), 10):
-                sqs.delete_message_batch(QueueUrl=url, Entries=[
-                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
-                    for n, m in enumerate(done[i : i + 10])])
+                sqs.delete_message_batch(
+                    QueueUrl=url,
+                    Entries=[
+                        {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                        for n, m in enumerate(done[i : i + 10])
+                    ],
+                )
         finally:
             self.recorder.caller = "admin"
         self.in_flight = [m for m in messages if m["MessageId"] in failed]
@@ -639,9 +769,12 @@ class EmulatedStack:
     def expire_visibility(self, queue_logical_id: str) -> None:
         """Time passes: the messages that failed become visible again (the test's clock)."""
         sqs = self.admin("sqs")
-        for m in getattr(self, "in_flight", []):
-            sqs.change_message_visibility(QueueUrl=self.queue_urls[queue_logical_id],
-                                          ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+        for m in self.in_flight:
+            sqs.change_message_visibility(
+                QueueUrl=self.queue_urls[queue_logical_id],
+                ReceiptHandle=m["ReceiptHandle"],
+                VisibilityTimeout=0,
+            )
         self.in_flight = []
 
     # -- S3 notifications ---------------------------------------------------------------------
@@ -652,7 +785,9 @@ class EmulatedStack:
         for _ in range(limit):
             progressed = False
             for lid, url in self.tap_queues.items():
-                for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
+                    "Messages", []
+                ):
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
                     event = json.loads(m["Body"])
                     if event.get("Event") == "s3:TestEvent":
@@ -666,15 +801,20 @@ class EmulatedStack:
     # -- inspection ---------------------------------------------------------------------------
     def keys(self, bucket_lid: str, prefix: str = "") -> list[str]:
         s3 = self.admin("s3")
-        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket_name(bucket_lid), Prefix=prefix)
+        pages = s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket_name(bucket_lid), Prefix=prefix
+        )
         return sorted(o["Key"] for p in pages for o in p.get("Contents", []))
 
     def get(self, bucket_lid: str, key: str) -> bytes:
-        return self.admin("s3").get_object(Bucket=self.bucket_name(bucket_lid), Key=key)["Body"].read()  # type: ignore[no-any-return]
+        return (
+            self.admin("s3").get_object(Bucket=self.bucket_name(bucket_lid), Key=key)["Body"].read()
+        )  # type: ignore[no-any-return]
 
     def queue_counts(self, queue_lid: str) -> dict[str, int]:
         attrs = self.admin("sqs").get_queue_attributes(
-            QueueUrl=self.queue_urls[queue_lid], AttributeNames=["All"])["Attributes"]
+            QueueUrl=self.queue_urls[queue_lid], AttributeNames=["All"]
+        )["Attributes"]
         return {k: int(v) for k, v in attrs.items() if k.startswith("ApproximateNumberOfMessages")}
 
     # -- least privilege ------------------------------------------------------------------------
@@ -692,8 +832,10 @@ class EmulatedStack:
 
 
 def grant_matches(action_pattern: str, resource_pattern: str, call: Call) -> bool:
-    return bool(fnmatch.fnmatchcase(call.action, action_pattern)
-                and _iam_glob(resource_pattern, call.resource))
+    return bool(
+        fnmatch.fnmatchcase(call.action, action_pattern)
+        and _iam_glob(resource_pattern, call.resource)
+    )
 
 
 def _json_path(doc: dict[str, Any], path: str) -> Any:
@@ -712,11 +854,19 @@ def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
         "body": message["Body"],
-        "attributes": {k: attrs[k] for k in (
-            "ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp")
-            if k in attrs},
+        "attributes": {
+            k: attrs[k]
+            for k in (
+                "ApproximateReceiveCount",
+                "SentTimestamp",
+                "SenderId",
+                "ApproximateFirstReceiveTimestamp",
+            )
+            if k in attrs
+        },
         "messageAttributes": message.get("MessageAttributes", {}),
-        "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode(), usedforsecurity=False).hexdigest(),
+        "md5OfBody": message.get("MD5OfBody")
+        or hashlib.md5(message["Body"].encode(), usedforsecurity=False).hexdigest(),
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
         "awsRegion": REGION,

@@ -22,6 +22,7 @@ from urllib.parse import unquote_plus
 import pyarrow.parquet as pq
 import pytest
 
+from cinelake.config import Settings
 from cinelake.devtools import synthetic
 from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 from cinelake.runtime.events import schedule_input
@@ -48,7 +49,7 @@ EXEMPT = {
 }
 EXEMPT_SIDS = {
     "LambdaSendsFailedInvocations": "Lambda sends an async invocation that failed all retries "
-                                    "to the function's DeadLetterQueue with the function's role",
+    "to the function's DeadLetterQueue with the function's role",
 }
 
 FUNCTION_ROLES = {
@@ -72,8 +73,11 @@ def sim() -> OmdbSimulator:
     ids = [synthetic.imdb_id(i) for i in range(1, 9)]
     return OmdbSimulator(
         synthetic.omdb_catalog(ids),
-        SimulatorConfig(api_key=KEY, not_found_ids=frozenset({NOT_FOUND}),
-                        html_error_ids=frozenset({FLAKY, BROKEN})),
+        SimulatorConfig(
+            api_key=KEY,
+            not_found_ids=frozenset({NOT_FOUND}),
+            html_error_ids=frozenset({FLAKY, BROKEN}),
+        ),
     )
 
 
@@ -91,13 +95,20 @@ def test_a_scheduled_run_end_to_end_on_the_emulated_stack(
             "MaxReceiveCount": MAX_RECEIVES,
         }
         # The only settings the template does not give: no retry back-off, so a 503 fails fast.
-        stack = EmulatedStack(moto_endpoint, template, parameters, test_env={
-            "CINELAKE_BACKOFF_BASE_S": "0", "CINELAKE_BACKOFF_MAX_S": "0",
-        })
+        stack = EmulatedStack(
+            moto_endpoint,
+            template,
+            parameters,
+            test_env={
+                "CINELAKE_BACKOFF_BASE_S": "0",
+                "CINELAKE_BACKOFF_MAX_S": "0",
+            },
+        )
         admin_s3 = stack.admin("s3")
         admin_s3.create_bucket(Bucket=SOURCE_BUCKET)
-        admin_s3.put_object(Bucket=SOURCE_BUCKET, Key=SOURCE_KEY,
-                            Body=json.dumps(synthetic.source_list(8)).encode())
+        admin_s3.put_object(
+            Bucket=SOURCE_BUCKET, Key=SOURCE_KEY, Body=json.dumps(synthetic.source_list(8)).encode()
+        )
         stack.deploy(secret_value={"api_key": KEY})
 
         with stack.recorder.installed(), stack.enforce_iam():
@@ -111,8 +122,9 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
     import boto3
     from botocore.exceptions import ClientError
 
-    outsider = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                     region_name="us-east-1").client("s3", endpoint_url=stack.endpoint)
+    outsider = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    ).client("s3", endpoint_url=stack.endpoint)
     with pytest.raises(ClientError):
         outsider.list_objects_v2(Bucket=stack.bucket_name("BronzeBucket"))
 
@@ -139,7 +151,8 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
     assert counts["ApproximateNumberOfMessages"] == 0
     delivered = stack.pump_s3_events()
     assert [(fn, out["runs"][0]["state"]) for fn, _, out in delivered] == [
-        ("ProcessBronzeToSilver", "waiting")]
+        ("ProcessBronzeToSilver", "waiting")
+    ]
     s3_event = delivered[0][1]["Records"][0]
     assert s3_event["eventName"].startswith("ObjectCreated:")
     key = unquote_plus(s3_event["s3"]["object"]["key"])  # S3 URL-encodes keys in notifications
@@ -179,21 +192,29 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
 
     gold = set(stack.keys("GoldBucket"))
     for ds in DATASETS:
-        assert {f"{ds.name}/data.parquet", f"csv/{ds.name}.csv", f"quicksight/{ds.name}.json",
-                f"athena/{ds.name}.sql"} <= gold, ds.name
+        assert {
+            f"{ds.name}/data.parquet",
+            f"csv/{ds.name}.csv",
+            f"quicksight/{ds.name}.json",
+            f"athena/{ds.name}.sql",
+        } <= gold, ds.name
     assert "_manifest.json" in gold
     top = pq.read_table(io.BytesIO(stack.get("GoldBucket", "top_rated/data.parquet")))
     assert sorted(top.column("imdb_id").to_pylist()) == sorted([*FOUND_FIRST_TRY, FLAKY])
     manifest = json.loads(stack.get("GoldBucket", "quicksight/top_rated.json"))
-    assert json.dumps(manifest).count(f"s3://{stack.bucket_name('GoldBucket')}/csv/top_rated.csv") == 1
+    assert (
+        json.dumps(manifest).count(f"s3://{stack.bucket_name('GoldBucket')}/csv/top_rated.csv") == 1
+    )
     silver_keys = stack.keys("SilverBucket")
     assert "movies/snapshot_date=2026-11-29/data.parquet" in silver_keys
-    assert sim.requests_by_id[BROKEN] == MAX_RECEIVES  # no retries inside an attempt (back-off 0)
+    tries = Settings.model_fields["max_retries"].default + 1  # per delivery, then SQS redelivers
+    assert sim.requests_by_id[BROKEN] == MAX_RECEIVES * tries
 
     # -- a second run reaches OMDb's daily limit: enrichment pauses, movies wait in the queue ----
     sim.config.quota = sim.quota_used
-    second = stack.invoke("GetMoviesAndSendToQueue", {
-        "time": "2026-11-29T15:00:00Z", "top_n": 7, "batch_size": 1})
+    second = stack.invoke(
+        "GetMoviesAndSendToQueue", {"time": "2026-11-29T15:00:00Z", "top_n": 7, "batch_size": 1}
+    )
     records, response = stack.poll_sqs("EnrichAndStoreMovie")
     assert len(records) == 7 and failed_ids(response) == set()
     assert "_control/enrichment_paused.json" in stack.keys("BronzeBucket", "_control/")
@@ -202,7 +223,8 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
     assert counts["ApproximateNumberOfMessagesDelayed"] == 3
     delivered = stack.pump_s3_events()
     assert [(out["runs"][0]["run_id"], out["runs"][0]["state"]) for _, _, out in delivered] == [
-        (second["run_id"], "waiting")]
+        (second["run_id"], "waiting")
+    ]
 
 
 def check_least_privilege(stack: EmulatedStack) -> None:
@@ -239,3 +261,30 @@ def check_logs(stack: EmulatedStack) -> None:
     assert any(r.get("dead_letter") for r in not_enriched if r["imdb_id"] == BROKEN)
     text = json.dumps(records)
     assert KEY not in text  # the OMDb key never reaches a log line
+
+
+def test_a_grant_missing_from_the_template_is_denied(
+    moto_endpoint: str, template: dict[str, Any]
+) -> None:
+    """The enforcement is real: drop one statement from a role and its handler fails."""
+    import copy
+
+    from botocore.exceptions import ClientError
+
+    mutated = copy.deepcopy(template)
+    policy = mutated["Resources"]["IngestFunctionRole"]["Properties"]["Policies"][0][
+        "PolicyDocument"
+    ]
+    policy["Statement"] = [st for st in policy["Statement"] if st.get("Sid") != "QueueMovies"]
+    with moto_fidelity():
+        stack = EmulatedStack(moto_endpoint, mutated, {"Prefix": "cinelake-deny"})
+        stack.deploy(secret_value={"api_key": KEY})
+        with stack.recorder.installed(), stack.enforce_iam():
+            _, event = stack.scheduled_input("DailySchedule", datetime(2026, 11, 29, 3, tzinfo=UTC))
+            with pytest.raises(ClientError) as denied:
+                stack.invoke("GetMoviesAndSendToQueue", event)
+    # 403 (moto answers SQS's JSON protocol with an XML AccessDenied body botocore cannot parse)
+    assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert denied.value.operation_name == "SendMessageBatch"
+    # The manifest was written (its grant is there), nothing was queued.
+    assert stack.recorder.by("GetMoviesAndSendToQueue")[-1].action == "sqs:SendMessage"

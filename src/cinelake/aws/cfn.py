@@ -72,8 +72,10 @@ _GLOBAL_SECTIONS = {"Function": "AWS::Serverless::Function"}
 def _merge_global(global_value: Any, local_value: Any) -> Any:
     """SAM's rules: maps merge (local wins), lists concatenate (global first), scalars: local."""
     if isinstance(global_value, dict) and isinstance(local_value, dict):
-        if set(global_value) & {"Ref"} or set(local_value) & {"Ref"} or any(
-            k.startswith("Fn::") for k in (*global_value, *local_value)
+        if (
+            set(global_value) & {"Ref"}
+            or set(local_value) & {"Ref"}
+            or any(k.startswith("Fn::") for k in (*global_value, *local_value))
         ):
             return local_value
         merged = dict(global_value)
@@ -141,7 +143,11 @@ class Stack:
         return self.template["Resources"]  # type: ignore[no-any-return]
 
     def of_type(self, type_name: str) -> dict[str, dict[str, Any]]:
-        return {k: v for k, v in self.resources.items() if v.get("Type") == type_name and self.included(k)}
+        return {
+            k: v
+            for k, v in self.resources.items()
+            if v.get("Type") == type_name and self.included(k)
+        }
 
     def included(self, logical_id: str) -> bool:
         cond = self.resources[logical_id].get("Condition")
@@ -213,7 +219,7 @@ class Stack:
 
     def _condition_value(self, spec: Any) -> Any:
         if isinstance(spec, dict) and len(spec) == 1:
-            (key, arg), = spec.items()
+            ((key, arg),) = spec.items()
             if key == "Fn::Equals":
                 a, b = (self._resolve(x) for x in arg)
                 return str(a) == str(b)
@@ -234,7 +240,7 @@ class Stack:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,7 +58,9 @@ def table_resource(dataset: Any) -> dict[str, Any]:
             "DatabaseName": {"Ref": DATABASE_RESOURCE},
             "TableInput": {
                 "Name": f"{TABLE_PREFIX}{dataset.name}",
-                "Description": _clip(f"{dataset.description} A row: {dataset.row}", MAX_DESCRIPTION),
+                "Description": _clip(
+                    f"{dataset.description} A row: {dataset.row}", MAX_DESCRIPTION
+                ),
                 "TableType": "EXTERNAL_TABLE",
                 "Parameters": {
                     "classification": "parquet",
@@ -98,17 +101,24 @@ def glue_resources() -> dict[str, dict[str, Any]]:
 # ------------------------------------------------------------------------------------------
 
 
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]*")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
+
+
 def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
-    return json.dumps(str(value), ensure_ascii=False)
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text.lower() not in _YAML_WORDS:
+        return text
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _tagged(value: Any) -> str | None:
     if isinstance(value, dict) and len(value) == 1:
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Ref" and isinstance(arg, str):
             return f"!Ref {arg}"
         if key == "Fn::Sub" and isinstance(arg, str):
@@ -156,19 +166,21 @@ def replace_block(template_text: str, block: str) -> str:
     start = template_text.find(BEGIN)
     end = template_text.find(END)
     if start < 0 or end < start:
-        raise SystemExit(f"template.yaml has no generated block ({BEGIN.strip()} ... {END.strip()})")
+        raise SystemExit(
+            f"template.yaml has no generated block ({BEGIN.strip()} ... {END.strip()})"
+        )
     return template_text[:start] + block + template_text[end + len(END) :]
 
 
 def template_tables(template: dict[str, Any]) -> dict[str, Any]:
     """The Glue table resources a parsed template declares."""
-    return {
-        k: v for k, v in template["Resources"].items() if v.get("Type") == "AWS::Glue::Table"
-    }
+    return {k: v for k, v in template["Resources"].items() if v.get("Type") == "AWS::Glue::Table"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cinelake.aws.glue_tables", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m cinelake.aws.glue_tables", description=__doc__.split("\n\n")[0]
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="update the block in template.yaml")
     mode.add_argument("--check", action="store_true", help="fail if template.yaml is out of date")
@@ -184,8 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         current = template_tables(parse_template(text))
         if current != glue_resources() or updated != text:
-            print(f"{args.template}: Glue tables are out of date; run "
-                  "python -m cinelake.aws.glue_tables --write", file=sys.stderr)
+            print(
+                f"{args.template}: Glue tables are out of date; run "
+                "python -m cinelake.aws.glue_tables --write",
+                file=sys.stderr,
+            )
             return 1
         return 0
     if updated != text:

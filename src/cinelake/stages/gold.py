@@ -41,11 +41,21 @@ def empty_silver() -> pa.Table:
     return table.append_column("snapshot_date", pa.array([], pa.date32()))
 
 
+def latest_snapshot_keys(deps: Deps) -> list[str]:
+    """The silver files of the newest snapshot: every gold dataset is about the latest day,
+    so gold's cost stays flat as daily snapshots accumulate."""
+    keys = [k for k in deps.silver.list_keys(MOVIES_PREFIX) if k.endswith(".parquet")]
+    if not keys:
+        return []
+    newest = max(k.split("/")[1] for k in keys)  # snapshot_date=YYYY-MM-DD sorts by date
+    return [k for k in keys if k.split("/")[1] == newest]
+
+
 def build_and_publish(deps: Deps) -> GoldOutcome:
     from cinelake.gold.datasets import DATASETS, build_gold
     from cinelake.gold.export import athena_ddl, csv_bytes, parquet_bytes, quicksight_manifest
 
-    keys = [o.key for o in deps.silver.list(MOVIES_PREFIX) if o.key.endswith(".parquet")]
+    keys = latest_snapshot_keys(deps)
     con = duckdb.connect()
     try:
         with local_copies(deps.silver, keys) as files:

@@ -21,7 +21,7 @@ from cinelake.adapters.storage import local_copies
 from cinelake.bootstrap import Deps
 from cinelake.observability import get_logger
 from cinelake.runtime.faults import checkpoint
-from cinelake.stages.enrich import bronze_prefix
+from cinelake.stages.enrich import BRONZE_PREFIX, bronze_prefix
 
 BRONZE_KEY_RE = re.compile(
     r"^omdb/snapshot_date=(\d{4}-\d{2}-\d{2})/run_id=(\d{8}T\d{6}Z-[0-9a-f]{6})/part-[0-9a-f]+\.jsonl$"
@@ -66,9 +66,13 @@ def runs_in_keys(keys: list[str]) -> list[str]:
 
 
 def latest_run_for(deps: Deps, snapshot: date) -> str | None:
-    ledger = deps.ledger
-    same_day = [r for r in ledger.run_ids() if ledger.manifest(r).snapshot_date == snapshot]
-    return same_day[-1] if same_day else None
+    """The newest run with bronze data for this day (run ids sort by start time).
+
+    Read from one day's bronze listing, so the cost does not grow with the lake's age.
+    """
+    prefix = f"{BRONZE_PREFIX}snapshot_date={snapshot.isoformat()}/"
+    runs = {m.group(2) for k in deps.bronze.list_keys(prefix) if (m := BRONZE_KEY_RE.match(k))}
+    return max(runs) if runs else None
 
 
 def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
@@ -81,7 +85,8 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
     if not progress.complete and not force:
         return SilverOutcome(run_id, "waiting", remaining=progress.remaining)
     snapshot = manifest.snapshot_date
-    if latest_run_for(deps, snapshot) != run_id:
+    latest = latest_run_for(deps, snapshot)
+    if latest is not None and latest != run_id:
         # A newer run owns this day's snapshot; an old redrive must not overwrite it.
         return SilverOutcome(run_id, "superseded", snapshot.isoformat())
     keys = [o.key for o in deps.bronze.list(bronze_prefix(snapshot, run_id))]

@@ -1,0 +1,242 @@
+"""The Lambda artifacts (`make package`): pinned, under Lambda's size limit, complete.
+
+The layers are built for Linux arm64 / CPython 3.12 from requirements/lambda.txt. When
+build/lambda holds layers built from the current lock they are measured as they are;
+otherwise they are built into a temporary folder (that needs the package index; without it
+these tests skip and say so).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+import zipfile
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from packaging.requirements import Requirement
+
+from cinelake.aws.cfn import function_properties
+
+pytestmark = pytest.mark.slow
+
+# What the python3.12 Lambda runtime itself provides (the SDK and its dependencies).
+RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
+MIB = 1024 * 1024
+
+
+@pytest.fixture(scope="session")
+def artifacts(
+    package_script: ModuleType, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """Artifact file name -> zip: the repo's current layers, else freshly built ones."""
+    ps = package_script
+    layers = ps.read_lock()
+    out = tmp_path_factory.mktemp("lambda")
+    found: dict[str, Path] = {}
+    for name, reqs in layers.items():
+        if ps.layer_is_current(ps.OUT, name, reqs):
+            found[f"layer-{name}.zip"] = ps.OUT / f"layer-{name}.zip"
+            continue
+        try:
+            found[f"layer-{name}.zip"] = ps.build_layer(name, reqs, out, force=True)
+        except subprocess.CalledProcessError:
+            if not _index_reachable(ps, reqs[0]):
+                pytest.skip(
+                    "build/lambda is missing or stale and the package index is unreachable: "
+                    "run `make package` where PyPI is reachable"
+                )
+            raise
+    found["cinelake.zip"] = ps.build_code(out)
+    return found
+
+
+def _index_reachable(ps: ModuleType, requirement: str) -> bool:
+    pin = requirement.split()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--dest",
+                tmp,
+                *ps.platform_args(),
+                pin,
+            ],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    return result.returncode == 0
+
+
+def _unzipped(path: Path) -> int:
+    with zipfile.ZipFile(path) as zf:
+        return sum(i.file_size for i in zf.infolist())
+
+
+def _top_level_modules(layer_zip: Path) -> set[str]:
+    names = set()
+    with zipfile.ZipFile(layer_zip) as zf:
+        for entry in zf.namelist():
+            assert entry.startswith("python/"), entry  # Lambda puts python/ on sys.path
+            first = entry.split("/")[1]
+            if first.endswith((".dist-info", ".data")) or not first:
+                continue
+            names.add(first.split(".")[0])
+    return names
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def test_the_lock_pins_every_lambda_dependency_with_a_hash(package_script: ModuleType) -> None:
+    ps = package_script
+    layers = ps.read_lock()
+    pins: dict[str, str] = {}
+    for layer, entries in layers.items():
+        for entry in entries:
+            m = re.fullmatch(r"([a-z0-9-]+)==(\S+) \\\n    --hash=sha256:[0-9a-f]{64}", entry)
+            assert m, entry
+            pins[m.group(1)] = m.group(2)
+            assert (m.group(1) in {"duckdb", "pyarrow"}) == (layer == "lake"), entry
+    wanted = [
+        Requirement(line)
+        for line in ps.LOCK_IN.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for req in wanted:
+        name = ps.canonical(req.name)
+        assert name in pins, f"{name} is in lambda.in but not locked: run make lock-lambda"
+        assert req.specifier.contains(pins[name], prereleases=True), (name, pins[name])
+    assert not {"boto3", "botocore"} & set(pins)  # the runtime's own
+
+
+def test_each_function_with_its_layers_fits_lambdas_250_mb(
+    artifacts: dict[str, Path],
+    template: dict[str, Any],
+    package_script: ModuleType,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report = []
+    for lid, res in template["Resources"].items():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        props = function_properties(template, lid)
+        parts = [Path(props["CodeUri"]).name] + [
+            Path(template["Resources"][x["Ref"]]["Properties"]["ContentUri"]).name
+            for x in props["Layers"]
+        ]
+        total = sum(_unzipped(artifacts[p]) for p in parts)
+        report.append(f"{lid}: {total / MIB:.1f} MiB unzipped ({' + '.join(parts)})")
+        assert total < package_script.LAMBDA_LIMIT_BYTES, report[-1]
+        assert len(props["Layers"]) <= 5  # Lambda's layer limit
+    with capsys.disabled():
+        print("\n  " + "\n  ".join(report))
+
+
+def test_the_code_zip_has_the_package_and_its_bundled_sample(artifacts: dict[str, Path]) -> None:
+    with zipfile.ZipFile(artifacts["cinelake.zip"]) as zf:
+        names = set(zf.namelist())
+        infos = zf.infolist()
+    for needed in (
+        "cinelake/handlers/ingest.py",
+        "cinelake/handlers/enrich.py",
+        "cinelake/sample/top_movies.json",
+        "cinelake/sample/omdb_answers.json",
+    ):
+        assert needed in names
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}  # reproducible
+
+
+def test_the_code_zip_is_reproducible(package_script: ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = package_script.build_code(tmp_path / "a").read_bytes()
+    assert package_script.build_code(tmp_path / "b").read_bytes() == first
+
+
+CHILD = textwrap.dedent("""
+    import importlib.abc, json, os, sys, tempfile
+    from datetime import datetime, timezone
+
+    core, lake, pruned = (set(json.loads(a)) for a in sys.argv[1:4])
+    allowed = set(sys.stdlib_module_names) | {"cinelake"} | core
+
+    class OnlyTheArtifacts(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            top = name.split(".")[0]
+            if (top not in allowed and not top.startswith("_sysconfigdata")) or any(
+                    name == p or name.startswith(p + ".") for p in pruned):
+                raise ModuleNotFoundError(f"No module named {name!r} in the Lambda artifacts", name=name)
+            return None
+
+    sys.meta_path.insert(0, OnlyTheArtifacts())
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    os.chdir(tempfile.mkdtemp())
+
+    from cinelake import bootstrap
+    from cinelake.config import Settings
+    from cinelake.handlers import enrich, ingest
+    from cinelake.runtime.events import Created, LocalContext, s3_event, sqs_event
+
+    created = []
+    settings = Settings(data_dir="lake", offline=True, rate_limit=0)
+    deps = bootstrap.build_local(settings, on_created=lambda b, k, n: created.append(Created(b, k, n)))
+    bootstrap.install(deps)
+    now = datetime(2026, 11, 29, 3, tzinfo=timezone.utc)
+    ingest.handler({"time": "2026-11-29T03:00:00Z", "top_n": 3, "batch_size": 1}, LocalContext("ingest"))
+    answer = enrich.handler(sqs_event(deps.queue.receive(10)), LocalContext("enrich"))
+    assert answer["batchItemFailures"] == [], answer
+
+    allowed |= lake  # the silver and gold functions also have the lake layer
+    from cinelake.handlers import bronze_to_silver, silver_to_gold
+
+    bronze = [c for c in created if c.bucket == "bronze" and c.key.startswith("omdb/")]
+    built = bronze_to_silver.handler(s3_event(bronze[-1:], now), LocalContext("silver"))
+    assert built["runs"][0]["state"] == "built", built
+    silver = [c for c in created if c.bucket == "silver" and c.key.startswith("movies/")]
+    gold = silver_to_gold.handler(s3_event(silver[-1:], now), LocalContext("gold"))
+    assert gold["built"] is True, gold
+    print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} - set(sys.stdlib_module_names))))
+""")
+
+
+def test_the_handlers_need_nothing_the_artifacts_do_not_ship(
+    artifacts: dict[str, Path], package_script: ModuleType, tmp_path: Path
+) -> None:
+    """A whole offline run through the four handlers, importing only stdlib, the package, the
+    runtime's SDK and the modules in the function's layers (core first, then core + lake)."""
+    core = _top_level_modules(artifacts["layer-core.zip"]) | RUNTIME_PROVIDED
+    lake = _top_level_modules(artifacts["layer-lake.zip"])
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            CHILD,
+            json.dumps(sorted(core)),
+            json.dumps(sorted(lake)),
+            json.dumps(list(package_script.PRUNED_MODULES)),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    imported = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert {"pydantic", "httpx", "aws_lambda_powertools", "duckdb", "pyarrow"} <= imported
+    assert "numpy" not in imported and "pandas" not in imported  # the lake layer ships neither

@@ -11,15 +11,19 @@ SQL and there is no second implementation in Python.
 Missing versus garbage -- the explicit design
 ---------------------------------------------
 Every typed parser returns SQL ``NULL`` both for a *missing* value (``"N/A"``, ``""``,
-whitespace or no key at all) and for *garbage* (``"abc"`` as a runtime). The two are
+only spaces, or no key at all) and for *garbage* (``"abc"`` as a runtime). The two are
 told apart by one rule, itself a macro, :data:`IS_UNPARSEABLE`::
 
     is_unparseable(raw, parsed) := parse_na(raw) IS NOT NULL AND parsed IS NULL
 
 i.e. a value was present but did not parse. The transform turns that into a quarantine
-reason (``unparseable: runtime='abc'``); the Python wrappers return the distinct
+reason (``unparseable: Runtime="abc"``); the Python wrappers return the distinct
 sentinel :data:`UNPARSEABLE` instead of ``None``. Free-text fields (awards, names) can
 never be garbage: text without recognisable counts simply counts zero.
+
+The typed parsers accept exactly the forms OMDb produces (``"142 min"``, not
+``" 142 min"`` or ``"1 h 30 min"``): anything else is garbage, so surprises surface in
+quarantine instead of being guessed at.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 MOVIES_TABLE = "silver_movies"
-QUARANTINE_TABLE = "silver_movies_quarantine"
+QUARANTINE_TABLE = "silver_quarantine"
 PARTITION_COLUMN = "snapshot_date"
 IMDB_ID_PATTERN = r"^tt[0-9]{7,9}$"
 
@@ -159,8 +159,8 @@ MOVIES_COLUMNS: tuple[ColumnSpec, ...] = (
         "end_year",
         pa.int32(),
         True,
-        "Last year of a finished series (`2008–2013` -> 2013); null otherwise, "
-        "including running series (`2019–`).",
+        "Last year of a finished series (`2008–2013` -> 2013); null otherwise: running "
+        "series (`2019–`), single years, movies and episodes.",
         minimum=1870,
     ),
     ColumnSpec("rated", pa.string(), True, "OMDb `Rated` (certificate, e.g. `PG-13`)."),
@@ -258,7 +258,7 @@ QUARANTINE_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("raw", pa.string(), False, "The bronze line exactly as read (JSON)."),
     ColumnSpec("quarantined_at", _UTC, False, "When the silver build ran (UTC)."),
 )
-"""``silver_movies_quarantine``: found answers that failed validation, with all reasons."""
+"""``silver_quarantine``: found answers that failed validation, with all reasons."""
 
 REASON_CODES: tuple[tuple[str, str], ...] = (
     ("invalid_json", "the bronze line is not a JSON object"),
@@ -378,11 +378,10 @@ def _check_values(spec: ColumnSpec, values: pa.ChunkedArray) -> None:
         and not pc.all(pc.match_substring_regex(values, spec.pattern)).as_py()
     ):
         raise SchemaViolation(f"{spec.name}: a value does not match {spec.pattern}")
-    if (
-        spec.allowed is not None
-        and not pc.all(pc.is_in(values, value_set=pa.array(spec.allowed))).as_py()
-    ):
-        raise SchemaViolation(f"{spec.name}: a value is not one of {spec.allowed}")
+    if spec.allowed is not None:
+        unknown = {v for v in pc.unique(values).to_pylist() if v is not None} - set(spec.allowed)
+        if unknown:
+            raise SchemaViolation(f"{spec.name}: {sorted(unknown)} not one of {spec.allowed}")
 
 
 def conform(table: pa.Table, columns: Sequence[ColumnSpec]) -> pa.Table:

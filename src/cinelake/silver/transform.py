@@ -1,25 +1,25 @@
 """Bronze OMDb answers -> the typed, validated ``silver_movies`` table (set-wise, in DuckDB).
 
 At 100,000 records what costs is per-object overhead, not parsing, so no record is ever
-a Python object here. The bronze NDJSON files are read as lines by DuckDB, decoded with
-``json_transform`` into one struct per line, parsed by the SQL macros of
-:mod:`cinelake.silver.parsers` and validated with list expressions that collect every
-quarantine reason of a record. Python only moves Arrow tables around at the end and
-checks them against :mod:`cinelake.silver.schema`.
+a Python object here. DuckDB reads the bronze NDJSON files as lines, decodes each with
+one ``json_transform`` into a struct, parses the values with the SQL macros of
+:mod:`cinelake.silver.parsers` and collects every quarantine reason of a record in a
+list expression. Python only receives Arrow tables and checks them against
+:mod:`cinelake.silver.schema`.
 
-Steps (all in one in-memory DuckDB connection):
+Steps, in one private in-memory DuckDB (compressed, memory-limited):
 
-1. ``parsed``: every selected line (its ``snapshot_date`` equals the build's, and its
-   ``run_id`` the requested one, if any), with typed columns, its reasons and, for
-   rejected lines only, the raw text. Lines that are not a JSON object, or have no
-   readable ``snapshot_date``, cannot be attributed to any other build and are
-   selected too (then quarantined).
+1. ``parsed``: every line with its typed columns, its reasons, the raw text (rejected
+   lines only) and a ``selected`` flag: its ``snapshot_date`` is the build's and its
+   ``run_id`` the requested one, if any. Lines that are not a JSON object, or have no
+   readable ``snapshot_date``, belong to no other build: they are selected (and then
+   quarantined).
 2. ``latest``: at-least-once delivery duplicates removed: per requested ``imdb_id`` the
-   line with the latest ``fetch.fetched_at`` wins (ties: the later file in the
+   selected line with the latest ``fetch.fetched_at`` wins (ties: the later file in the
    argument list, then a stable hash of the line).
-3. Routing: no reasons + found -> ``movies``; no reasons + not_found -> ``not_found``;
-   any reason -> ``quarantine`` (with all of them). Drift is counted over the found
-   answers kept in step 2.
+3. Routing: no reasons + found -> ``movies`` (leaving DuckDB in rank order, slice by
+   slice); no reasons + not_found -> ``not_found``; any reason -> ``quarantine`` with
+   all of them. Drift is counted over the found answers kept in step 2.
 """
 
 from __future__ import annotations
@@ -104,7 +104,6 @@ _ENVELOPE: Final[dict[str, Any]] = {
 _DELIMITER: Final = "\x01"
 """A byte JSON text never contains unescaped, so each line is read as one column."""
 
-_MAX_LINE_BYTES: Final = 8 * 1024 * 1024
 _DETAIL_CHARS: Final = 80
 
 
@@ -142,44 +141,147 @@ _REASON_MACROS: Final = (
     CREATE OR REPLACE TEMP MACRO _show(v) AS
         coalesce(CAST(to_json(left(CAST(v AS VARCHAR), {_DETAIL_CHARS})) AS VARCHAR), 'null')
     """,
-    """
-    CREATE OR REPLACE TEMP MACRO _garbage(key, raw, parsed) AS
-        CASE WHEN is_unparseable(raw, parsed) THEN 'unparseable: ' || key || '=' || _show(raw) END
-    """,
 )
 
 
-def _parse_sql(files_param: str) -> str:
-    """The query that decodes, parses and validates every selected line (step 1)."""
+def _garbage(key: str, raw: str, parsed: str) -> tuple[str, str]:
+    return (
+        f"is_unparseable({raw}, {parsed})",
+        f"'unparseable: {key}=' || _show({raw})",
+    )
+
+
+def _checks() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Every validation rule as (SQL condition, SQL reason text), in reason order.
+
+    The first list applies to every line, the second to found answers only. Codes are
+    those of ``schema.REASON_CODES``; the limits come from the schema's column specs.
+    """
     year_min, _ = _bounds("year")
     rating_min, rating_max = _bounds("imdb_rating")
     meta_min, meta_max = _bounds("metascore")
     rt_min, rt_max = _bounds("rotten_tomatoes")
     rank_min, _ = _bounds("source_rank")
     allowed_types = _sql_list(schema.column("type").allowed or ())
+    imdb_re = _sql_str(schema.IMDB_ID_PATTERN)
+    every_line = [
+        ("snap IS NULL", "'invalid_snapshot_date: snapshot_date=' || _show(snapshot_raw)"),
+        (
+            "bronze_version IS DISTINCT FROM '1'",
+            "'unsupported_bronze_version: bronze_version=' || _show(bronze_version)",
+        ),
+        (
+            "status IS NULL OR status NOT IN ('found', 'not_found')",
+            "'invalid_status: status=' || _show(status)",
+        ),
+        ("run_id IS NULL", "'missing_run_id: run_id=null'"),
+        (
+            f"NOT coalesce(regexp_full_match(requested_imdb_id, {imdb_re}), false)",
+            "'invalid_imdb_id: imdb_id=' || _show(requested_imdb_id)",
+        ),
+    ]
+    found = [
+        (
+            f"source_rank IS NULL OR source_rank < {rank_min}",
+            "'invalid_source_rank: rank=' || _show(rank_raw)",
+        ),
+        ("r.Response = 'False'", """'response_false: Response="False"'"""),
+        ("answered_imdb_id IS NULL", "'missing_imdb_id: imdbID=null'"),
+        (
+            "answered_imdb_id <> requested_imdb_id",
+            "'imdb_id_mismatch: requested=' || requested_imdb_id"
+            " || ' answered=' || _show(answered_imdb_id)",
+        ),
+        _garbage("Year", "r.Year", "year_range"),
+        _garbage("Released", "r.Released", "released"),
+        _garbage("Runtime", "r.Runtime", "runtime_minutes"),
+        _garbage("imdbRating", "r.imdbRating", "imdb_rating"),
+        _garbage("imdbVotes", "r.imdbVotes", "imdb_votes"),
+        _garbage("Metascore", "r.Metascore", "metascore_field"),
+        _garbage("Ratings[Metacritic]", "metacritic_raw", "metacritic"),
+        _garbage("Ratings[Rotten Tomatoes]", "rotten_tomatoes_raw", "rotten_tomatoes"),
+        _garbage("BoxOffice", "r.BoxOffice", "box_office_usd"),
+        _garbage("DVD", "r.DVD", "dvd_released"),
+        (
+            f"type IS NOT NULL AND NOT list_contains({allowed_types}, type)",
+            "'unknown_type: Type=' || _show(r.Type)",
+        ),
+        (f"year < {year_min}", "'year_out_of_range: year=' || year"),
+        ("end_year < year", "'end_year_before_year: year=' || year || ' end_year=' || end_year"),
+        (
+            f"imdb_rating < {rating_min} OR imdb_rating > {rating_max}",
+            "'rating_out_of_range: imdb_rating=' || imdb_rating",
+        ),
+        ("imdb_votes < 0", "'negative_votes: imdb_votes=' || imdb_votes"),
+        ("box_office_usd < 0", "'negative_box_office: box_office_usd=' || box_office_usd"),
+        (
+            f"metascore < {meta_min} OR metascore > {meta_max}",
+            "'metascore_out_of_range: metascore=' || metascore",
+        ),
+        (
+            f"rotten_tomatoes < {rt_min} OR rotten_tomatoes > {rt_max}",
+            "'rotten_tomatoes_out_of_range: rotten_tomatoes=' || rotten_tomatoes",
+        ),
+    ]
+    return every_line, found
+
+
+def _reasons_sql() -> str:
+    """The ``reasons`` list. Most records are clean, so one cheap OR of the conditions
+    decides first; the list (a CASE per rule, then a filter) is built only for the rest."""
+    every_line, found = _checks()
+
+    def any_of(checks: list[tuple[str, str]]) -> str:
+        return " OR ".join(f"coalesce(({condition}), false)" for condition, _ in checks)
+
+    def listed(checks: list[tuple[str, str]]) -> str:
+        cases = ",\n".join(f"CASE WHEN {c} THEN {m} END" for c, m in checks)
+        return f"[{cases}]"
+
+    return f"""CASE
+        WHEN unreadable THEN ['invalid_json: the line is not a JSON object']
+        WHEN NOT ({any_of(every_line)})
+             AND (status IS DISTINCT FROM 'found' OR NOT ({any_of(found)}))
+            THEN CAST([] AS VARCHAR[])
+        ELSE list_filter(
+            {listed(every_line)}
+            || CASE WHEN status = 'found' THEN {listed(found)} ELSE [] END,
+            lambda x: x IS NOT NULL)
+    END"""
+
+
+def _parse_sql(files_param: str, *, check_json: bool) -> str:
+    """The query that decodes, parses and validates every line (step 1).
+
+    With ``check_json`` every line is validated before it is decoded, and a malformed
+    line becomes an ``invalid_json`` record. Validating costs one more parse of every
+    line, and bronze is written by ``json.dumps``, so the build first runs without it;
+    ``json_transform`` then fails on the first malformed line and the build reruns with
+    the check (see :func:`_build`).
+    """
     known_keys = _sql_list(sorted(KNOWN_OMDB_KEYS))
     envelope = _sql_str(json.dumps(_ENVELOPE))
-    imdb_re = _sql_str(schema.IMDB_ID_PATTERN)
+    validity = "AND json_valid(line)" if check_json else ""
     return rf"""
     WITH lines AS (
-        SELECT line, filename
+        SELECT line, file_index
         FROM read_csv({files_param}, columns = {{'line': 'VARCHAR'}}, delim = $delim,
                       quote = '', escape = '', header = false, auto_detect = false,
-                      strict_mode = false, filename = true)
+                      strict_mode = false)
         WHERE regexp_matches(line, '\S')  -- blank lines are not records
     ),
     decoded AS (
         SELECT
             line,
-            filename,
-            CASE WHEN regexp_matches(line, '^\s*\{{') AND json_valid(line)
+            file_index,
+            CASE WHEN regexp_matches(line, '^\s*\{{') {validity}
                 THEN json_transform(line, {envelope}) END AS b
         FROM lines
     ),
     fields AS (
         SELECT
             line,
-            filename,
+            file_index,
             b IS NULL AS unreadable,
             TRY_CAST(b.snapshot_date AS DATE) AS snap,
             -- Selection happens when the table is read, not here: a filter on the
@@ -235,53 +337,7 @@ def _parse_sql(files_param: str) -> str:
     checked AS (
         SELECT
             *,
-            CASE
-            WHEN unreadable THEN ['invalid_json: the line is not a JSON object']
-            ELSE list_filter([
-                CASE WHEN snap IS NULL THEN
-                    'invalid_snapshot_date: snapshot_date=' || _show(snapshot_raw) END,
-                CASE WHEN bronze_version IS DISTINCT FROM '1' THEN
-                    'unsupported_bronze_version: bronze_version=' || _show(bronze_version) END,
-                CASE WHEN status IS NULL OR status NOT IN ('found', 'not_found') THEN
-                    'invalid_status: status=' || _show(status) END,
-                CASE WHEN run_id IS NULL THEN 'missing_run_id: run_id=null' END,
-                CASE WHEN NOT coalesce(regexp_full_match(requested_imdb_id, {imdb_re}), false)
-                    THEN 'invalid_imdb_id: imdb_id=' || _show(requested_imdb_id) END
-            ] || CASE WHEN status = 'found' THEN [
-                CASE WHEN source_rank IS NULL OR source_rank < {rank_min} THEN
-                    'invalid_source_rank: rank=' || _show(rank_raw) END,
-                CASE WHEN r.Response = 'False' THEN
-                    'response_false: Response="False"' END,
-                CASE WHEN answered_imdb_id IS NULL THEN 'missing_imdb_id: imdbID=null' END,
-                CASE WHEN answered_imdb_id <> requested_imdb_id THEN
-                    'imdb_id_mismatch: requested=' || requested_imdb_id
-                    || ' answered=' || _show(answered_imdb_id) END,
-                _garbage('Year', r.Year, year_range),
-                _garbage('Released', r.Released, released),
-                _garbage('Runtime', r.Runtime, runtime_minutes),
-                _garbage('imdbRating', r.imdbRating, imdb_rating),
-                _garbage('imdbVotes', r.imdbVotes, imdb_votes),
-                _garbage('Metascore', r.Metascore, metascore_field),
-                _garbage('Ratings[Metacritic]', metacritic_raw, metacritic),
-                _garbage('Ratings[Rotten Tomatoes]', rotten_tomatoes_raw, rotten_tomatoes),
-                _garbage('BoxOffice', r.BoxOffice, box_office_usd),
-                _garbage('DVD', r.DVD, dvd_released),
-                CASE WHEN type IS NOT NULL AND NOT list_contains({allowed_types}, type) THEN
-                    'unknown_type: Type=' || _show(r.Type) END,
-                CASE WHEN year < {year_min} THEN 'year_out_of_range: year=' || year END,
-                CASE WHEN end_year < year THEN
-                    'end_year_before_year: year=' || year || ' end_year=' || end_year END,
-                CASE WHEN imdb_rating < {rating_min} OR imdb_rating > {rating_max} THEN
-                    'rating_out_of_range: imdb_rating=' || imdb_rating END,
-                CASE WHEN imdb_votes < 0 THEN 'negative_votes: imdb_votes=' || imdb_votes END,
-                CASE WHEN box_office_usd < 0 THEN
-                    'negative_box_office: box_office_usd=' || box_office_usd END,
-                CASE WHEN metascore < {meta_min} OR metascore > {meta_max} THEN
-                    'metascore_out_of_range: metascore=' || metascore END,
-                CASE WHEN rotten_tomatoes < {rt_min} OR rotten_tomatoes > {rt_max} THEN
-                    'rotten_tomatoes_out_of_range: rotten_tomatoes=' || rotten_tomatoes END
-            ] ELSE [] END, lambda x: x IS NOT NULL)
-            END AS reasons
+            {_reasons_sql()} AS reasons
         FROM (SELECT *, year_range.year AS year, year_range.end_year AS end_year FROM typed)
     )
     SELECT
@@ -289,14 +345,17 @@ def _parse_sql(files_param: str) -> str:
         CASE WHEN unreadable OR snap IS NULL OR requested_imdb_id IS NULL THEN NULL
              ELSE requested_imdb_id END AS dedup_key,
         fetched_at,
-        list_position({files_param}, filename) AS file_no,
-        hash(line) AS line_hash,
+        file_index AS file_no,
+        -- Only needed to break a tie when fetched_at is unreadable.
+        CASE WHEN fetched_at IS NULL THEN hash(line) END AS line_hash,
         status,
         requested_imdb_id,
         answered_imdb_id,
         run_id,
         source_rank,
-        title, type, year, end_year, rated, released, runtime_minutes,
+        title, type, year,
+        CASE WHEN type IN ('movie', 'episode') THEN NULL ELSE end_year END AS end_year,
+        rated, released, runtime_minutes,
         genres, directors, writers, actors, languages, countries,
         plot, awards_text,
         awards.oscar_wins AS oscar_wins,
@@ -327,17 +386,17 @@ _MOVIE_SELECT: Final = ", ".join(
 """The movies projection, in contract order, derived from the schema."""
 
 
-DUCKDB_MEMORY_LIMIT: Final = "128MB"
+DUCKDB_MEMORY_LIMIT: Final = "96MB"
 """DuckDB's own budget for its tables and buffers. With the compressed working database
-this keeps a 100,000-record build within the 300 MiB target; bigger inputs spill to a
-temporary directory instead of growing."""
+this keeps a 100,000-record build well within the 300 MiB target; bigger inputs spill to
+a temporary directory, and one that still does not fit is rebuilt without the limit."""
 
 
-def _connect(workdir: str) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(
-        ":memory:",
-        config={"temp_directory": workdir, "memory_limit": DUCKDB_MEMORY_LIMIT},
-    )
+def _connect(workdir: str, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
+    config: dict[str, str | bool | int | float | list[str]] = {"temp_directory": workdir}
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit
+    con = duckdb.connect(":memory:", config=config)
     con.execute("SET TimeZone = 'UTC'")
     # Row order never matters (every result is sorted explicitly); not keeping it is
     # cheaper in memory.
@@ -361,7 +420,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 _LATEST_SQL: Final = """
-CREATE TABLE latest AS
+CREATE TEMP TABLE latest AS
 SELECT rowid AS rid FROM parsed
 WHERE selected
 QUALIFY dedup_key IS NULL OR row_number() OVER (
@@ -370,13 +429,22 @@ QUALIFY dedup_key IS NULL OR row_number() OVER (
 ) = 1
 """
 
-# Unsorted on purpose: an ORDER BY would make DuckDB hold a second copy of the rows next
-# to its table; Arrow sorts them once DuckDB's memory is released.
-_MOVIES_SQL: Final = f"""
-SELECT {_MOVIE_SELECT}
+_MOVIE_ORDER_SQL: Final = """
+CREATE TEMP TABLE movie_order AS
+SELECT rowid AS rid, row_number() OVER (ORDER BY source_rank, requested_imdb_id) AS pos
 FROM parsed
 WHERE rowid IN (SELECT rid FROM latest) AND status = 'found' AND len(reasons) = 0
 """
+
+# The movies leave DuckDB in rank order, one slice at a time: sorting all of the wide rows
+# at once would make DuckDB hold a second copy of them next to the growing Arrow result.
+_MOVIES_SLICE_SQL: Final = f"""
+SELECT {_MOVIE_SELECT}
+FROM parsed JOIN movie_order ON parsed.rowid = movie_order.rid
+WHERE pos > $after AND pos <= $after + $size
+ORDER BY pos
+"""
+_SLICE_ROWS: Final = 16_384
 
 _QUARANTINE_SQL: Final = """
 SELECT answered_imdb_id AS imdb_id, requested_imdb_id, run_id, reasons, raw,
@@ -427,30 +495,55 @@ def build_silver(
         )
     # Arrow keeps freed memory cached for reuse; DuckDB cannot reuse it. Handing it back
     # first keeps a long-lived process (a warm Lambda) from stacking both caches.
-    pool = pa.default_memory_pool()
-    pool.release_unused()
-    workdir = tempfile.mkdtemp(prefix="cinelake-silver-")
-    con = _connect(workdir)
+    pa.default_memory_pool().release_unused()
     try:
-        con.execute(
-            "CREATE TABLE parsed AS " + _parse_sql("$files"),
-            {
-                "files": files,
-                "snapshot_date": snapshot_date,
-                "run_id": run_id,
-                "delim": _DELIMITER,
-            },
-        )
+        return _build(files, snapshot_date, run_id, ingested, DUCKDB_MEMORY_LIMIT)
+    except duckdb.OutOfMemoryException:
+        # The limit is a footprint target, not a correctness rule: an input too big for
+        # it is built anyway, with DuckDB's default budget.
+        return _build(files, snapshot_date, run_id, ingested, None)
+
+
+def _build(
+    files: list[str],
+    snapshot_date: date,
+    run_id: str | None,
+    ingested: datetime,
+    memory_limit: str | None,
+) -> SilverBuild:
+    workdir = tempfile.mkdtemp(prefix="cinelake-silver-")
+    con = _connect(workdir, memory_limit)
+    try:
+        params = {
+            "files": _literal_paths(files, workdir),
+            "snapshot_date": snapshot_date,
+            "run_id": run_id,
+            "delim": _DELIMITER,
+        }
+        try:
+            con.execute("CREATE TABLE parsed AS " + _parse_sql("$files", check_json=False), params)
+        except duckdb.InvalidInputException:
+            # A malformed line: build again, validating every line first.
+            con.execute("CREATE TABLE parsed AS " + _parse_sql("$files", check_json=True), params)
         con.execute(_LATEST_SQL)
         records_read = _scalar(con, "SELECT count(*) FROM parsed WHERE selected")
-        movies = con.sql(_MOVIES_SQL, params={"ingested_at": ingested}).to_arrow_table()
+        con.execute(_MOVIE_ORDER_SQL)
+        movie_count = _scalar(con, "SELECT count(*) FROM movie_order")
+        movies = pa.concat_tables(
+            [
+                con.sql(
+                    _MOVIES_SLICE_SQL,
+                    params={"ingested_at": ingested, "after": after, "size": _SLICE_ROWS},
+                ).to_arrow_table()
+                for after in range(0, max(movie_count, 1), _SLICE_ROWS)
+            ]
+        )
         quarantine = con.sql(_QUARANTINE_SQL, params={"ingested_at": ingested}).to_arrow_table()
         not_found = [row[0] for row in con.execute(_NOT_FOUND_SQL).fetchall()]
         drift = {key: int(count) for key, count in con.execute(_DRIFT_SQL).fetchall()}
     finally:
         con.close()
         shutil.rmtree(workdir, ignore_errors=True)
-    movies = movies.sort_by([("source_rank", "ascending"), ("imdb_id", "ascending")])
     return SilverBuild(
         movies=schema.conform_movies(movies),
         quarantine=schema.conform_quarantine(quarantine),
@@ -458,6 +551,22 @@ def build_silver(
         drift=drift,
         records_read=records_read,
     )
+
+
+_GLOB_CHARS: Final = frozenset("*?[")
+
+
+def _literal_paths(files: list[str], workdir: str) -> list[str]:
+    """DuckDB reads a path with ``*``, ``?`` or ``[`` as a glob; give those a plain alias."""
+    paths = []
+    for n, name in enumerate(files):
+        if _GLOB_CHARS.isdisjoint(name):
+            paths.append(name)
+            continue
+        alias = Path(workdir) / f"input-{n:06d}.ndjson"
+        alias.symlink_to(Path(name).resolve())
+        paths.append(str(alias))
+    return paths
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:

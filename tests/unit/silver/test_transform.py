@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
@@ -683,3 +684,63 @@ def test_ingested_at_is_stored_in_utc(tmp_path: Path) -> None:
     result = build_silver([path], snapshot_date=SNAPSHOT, ingested_at=local)
     assert movie(result, "tt0000001")["ingested_at"] == INGESTED
     assert str(result.movies.schema.field("ingested_at").type) == "timestamp[us, tz=UTC]"
+
+
+def test_every_reason_the_transform_emits_is_a_documented_code() -> None:
+    import re
+
+    from cinelake.silver.transform import _checks
+
+    every_line, found = _checks()
+    emitted = {re.match(r"'(\w+):", message).group(1) for _, message in every_line + found}
+    emitted.add("invalid_json")
+    assert emitted == {code for code, _ in schema.REASON_CODES}
+
+
+def test_a_memory_limit_too_small_is_retried_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cinelake.silver import transform
+
+    limits: list[str | None] = []
+    connect = transform._connect
+
+    def spy(workdir: str, memory_limit: str | None):
+        limits.append(memory_limit)
+        return connect(workdir, memory_limit)
+
+    monkeypatch.setattr(transform, "DUCKDB_MEMORY_LIMIT", "1MB")
+    monkeypatch.setattr(transform, "_connect", spy)
+    result = build(tmp_path, [bronze("tt0000001")])
+
+    assert limits == ["1MB", None]
+    assert result.movies.column("imdb_id").to_pylist() == ["tt0000001"]
+
+
+def test_paths_that_look_like_globs_are_read_literally(tmp_path: Path) -> None:
+    odd = tmp_path / "run[1]*?"
+    odd.mkdir()
+    path = write(odd / "part[0].ndjson", [bronze("tt0000001")])
+    result = build_silver([path], snapshot_date=SNAPSHOT, ingested_at=INGESTED)
+    assert result.movies.column("imdb_id").to_pylist() == ["tt0000001"]
+
+
+def test_a_missing_file_raises(tmp_path: Path) -> None:
+    with pytest.raises(duckdb.Error, match=r"missing\.ndjson"):
+        build_silver([tmp_path / "missing.ndjson"], snapshot_date=SNAPSHOT, ingested_at=INGESTED)
+
+
+def test_end_year_is_only_for_series(tmp_path: Path) -> None:
+    result = build(
+        tmp_path,
+        [
+            bronze("tt0000001", answer("tt0000001", Year="2001–2003", Type="movie"), rank=1),
+            bronze("tt0000002", answer("tt0000002", Year="2001–2003", Type="Series"), rank=2),
+        ],
+    )
+    assert (movie(result, "tt0000001")["year"], movie(result, "tt0000001")["end_year"]) == (
+        2001,
+        None,
+    )
+    assert movie(result, "tt0000002")["end_year"] == 2003
+    assert movie(result, "tt0000002")["type"] == "series"  # lowercased

@@ -34,7 +34,8 @@ demo: $(STAMP)
 
 ## test: set up and run the whole suite
 test: $(DEV_STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(DEV_STAMP)

@@ -49,7 +49,7 @@ _globals: dict[str, Any] = {"config": None}
 @app.callback()
 def _main_options(
     config: Annotated[Path | None, typer.Option(
-        "--config", help="Settings file [default: $CINELAKE_CONFIG, else ./cinelake.toml].",
+        "--config", help=r"Settings file \[default: $CINELAKE_CONFIG, else ./cinelake.toml].",
     )] = None,
 ) -> None:
     """cinelake: today's top movies, enriched from OMDb, through a bronze/silver/gold lake."""
@@ -325,23 +325,23 @@ def rebuild(data_dir: DataDir = None) -> None:
 # The logic lives in cinelake.ops and cinelake.runtime.scheduler; these functions only render.
 
 OptTopN = Annotated[int | None, typer.Option(
-    "--top-n", min=1, help="Movies from the top of the list [default: 10].")]
+    "--top-n", min=1, help="Movies from the top of the list \\[default: 10].")]
 OptBatch = Annotated[int | None, typer.Option(
-    "--batch-size", min=1, help="Movies per queue message [default: 1].")]
+    "--batch-size", min=1, help="Movies per queue message \\[default: 1].")]
 OptSource = Annotated[str | None, typer.Option(
-    "--source", help="Top list: PATH, http(s):// or s3:// URL [default: bundled sample].")]
+    "--source", help="Top list: PATH, http(s):// or s3:// URL \\[default: bundled sample].")]
 OptOmdbUrl = Annotated[str | None, typer.Option("--omdb-url", help="OMDb API base URL.")]
 OptOffline = Annotated[bool | None, typer.Option(
     "--offline", help="Use the bundled OMDb sample, no network.")]
 OptConcurrency = Annotated[int | None, typer.Option(
-    "--concurrency", min=1, help="OMDb requests in flight [default: 8].")]
+    "--concurrency", min=1, help="OMDb requests in flight \\[default: 8].")]
 OptRate = Annotated[float | None, typer.Option(
-    "--rate-limit", min=0, help="OMDb requests per second, 0 = no limit [default: 10].")]
+    "--rate-limit", min=0, help="OMDb requests per second, 0 = no limit \\[default: 10].")]
 OptRefresh = Annotated[bool | None, typer.Option("--refresh", help="Ignore cached OMDb answers.")]
 OptCron = Annotated[str | None, typer.Option(
-    "--cron", help="Cron expression [default: 0 3 * * *].")]
+    "--cron", help="Cron expression \\[default: 0 3 * * *].")]
 OptTimezone = Annotated[str | None, typer.Option(
-    "--timezone", help="Time zone of the cron expression, e.g. Europe/Paris [default: UTC].")]
+    "--timezone", help="Time zone of the cron expression, e.g. Europe/Paris \\[default: UTC].")]
 OptJson = Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")]
 
 
@@ -368,7 +368,7 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=_jsonable, ensure_ascii=False, indent=2) + "\n")
 
 
-def _runtime_or_fail(settings: Settings) -> Any:
+def _runtime_or_fail(settings: Settings, *, need_key: bool = False) -> Any:
     from cinelake.adapters.secrets import SecretError
     from cinelake.bootstrap import key_provider
     from cinelake.runtime.local import LocalRuntime
@@ -377,6 +377,8 @@ def _runtime_or_fail(settings: Settings) -> Any:
         has_key = settings.offline or bool(key_provider(settings).get())
     except SecretError as exc:
         fail(str(exc))
+    if not has_key and need_key:
+        fail("no OMDb API key: set OMDB_API_KEY (or pass --offline to use the bundled sample)")
     if not has_key:
         out.print("[yellow]No OMDB_API_KEY set:[/] queued movies stay queued "
                   "(set the key, or pass --offline to use the bundled sample).")
@@ -410,7 +412,13 @@ def schedule(
     from cinelake.bootstrap import key_provider
     from cinelake.observability import quiet_for_cli
     from cinelake.runtime.local import LocalRuntime
-    from cinelake.runtime.scheduler import ScheduleError, Scheduler, state_path
+    from cinelake.runtime.scheduler import (
+        ScheduleError,
+        Scheduler,
+        SchedulerBusy,
+        single_scheduler,
+        state_path,
+    )
     from cinelake.sample import top_movies_path
 
     quiet_for_cli()
@@ -462,7 +470,10 @@ def schedule(
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        scheduler.run()
+        with single_scheduler(scheduler.state_file):
+            scheduler.run()
+    except SchedulerBusy as exc:
+        fail(str(exc))
     except KeyboardInterrupt:
         log("run abandoned; the next `cinelake run`, `resume` or schedule start finishes it")
         raise typer.Exit(130) from None
@@ -608,7 +619,7 @@ def dlq_list(as_json: OptJson = False, data_dir: DataDir = None) -> None:
 @dlq_app.command("redrive")
 def dlq_redrive(
     ids: Annotated[list[str] | None, typer.Option(
-        "--id", help="IMDb id to redrive (repeatable) [default: all dead letters].")] = None,
+        "--id", help=r"IMDb id to redrive (repeatable) \[default: all dead letters].")] = None,
     omdb_url: OptOmdbUrl = None,
     data_dir: DataDir = None,
     offline: OptOffline = None,
@@ -618,7 +629,8 @@ def dlq_redrive(
 ) -> None:
     """Put dead-lettered movies back in the queue and carry their runs to completion."""
     from cinelake.observability import quiet_for_cli
-    from cinelake.ops.dlq import BadIds, check_ids, redrive
+    from cinelake.ops.dlq import BadIds, check_ids, dead_messages, plan_redrive, redrive
+    from cinelake.ops.lake import open_lake
     from cinelake.runtime.local import RuntimeBusy
 
     quiet_for_cli()
@@ -630,14 +642,19 @@ def dlq_redrive(
                                 concurrency=concurrency, rate_limit=rate_limit, refresh=refresh)
     if not (settings.data_dir / "_state" / "queue.sqlite3").is_file():
         fail(f"no dead letters: no lake at {settings.data_dir} (pass --data-dir?)")
-    runtime = _runtime_or_fail(settings)
-    try:
-        result = redrive(runtime, wanted)
-    except RuntimeBusy as exc:
-        fail(str(exc))
-    if result.plan.missing:
-        out.print(f"[yellow]Not in the dead letters:[/] {', '.join(result.plan.missing)}")
-    if not result.moved:
+    with open_lake(settings.data_dir) as lake:  # a first look, before asking for a key
+        plan = plan_redrive(dead_messages(lake.queue, lake.ledger), wanted)
+    result = None
+    if plan.message_ids:
+        runtime = _runtime_or_fail(settings, need_key=True)
+        try:
+            result = redrive(runtime, wanted)
+        except RuntimeBusy as exc:
+            fail(str(exc))
+        plan = result.plan
+    if plan.missing:
+        out.print(f"[yellow]Not in the dead letters:[/] {', '.join(plan.missing)}")
+    if result is None or not result.moved:
         out.print("Nothing redriven." if wanted else "No dead letters to redrive.")
         raise typer.Exit(EXIT_ERROR if wanted else 0)
     out.print(f"Redrove {result.moved} message(s): {', '.join(result.plan.movies)}",

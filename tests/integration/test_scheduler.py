@@ -15,7 +15,9 @@ from cinelake.clock import FakeClock, SystemClock
 from cinelake.runtime.scheduler import (
     ScheduleError,
     Scheduler,
+    SchedulerBusy,
     read_state,
+    single_scheduler,
     state_path,
     write_state,
 )
@@ -225,3 +227,12 @@ def test_job_longer_than_the_interval_does_not_pile_up(tmp_path: Path) -> None:
     # The first run (01:00) ends at 01:05:30; five due times passed: only 01:05 runs.
     assert [due for due, _ in job.calls] == [at(1, 1), at(1, 1, 5)]
     assert job.calls[1][1] == at(1, 1, 5) + timedelta(minutes=0, seconds=30)
+
+
+def test_only_one_scheduler_per_data_dir(tmp_path: Path) -> None:
+    path = state_path(tmp_path / "lake")
+    busy = pytest.raises(SchedulerBusy, match="another `cinelake schedule` is running")
+    with single_scheduler(path), busy, single_scheduler(path):
+        pass
+    with single_scheduler(path):  # released when the first one ends
+        pass

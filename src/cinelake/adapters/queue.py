@@ -236,14 +236,18 @@ class LocalQueue:
             )
         )
 
-    def release_in_flight(self) -> int:
-        """Make every in-flight message visible now: used when the one local worker restarts."""
+    def release_in_flight(self, *, include_delayed: bool = False) -> int:
+        """Make every in-flight message visible now: used when the one local worker restarts.
+
+        With include_delayed, messages sent with a delay (a paused enrichment's re-queue) come
+        back too: an explicit run is the operator's decision to try again now.
+        """
         now = self._now()
+        received = "" if include_delayed else " AND receive_count > 0"
 
         def release(db: sqlite3.Connection) -> int:
             cur = db.execute(
-                "UPDATE messages SET visible_at = ? WHERE visible_at > ? AND receive_count > 0",
-                (now, now),
+                f"UPDATE messages SET visible_at = ? WHERE visible_at > ?{received}", (now, now)
             )
             return cur.rowcount
 

@@ -18,6 +18,7 @@ from cinelake.config import Settings
 from cinelake.observability import redact
 
 ENV_PREFIX = "CINELAKE_"
+FLAG_NAMES = {"schedule_cron": "--cron", "schedule_timezone": "--timezone"}
 
 
 class ConfigFileError(ValueError):
@@ -78,7 +79,7 @@ def origins(
     out: dict[str, tuple[str, str]] = {}
     for name in Settings.model_fields:
         if flags.get(name) is not None:
-            out[name] = ("flag", "--" + name.replace("_", "-"))
+            out[name] = ("flag", FLAG_NAMES.get(name, "--" + name.replace("_", "-")))
             continue
         env = next((lowered[e.lower()] for e in env_names(name) if e.lower() in lowered), None)
         if env is not None:

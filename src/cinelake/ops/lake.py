@@ -51,8 +51,9 @@ def open_lake(root: Path, *, clock: Clock | None = None) -> Iterator[LakeView]:
     queue = LocalQueue(queue_file, clock=clock) if queue_file.is_file() else None
     try:
         yield LakeView(
-            root, *(LocalObjectStore(root / name, name) for name in ("bronze", "silver", "gold")),
-            queue=queue, clock=clock,
+            root, bronze=LocalObjectStore(root / "bronze", "bronze"),
+            silver=LocalObjectStore(root / "silver", "silver"),
+            gold=LocalObjectStore(root / "gold", "gold"), queue=queue, clock=clock,
         )
     finally:
         if queue is not None:
@@ -80,6 +81,6 @@ def parse_body(body: str) -> tuple[str | None, list[str]]:
     if not isinstance(msg, dict):
         return None, []
     run_id = msg.get("run_id") if isinstance(msg.get("run_id"), str) else None
-    movies = msg.get("movies") if isinstance(msg.get("movies"), list) else []
-    ids = [m.get("imdb_id") for m in movies if isinstance(m, dict)]
+    movies = msg.get("movies")
+    ids = [m.get("imdb_id") for m in movies if isinstance(m, dict)] if isinstance(movies, list) else []
     return run_id, [i for i in ids if isinstance(i, str)]

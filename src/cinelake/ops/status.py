@@ -158,9 +158,11 @@ def _run_status(
     still_queued = len((queued & ids) - set(outcomes))
     unaccounted = len(ids - set(outcomes) - queued)
     if len(outcomes) >= len(ids):
-        if silver is not None:
+        if silver is not None and silver.get("state") != "superseded":
             state = "complete"
-        elif _superseded(lake, run_id, manifest, all_runs, manifests):
+        elif (silver or {}).get("state") == "superseded" or _superseded(
+            lake, run_id, manifest, all_runs, manifests
+        ):
             state = "superseded"
         else:
             state = "awaiting_silver"
@@ -281,14 +283,20 @@ def _schedule(
         if isinstance(result, dict):
             out["last_run_id"] = result.get("run_id")
             out["last_run_complete"] = result.get("complete")
+    if state is not None and isinstance(state.raw.get("cron"), str):
+        # What the scheduler last ran with wins over this process's settings.
+        cron, timezone = state.raw["cron"], str(state.raw.get("timezone") or timezone)
     if cron:
         from cinelake.clock import SystemClock
 
         now = (clock or SystemClock()).now()
-        tz = zone(timezone)
-        out |= {"cron": cron, "timezone": timezone,
-                "next_due": next_after(cron, tz, now).isoformat(),
-                "last_scheduled": latest_at_or_before(cron, tz, now).isoformat()}
+        out |= {"cron": cron, "timezone": timezone}
+        try:
+            tz = zone(timezone)
+            out |= {"next_due": next_after(cron, tz, now).isoformat(),
+                    "last_scheduled": latest_at_or_before(cron, tz, now).isoformat()}
+        except (ValueError, KeyError):  # a hand-edited state file: show what can be shown
+            pass
     return out or None
 
 

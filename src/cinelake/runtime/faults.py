@@ -36,6 +36,6 @@ def _maybe_crash(name: str, spec: str) -> None:
         return
     with _lock:
         _hits[name] += 1
-        reached = _hits[name] >= max(1, int(nth or 1))
+        reached = _hits[name] >= (int(nth) if nth.isdigit() else 1)
     if reached:
         os.kill(os.getpid(), signal.SIGKILL)

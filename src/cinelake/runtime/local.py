@@ -167,13 +167,24 @@ class LocalRuntime:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def recover(self) -> list[str]:
-        """After a crash: in-flight messages come back now, half-queued runs are queued again."""
-        self.queue.release_in_flight()
-        self.deps.ledger.resume()  # an explicit run is the operator's decision to try again
+        """After a crash or a pause: queued work comes back now, half-queued runs are queued.
+
+        Returns the runs that still need something (queued movies, silver not built yet).
+        """
+        ledger = self.deps.ledger
+        self.queue.release_in_flight(include_delayed=True)
+        ledger.resume()  # an explicit run is the operator's decision to try again
+        queued = _queued_runs(self.queue)
         unfinished = []
-        for run_id in self.deps.ledger.run_ids():
-            requeue_unqueued(self.deps, run_id)
-            unfinished.append(run_id)
+        for run_id in ledger.run_ids():
+            if not ledger.is_queued(run_id) and run_id in queued:
+                # The crash came after the send (one transaction, so every message is there)
+                # but before it was recorded: sending again would only duplicate the work.
+                ledger.mark_queued(run_id, ledger.manifest(run_id).messages)
+            if requeue_unqueued(self.deps, run_id):
+                queued.add(run_id)
+            if run_id in queued or ledger.report(run_id, "silver") is None:
+                unfinished.append(run_id)
         return unfinished
 
     def run(self, *, source: str, top_n: int, batch_size: int) -> RunSummary:
@@ -323,6 +334,18 @@ class LocalRuntime:
                 for o in outcomes.values() if o.status == "failed"
             ],
         )
+
+
+def _queued_runs(queue: LocalQueue) -> set[str]:
+    import json
+
+    runs: set[str] = set()
+    for body in queue.bodies():
+        try:
+            runs.add(str(json.loads(body).get("run_id")))
+        except (ValueError, AttributeError):
+            continue
+    return runs
 
 
 def _queued_ids(queue: LocalQueue, run_id: str) -> set[str]:

@@ -18,11 +18,12 @@ What it promises:
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -82,6 +83,28 @@ def write_state(path: Path, data: dict[str, Any]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+class SchedulerBusy(RuntimeError):
+    """Another `cinelake schedule` already drives this data dir."""
+
+
+@contextlib.contextmanager
+def single_scheduler(state_file: Path) -> Iterator[None]:
+    """Held while a scheduler runs, so two of them never fire the same due time."""
+    lock = Path(state_file).with_suffix(".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SchedulerBusy(
+                f"another `cinelake schedule` is running for {lock.parent.parent}"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def zone(name: str) -> ZoneInfo:

@@ -88,7 +88,10 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
     latest = latest_run_for(deps, snapshot)
     if latest is not None and latest != run_id:
         # A newer run owns this day's snapshot; an old redrive must not overwrite it.
-        return SilverOutcome(run_id, "superseded", snapshot.isoformat())
+        # Recorded, so nothing keeps trying to finish this run.
+        outcome = SilverOutcome(run_id, "superseded", snapshot.isoformat())
+        ledger.write_report(run_id, "silver", outcome.as_dict() | {"superseded_by": latest})
+        return outcome
     keys = [o.key for o in deps.bronze.list(bronze_prefix(snapshot, run_id))]
     with local_copies(deps.bronze, keys) as files:
         build = build_silver(

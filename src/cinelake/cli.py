@@ -35,7 +35,7 @@ EXIT_ERROR = 1
 EXIT_INCOMPLETE = 3
 EXIT_KEY_REJECTED = 4
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Lake folder [default: ./lake].")]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Lake folder \\[default: ./lake].")]
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
@@ -88,14 +88,14 @@ def check_writable(data_dir: Path) -> None:
 
 @app.command()
 def run(
-    top_n: Annotated[int | None, typer.Option("--top-n", min=1, help="Movies from the top of the list [default: 10].")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Movies per queue message [default: 1].")] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Top list: PATH, http(s):// or s3:// URL [default: bundled sample].")] = None,
+    top_n: Annotated[int | None, typer.Option("--top-n", min=1, help="Movies from the top of the list \\[default: 10].")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Movies per queue message \\[default: 1].")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Top list: PATH, http(s):// or s3:// URL \\[default: bundled sample].")] = None,
     omdb_url: Annotated[str | None, typer.Option("--omdb-url", help="OMDb API base URL.")] = None,
     data_dir: DataDir = None,
     offline: Annotated[bool | None, typer.Option("--offline", help="Use the bundled OMDb sample, no network.")] = None,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="OMDb requests in flight [default: 8].")] = None,
-    rate_limit: Annotated[float | None, typer.Option("--rate-limit", min=0, help="OMDb requests per second, 0 = no limit [default: 10].")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="OMDb requests in flight \\[default: 8].")] = None,
+    rate_limit: Annotated[float | None, typer.Option("--rate-limit", min=0, help="OMDb requests per second, 0 = no limit \\[default: 10].")] = None,
     refresh: Annotated[bool | None, typer.Option("--refresh", help="Ignore cached OMDb answers.")] = None,
 ) -> None:
     """Run the whole pipeline once now: ingest, enrich, silver, gold, dashboard."""
@@ -256,7 +256,7 @@ def query(
 @app.command()
 def dashboard(
     data_dir: DataDir = None,
-    output: Annotated[Path | None, typer.Option("--output", help="HTML file [default: <data-dir>/dashboard.html].")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="HTML file \\[default: <data-dir>/dashboard.html].")] = None,
     open_: Annotated[bool, typer.Option("--open", help="Open it in a browser.")] = False,
     serve: Annotated[bool, typer.Option("--serve", help="Serve it on http://127.0.0.1:8050/.")] = False,
 ) -> None:

@@ -10,11 +10,10 @@ outcome for every movie, whatever order or how often messages were delivered.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import math
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from cinelake.ledger import Pause
 from cinelake.observability import get_metrics
 from cinelake.omdb.client import RequestGate
 from cinelake.runtime.events import Created, LocalContext, s3_event, schedule_input, sqs_event
+from cinelake.runtime.locks import held
 from cinelake.stages import silver as silver_stage
 from cinelake.stages.enrich import bronze_prefix
 from cinelake.stages.ingest import requeue_unqueued
@@ -150,21 +150,12 @@ class LocalRuntime:
                 self.invoke(handler, s3_event(objects, self.deps.clock.now()), name)
 
     # -- the run --------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def exclusive(self) -> Iterator[None]:
-        path = Path(self.settings.data_dir) / "_state" / "runtime.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise RuntimeBusy(
-                    f"another cinelake process is using {self.settings.data_dir}"
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def exclusive(self) -> contextlib.AbstractContextManager[None]:
+        data_dir = self.settings.data_dir
+        return held(
+            Path(data_dir) / "_state" / "runtime.lock",
+            lambda: RuntimeBusy(f"another cinelake process is using {data_dir}"),
+        )
 
     def recover(self) -> list[str]:
         """After a crash or a pause: queued work comes back now, half-queued runs are queued.

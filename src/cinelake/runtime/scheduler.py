@@ -18,12 +18,11 @@ What it promises:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +32,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 
 from cinelake.clock import Clock, SystemClock
+from cinelake.runtime.locks import held
 
 DEFAULT_CRON = "0 3 * * *"
 STATE_FILE = Path("_state") / "schedule.json"
@@ -89,22 +89,12 @@ class SchedulerBusy(RuntimeError):
     """Another `cinelake schedule` already drives this data dir."""
 
 
-@contextlib.contextmanager
-def single_scheduler(state_file: Path) -> Iterator[None]:
+def single_scheduler(state_file: Path) -> contextlib.AbstractContextManager[None]:
     """Held while a scheduler runs, so two of them never fire the same due time."""
     lock = Path(state_file).with_suffix(".lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SchedulerBusy(
-                f"another `cinelake schedule` is running for {lock.parent.parent}"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return held(
+        lock, lambda: SchedulerBusy(f"another `cinelake schedule` is running for {lock.parent.parent}")
+    )
 
 
 def zone(name: str) -> ZoneInfo:

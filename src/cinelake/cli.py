@@ -161,8 +161,9 @@ def _progress() -> Progress:
 
 
 def _print_summary(s: Any) -> None:
-    table = Table(title=f"Run {s.run_id} · snapshot {s.snapshot_date}", show_header=False,
-                  title_justify="left")
+    out.print(f"[bold]Run {s.run_id}[/] · snapshot {s.snapshot_date} · source {s.source}",
+              highlight=False)
+    table = Table(show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
     table.add_row("movies asked for", str(s.top_n))
@@ -190,6 +191,10 @@ def _print_summary(s: Any) -> None:
         out.print(f"[yellow]Enrichment paused ({s.paused.detail}) until "
                   f"{s.paused.until:%Y-%m-%d %H:%M} UTC; {s.still_queued} movies stay queued "
                   "and continue on the next run.[/]")
+    elif s.complete and s.failed:
+        out.print(f"[yellow]Run complete, with {s.failed} movie(s) dead-lettered:[/] fix the cause, "
+                  "then `cinelake dlq redrive`. Lake: "
+                  f"{s.data_dir}/  (bronze/, silver/, gold/)")
     elif s.complete:
         out.print(f"[green]Run complete.[/] Lake: {s.data_dir}/  (bronze/, silver/, gold/)")
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import threading
 from typing import Any
 
@@ -71,8 +72,26 @@ def get_logger() -> Logger:
 
 
 def quiet_for_cli() -> None:
-    """On a terminal the rich output is the interface: logs go to warning and above."""
-    get_logger().setLevel(os.environ.get("LOG_LEVEL", "WARNING"))
+    """On a terminal the rich output is the interface and the summary reports every failure.
+
+    The JSON log lines go to stderr, errors only unless LOG_LEVEL asks for more, so stdout
+    stays the summary (and `query --format json` output stays parseable).
+    """
+    logger = get_logger()
+    logger.setLevel(os.environ.get("LOG_LEVEL", "ERROR"))
+    handler = logger.registered_handler
+    if isinstance(handler, logging.StreamHandler) and not isinstance(handler.stream, _Stderr):
+        handler.setStream(_Stderr())
+
+
+class _Stderr:
+    """Whatever sys.stderr is at write time (test runners swap it per invocation)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 _metrics: Metrics | None = None

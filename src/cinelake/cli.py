@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -34,6 +35,7 @@ err = Console(stderr=True)
 EXIT_ERROR = 1
 EXIT_INCOMPLETE = 3
 EXIT_KEY_REJECTED = 4
+EXIT_INTERRUPTED = 130
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Lake folder \\[default: ./lake].")]
 
@@ -53,6 +55,8 @@ def _main_options(
     )] = None,
 ) -> None:
     """cinelake: today's top movies, enriched from OMDb, through a bronze/silver/gold lake."""
+    # Powertools warns when a failed invocation had no metrics yet; the error says what matters.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     _globals["config"] = config
 
 
@@ -75,6 +79,13 @@ def settings_or_fail(**overrides: Any) -> Settings:
         field = where.lower() if where.lower() in Settings.model_fields else None
         origin = f" ({origins(overrides, path)[field][1]})" if field else ""
         fail(f"invalid setting {where}{origin}: {first['msg']}")
+
+
+def local_only(settings: Settings, command: str) -> None:
+    """The CLI drives the embedded runtime; on AWS the stack runs itself (see README)."""
+    if settings.backend != "local":
+        fail(f"`cinelake {command}` drives the local runtime; with backend={settings.backend} the "
+             "deployed stack runs the pipeline (see the README's deploy section)")
 
 
 def check_writable(data_dir: Path) -> None:
@@ -105,12 +116,14 @@ def run(
     from cinelake.runtime.local import LocalRuntime, RuntimeBusy
     from cinelake.sample import top_movies_path
     from cinelake.sources.top_list import SourceError
+    from cinelake.stages.ingest import IngestRequest, prepare
 
     quiet_for_cli()
     settings = settings_or_fail(
         top_n=top_n, batch_size=batch_size, source=source, omdb_url=omdb_url, data_dir=data_dir,
         offline=offline, concurrency=concurrency, rate_limit=rate_limit, refresh=refresh,
     )
+    local_only(settings, "run")
     try:
         has_key = settings.offline or bool(key_provider(settings).get())
     except SecretError as exc:
@@ -120,9 +133,16 @@ def run(
         out.print("No OMDB_API_KEY set: enriching from the bundled OMDb sample (offline).")
     elif settings.offline:
         out.print("Offline: enriching from the bundled OMDb sample.")
+    if settings.source is not None and not settings.source.strip():
+        fail("--source is empty: give a path or an http(s):// or s3:// URL")
     run_source = settings.source or str(top_movies_path())
     if settings.source is None:
         out.print("Source: the bundled sample top list.")
+    try:
+        # Validate the source and batch size before anything is created in the lake.
+        prepare(IngestRequest(run_source, settings.top_n, settings.batch_size), datetime.now(UTC))
+    except SourceError as exc:
+        fail(str(exc))
     check_writable(settings.data_dir)
 
     with _progress() as progress:
@@ -144,6 +164,10 @@ def run(
         except (SourceError, RuntimeBusy, SecretError) as exc:
             progress.stop()
             fail(str(exc))
+        except KeyboardInterrupt:
+            progress.stop()
+            fail("interrupted: nothing is lost; `cinelake resume` (or the next run) finishes "
+                 "this run", EXIT_INTERRUPTED)
     _print_summary(summary)
     if summary.paused is not None and summary.paused.reason == "invalid_key":
         fail("OMDb rejected the API key: check OMDB_API_KEY (the key is not shown). "
@@ -162,11 +186,14 @@ def _progress() -> Progress:
 
 def _print_summary(s: Any) -> None:
     out.print(f"[bold]Run {s.run_id}[/] · snapshot {s.snapshot_date} · source {s.source}",
-              highlight=False)
+              highlight=False, soft_wrap=True)
     table = Table(show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
-    table.add_row("movies asked for", str(s.top_n))
+    asked = str(s.top_n)
+    if s.available and s.top_n > s.available:
+        asked += f" (the list has {s.available})"
+    table.add_row("movies asked for", asked)
     if s.rejected:
         table.add_row("rejected at ingest", str(len(s.rejected)))
     table.add_row("enriched", str(s.enriched))
@@ -182,9 +209,10 @@ def _print_summary(s: Any) -> None:
     table.add_row("gold datasets written", str(len(s.gold_datasets)))
     out.print(table)
     for r in s.rejected:
-        out.print(f"  rejected rank {r['rank']}: {r['id']!r}: {r['reason']}", highlight=False)
+        out.print(f"  rejected rank {r['rank']}: {r['id']!r}: {r['reason']}", highlight=False,
+                  soft_wrap=True)
     for d in s.dead_letters:
-        out.print(f"  dead-lettered {d['imdb_id']}: {d['error']}", highlight=False)
+        out.print(f"  dead-lettered {d['imdb_id']}: {d['error']}", highlight=False, soft_wrap=True)
     if s.drift:
         out.print(f"  schema drift (kept in bronze): {', '.join(sorted(s.drift))}")
     if s.paused is not None:
@@ -305,6 +333,7 @@ def rebuild(data_dir: DataDir = None) -> None:
 
     quiet_for_cli()
     settings = settings_or_fail(data_dir=data_dir)
+    local_only(settings, "rebuild")
     if not (settings.data_dir / "bronze").is_dir():
         fail(f"no bronze data under {settings.data_dir} (run `cinelake run` first)")
     check_writable(settings.data_dir)
@@ -432,6 +461,7 @@ def schedule(
         source=source, omdb_url=omdb_url, data_dir=data_dir, offline=offline,
         concurrency=concurrency, rate_limit=rate_limit,
     )
+    local_only(settings, "schedule")
     try:
         has_key = settings.offline or bool(key_provider(settings).get())
     except SecretError as exc:
@@ -504,6 +534,7 @@ def resume(
     quiet_for_cli()
     settings = settings_or_fail(omdb_url=omdb_url, data_dir=data_dir, offline=offline,
                                 concurrency=concurrency, rate_limit=rate_limit)
+    local_only(settings, "resume")
     if not (settings.data_dir / "bronze").is_dir():
         fail(f"no lake at {settings.data_dir} (run `cinelake run` first, or pass --data-dir)")
     pending = unfinished_runs(settings.data_dir)
@@ -531,6 +562,7 @@ def status(
     from cinelake.ops.status import STATE_HINTS, lake_status
 
     settings = settings_or_fail(data_dir=data_dir)
+    local_only(settings, "status")
     st = lake_status(settings.data_dir, runs=runs, cron=settings.schedule_cron,
                      timezone=settings.schedule_timezone)
     if as_json:
@@ -604,6 +636,7 @@ def dlq_list(as_json: OptJson = False, data_dir: DataDir = None) -> None:
     from cinelake.ops.lake import open_lake
 
     settings = settings_or_fail(data_dir=data_dir)
+    local_only(settings, "dlq list")
     with open_lake(settings.data_dir) as lake:
         movies = dead_movies(lake.queue, lake.ledger)
     if as_json:
@@ -645,6 +678,7 @@ def dlq_redrive(
         fail(str(exc))
     settings = settings_or_fail(omdb_url=omdb_url, data_dir=data_dir, offline=offline,
                                 concurrency=concurrency, rate_limit=rate_limit, refresh=refresh)
+    local_only(settings, "dlq redrive")
     if not (settings.data_dir / "_state" / "queue.sqlite3").is_file():
         fail(f"no dead letters: no lake at {settings.data_dir} (pass --data-dir?)")
     with open_lake(settings.data_dir) as lake:  # a first look, before asking for a key
@@ -714,8 +748,16 @@ def config_cmd(
 
 
 def main() -> None:  # pragma: no cover - console entry point
+    import sqlite3
+
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    app()
+    try:
+        app()
+    except (OSError, sqlite3.DatabaseError, ValidationError) as exc:
+        # The environment, not a bug of the user's input: still one line, no traceback.
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        err.print(f"[bold red]error:[/] {type(exc).__name__}: {detail}", highlight=False)
+        raise SystemExit(EXIT_ERROR) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-IMDB_ID_RE = re.compile(r"^tt\d{7,9}$")
+# [0-9], not \d: \d also matches other scripts' digits (e.g. Arabic-Indic), which must not pass.
+IMDB_ID_RE = re.compile(r"^tt[0-9]{7,9}$")
 
 
 class InvalidImdbId(ValueError):
@@ -23,7 +24,7 @@ def require_imdb_id(value: object) -> str:
     return value  # type: ignore[return-value]
 
 
-RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+RUN_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
 
 
 def require_run_id(value: object) -> str:

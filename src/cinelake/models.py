@@ -55,6 +55,7 @@ class RunManifest(BaseModel):
     movies: list[SourceMovie]
     rejected: list[RejectedItem] = Field(default_factory=list)
     messages: int = 0
+    available: int = 0  # items in the source list (top_n may ask for more than there are)
 
     def ids(self) -> list[str]:
         return [m.imdb_id for m in self.movies]

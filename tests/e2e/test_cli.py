@@ -171,3 +171,37 @@ def test_the_key_never_reaches_output_logs_or_files(lake: Path, tmp_path: Path, 
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
     assert os.environ.get("OMDB_API_KEY") != KEY
+
+
+def test_one_oversized_record_is_rejected_and_the_rest_go_on(lake: Path, tmp_path: Path) -> None:
+    items = synthetic.source_list(4)["items"]
+    items[2]["crew"] = "x" * 300_000
+    source = write_source(tmp_path / "top.json", items)
+    result = cli("run", "--offline", "--source", str(source), "--top-n", "4", "--data-dir", str(lake))
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "rejected rank 3" in result.output and "does not fit one queue message" in result.output
+
+
+def test_top_n_beyond_the_list_says_so(lake: Path) -> None:
+    result = cli("run", "--offline", "--top-n", "500", "--data-dir", str(lake))
+    assert result.exit_code == 0, result.output
+    assert "500 (the list has 50)" in result.output
+
+
+def test_failed_validation_leaves_no_lake_behind(lake: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    result = cli("run", "--offline", "--source", str(bad), "--data-dir", str(lake))
+    assert result.exit_code == 1 and not lake.exists()
+
+
+def test_empty_source_flag(lake: Path) -> None:
+    result = cli("run", "--offline", "--source", "", "--data-dir", str(lake))
+    assert result.exit_code == 1 and "--source is empty" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["run"], ["status"], ["dlq", "list"], ["resume"], ["rebuild"]])
+def test_local_commands_refuse_the_aws_backend(lake: Path, command: list[str]) -> None:
+    result = cli(*command, "--data-dir", str(lake), CINELAKE_BACKEND="aws")
+    assert result.exit_code == 1 and "drives the local runtime" in result.stderr
+    assert not lake.exists()

@@ -41,6 +41,8 @@ def test_error_message_from_the_api() -> None:
                                           ("abc", "not a positive whole number"),
                                           ("0", "not a positive whole number"),
                                           ("1.5", "not a positive whole number"),
+                                          ("\u00b2", "not a positive whole number"),
+                                          ("\u0661", "not a positive whole number"),
                                           ([1], "not a number")])
 def test_bad_rank_is_fatal_and_named(rank: object, message: str) -> None:
     items = [item("1"), {"id": "tt0000002", "title": "X"} | ({} if rank is None else {"rank": rank})]
@@ -109,3 +111,24 @@ def test_real_snapshot_parses() -> None:
     assert len(sel.movies) == 250 and not sel.rejected
     assert sel.movies[0].imdb_id == "tt0111161" and sel.movies[0].rank == 1
     assert sel.movies[0].record["crew"].startswith("Frank Darabont")
+
+
+def test_describe_never_shows_credentials_or_query() -> None:
+    shown = describe("https://alice:hunter2@h.example:8443/list.json?token=abc")
+    assert shown == "https://h.example:8443/…"
+    assert describe("https://h.example") == "https://h.example/"
+
+
+def test_oversized_source_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import cinelake.sources.top_list as top_list
+
+    monkeypatch.setattr(top_list, "MAX_SOURCE_BYTES", 100)
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"items": [item(str(i)) for i in range(1, 20)]}))
+    with pytest.raises(SourceError, match="larger than"):
+        load_source(str(big))
+
+
+def test_empty_source_location() -> None:
+    with pytest.raises(SourceError, match="source is empty"):
+        load_source("  ")

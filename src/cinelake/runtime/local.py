@@ -28,7 +28,7 @@ from cinelake.clock import Clock
 from cinelake.config import Settings
 from cinelake.handlers import bronze_to_silver, enrich, ingest, silver_to_gold
 from cinelake.ledger import Pause
-from cinelake.observability import get_metrics
+from cinelake.observability import get_logger, get_metrics, redact
 from cinelake.omdb.client import RequestGate
 from cinelake.runtime.events import Created, LocalContext, s3_event, schedule_input, sqs_event
 from cinelake.runtime.locks import held
@@ -83,6 +83,7 @@ class RunSummary:
     data_dir: str
     dashboard: str | None
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    available: int = 0
 
     @property
     def complete(self) -> bool:
@@ -248,7 +249,10 @@ class LocalRuntime:
         """Do what the event source mapping does with an invocation's result."""
         try:
             failed = {f["itemIdentifier"] for f in future.result()["batchItemFailures"]}
-        except Exception:  # the whole invocation failed: every message comes back
+        except Exception as exc:  # the whole invocation failed: every message comes back
+            get_logger().error(
+                "enrich invocation failed", extra={"error": redact(f"{type(exc).__name__}: {exc}")[:500],
+                                                   "messages": len(messages)})
             failed = {m.message_id for m in messages}
         for m in messages:
             if m.message_id in failed:
@@ -324,6 +328,7 @@ class LocalRuntime:
                 {"imdb_id": o.imdb_id, "error": o.detail, "attempts": o.attempts}
                 for o in outcomes.values() if o.status == "failed"
             ],
+            available=manifest.available,
         )
 
 

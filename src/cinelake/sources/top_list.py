@@ -25,12 +25,26 @@ class Selection:
     available: int
 
 
+MAX_SOURCE_BYTES = 64 * 1024 * 1024  # a Top 250 list is ~110 KB; this is room for any real list
+
+
 def describe(location: str) -> str:
-    """A location safe to print: URLs lose their path and query, which may carry a key."""
+    """A location safe to print: URLs lose credentials, path and query, which may carry a key."""
     parts = urlsplit(location)
     if parts.scheme in ("http", "https"):
-        return f"{parts.scheme}://{parts.netloc}/…" if parts.path.strip("/") else location
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return f"{parts.scheme}://{host}/…" if parts.path.strip("/") or parts.query else f"{parts.scheme}://{host}/"
     return location
+
+
+def _capped(data: bytes, location: str) -> bytes:
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SourceError(
+            f"source {describe(location)} is larger than {MAX_SOURCE_BYTES // 2**20} MiB"
+        )
+    return data
 
 
 def load_source(location: str, *, http: httpx.Client | None = None, s3: Any = None) -> bytes:
@@ -39,7 +53,19 @@ def load_source(location: str, *, http: httpx.Client | None = None, s3: Any = No
     if scheme in ("http", "https"):
         client = http or httpx.Client(timeout=30, follow_redirects=True)
         try:
-            resp = client.get(location)
+            with client.stream("GET", location) as resp:
+                if resp.status_code != 200:
+                    raise SourceError(
+                        f"source {describe(location)} answered HTTP {resp.status_code}"
+                    )
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in resp.iter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > MAX_SOURCE_BYTES:
+                        break
+                return _capped(b"".join(chunks), location)
         except httpx.HTTPError as exc:
             raise SourceError(
                 f"cannot reach source {describe(location)}: {type(exc).__name__}"
@@ -47,9 +73,6 @@ def load_source(location: str, *, http: httpx.Client | None = None, s3: Any = No
         finally:
             if http is None:
                 client.close()
-        if resp.status_code != 200:
-            raise SourceError(f"source {describe(location)} answered HTTP {resp.status_code}")
-        return resp.content
     if scheme == "s3":
         parts = urlsplit(location)
         if s3 is None:
@@ -57,12 +80,18 @@ def load_source(location: str, *, http: httpx.Client | None = None, s3: Any = No
 
             s3 = boto3.client("s3")
         try:
-            return s3.get_object(Bucket=parts.netloc, Key=parts.path.lstrip("/"))["Body"].read()  # type: ignore[no-any-return]
+            body = s3.get_object(Bucket=parts.netloc, Key=parts.path.lstrip("/"))["Body"]
+            return _capped(body.read(MAX_SOURCE_BYTES + 1), location)
+        except SourceError:
+            raise
         except Exception as exc:
             raise SourceError(f"cannot read source {location}: {type(exc).__name__}") from None
     path = Path(location)
+    if not location.strip():
+        raise SourceError("source is empty: give a path or an http(s):// or s3:// URL")
     try:
-        return path.read_bytes()
+        with path.open("rb") as fh:
+            return _capped(fh.read(MAX_SOURCE_BYTES + 1), location)
     except FileNotFoundError:
         raise SourceError(f"source file not found: {location}") from None
     except IsADirectoryError:
@@ -98,7 +127,8 @@ def _rank(item: dict[str, Any], position: int) -> int:
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
         raise SourceError(f"{label}: rank {str(raw)[:20]!r} is not a number")
     text = str(raw).strip()
-    if not text.isdigit() or int(text) < 1:
+    # isascii(): "²" and "١" are digits to str.isdigit but not ranks.
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise SourceError(f"{label}: rank {text[:20]!r} is not a positive whole number")
     return int(text)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets as _random
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from cinelake.adapters.queue import SQS_MAX_MESSAGE_BYTES, dumps
 from cinelake.bootstrap import Deps
-from cinelake.models import MovieMessage, RunManifest, SourceMovie
+from cinelake.models import MovieMessage, RejectedItem, RunManifest, SourceMovie
 from cinelake.runtime.faults import checkpoint
 from cinelake.sources.top_list import SourceError, describe, load_source, parse_items, select_top
 
@@ -29,7 +30,9 @@ def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{_random.token_hex(3)}"
 
 
-def message_bodies(run_id: str, snapshot: date, movies: list[SourceMovie], batch_size: int) -> list[str]:
+def message_bodies(
+    run_id: str, snapshot: date, movies: list[SourceMovie], batch_size: int, *, check: bool = True
+) -> list[str]:
     if batch_size < 1:
         raise BatchTooLarge(f"batch size must be at least 1 (got {batch_size})")
     bodies = [
@@ -41,7 +44,7 @@ def message_bodies(run_id: str, snapshot: date, movies: list[SourceMovie], batch
         for i in range(0, len(movies), batch_size)
     ]
     largest = max((len(b.encode()) for b in bodies), default=0)
-    if largest > SQS_MAX_MESSAGE_BYTES:
+    if check and largest > SQS_MAX_MESSAGE_BYTES:
         per_movie = largest / min(batch_size, len(movies))
         fits = max(1, int(SQS_MAX_MESSAGE_BYTES // per_movie) - 1)
         raise BatchTooLarge(
@@ -51,23 +54,48 @@ def message_bodies(run_id: str, snapshot: date, movies: list[SourceMovie], batch
     return bodies
 
 
-def plan_run(deps: Deps, request: IngestRequest) -> tuple[RunManifest, list[str]]:
+def fit_in_messages(
+    run_id: str, snapshot: date, movies: list[SourceMovie]
+) -> tuple[list[SourceMovie], list[RejectedItem]]:
+    """A source record too big for a queue message on its own is rejected; the rest go on."""
+    kept: list[SourceMovie] = []
+    rejected: list[RejectedItem] = []
+    for movie in movies:
+        size = len(message_bodies(run_id, snapshot, [movie], 1, check=False)[0].encode())
+        if size > SQS_MAX_MESSAGE_BYTES:
+            rejected.append(RejectedItem(
+                rank=movie.rank, id=movie.imdb_id,
+                reason=f"source record of {size / 1024:.0f} KiB does not fit one queue message (256 KiB)",
+            ))
+        else:
+            kept.append(movie)
+    return kept, rejected
+
+
+def prepare(
+    request: IngestRequest, now: datetime, *, s3: Any = None
+) -> tuple[RunManifest, list[str]]:
     """Everything up to (not including) any write: a bad input fails here with nothing written."""
     if request.top_n < 1:
         raise SourceError(f"top N must be at least 1 (got {request.top_n})")
-    now = deps.clock.now()
     when = request.when or now
-    items = parse_items(load_source(request.source, s3=deps.s3_client))
+    items = parse_items(load_source(request.source, s3=s3))
     selection = select_top(items, request.top_n)
     run_id = new_run_id(now)
     snapshot = when.date()
-    bodies = message_bodies(run_id, snapshot, selection.movies, request.batch_size)
+    movies, too_big = fit_in_messages(run_id, snapshot, selection.movies)
+    bodies = message_bodies(run_id, snapshot, movies, request.batch_size)
     manifest = RunManifest(
         run_id=run_id, snapshot_date=snapshot, started_at=now, source=describe(request.source),
-        top_n=request.top_n, batch_size=request.batch_size, movies=selection.movies,
-        rejected=selection.rejected, messages=len(bodies),
+        top_n=request.top_n, batch_size=request.batch_size, movies=movies,
+        rejected=sorted(selection.rejected + too_big, key=lambda r: r.rank or 0),
+        messages=len(bodies), available=selection.available,
     )
     return manifest, bodies
+
+
+def plan_run(deps: Deps, request: IngestRequest) -> tuple[RunManifest, list[str]]:
+    return prepare(request, deps.clock.now(), s3=deps.s3_client)
 
 
 def start_run(deps: Deps, request: IngestRequest) -> RunManifest:

@@ -24,6 +24,10 @@ from cinelake.omdb.cache import ResponseCache
 from cinelake.omdb.client import OmdbOptions, RateLimiter, RequestGate
 
 OFFLINE_KEY = "offline-sample"
+# The base URL of offline runs: never resolvable (RFC 6761 .invalid), so the bundled sample can
+# never be mistaken for a real OMDb's answers — in the cache (keyed by base URL) or in bronze's
+# fetch.omdb_url. The in-process transport that serves the sample ignores the host.
+OFFLINE_URL = "http://bundled-sample.cinelake.invalid/"
 
 
 @dataclass
@@ -52,9 +56,9 @@ class Deps:
     def omdb_options(self) -> OmdbOptions:
         s = self.settings
         return OmdbOptions(
-            base_url=s.omdb_url, timeout_s=s.timeout_s, max_retries=s.max_retries,
-            backoff_base_s=s.backoff_base_s, backoff_max_s=s.backoff_max_s,
-            concurrency=s.concurrency,
+            base_url=OFFLINE_URL if s.offline else s.omdb_url, timeout_s=s.timeout_s,
+            max_retries=s.max_retries, backoff_base_s=s.backoff_base_s,
+            backoff_max_s=s.backoff_max_s, concurrency=s.concurrency,
         )
 
 

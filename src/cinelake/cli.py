@@ -324,12 +324,13 @@ def _serve(path: Path) -> None:
 
 @app.command()
 def rebuild(data_dir: DataDir = None) -> None:
-    """Rebuild silver (then gold) from bronze alone: no OMDb calls."""
-    from cinelake.bootstrap import build_local
+    """Rebuild silver (then gold) from bronze alone: no OMDb calls.
+
+    Each day is rebuilt from its latest complete run; incomplete runs are skipped and named.
+    """
     from cinelake.observability import quiet_for_cli
-    from cinelake.runtime.local import LocalRuntime
-    from cinelake.stages import gold as gold_stage
-    from cinelake.stages import silver as silver_stage
+    from cinelake.ops.rebuild import rebuild as rebuild_lake
+    from cinelake.runtime.local import RuntimeBusy
 
     quiet_for_cli()
     settings = settings_or_fail(data_dir=data_dir)
@@ -337,22 +338,19 @@ def rebuild(data_dir: DataDir = None) -> None:
     if not (settings.data_dir / "bronze").is_dir():
         fail(f"no bronze data under {settings.data_dir} (run `cinelake run` first)")
     check_writable(settings.data_dir)
-    deps = build_local(settings)
-    ledger = deps.ledger
-    latest: dict[date, str] = {}
-    for run_id in ledger.run_ids():
-        latest[ledger.manifest(run_id).snapshot_date] = run_id
     with _progress() as progress:
-        task = progress.add_task("silver", total=len(latest))
-        for run_id in latest.values():
-            outcome = silver_stage.build_run(deps, run_id, force=True)
-            progress.advance(task)
-            out.print(f"silver {outcome.snapshot_date}: {outcome.rows} rows, "
-                      f"{outcome.quarantined} quarantined (run {run_id})")
-        progress.update(task, description="gold")
-        result = gold_stage.build_and_publish(deps)
-    LocalRuntime(settings).render_dashboard()
-    out.print(f"gold: {len(result.datasets)} datasets rebuilt from {len(latest)} snapshot(s).")
+        task = progress.add_task("silver", total=None)
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            progress.update(task, description=stage, completed=done, total=total)
+
+        try:
+            report = rebuild_lake(settings, progress=on_progress)
+        except RuntimeBusy as exc:
+            progress.stop()
+            fail(str(exc))
+    for line in report.lines():
+        out.print(line, highlight=False, soft_wrap=True)
 
 
 # -- operations: schedule, status, resume, dead letters, config ----------------------------------

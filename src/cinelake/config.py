@@ -27,6 +27,8 @@ class Settings(BaseSettings):
         toml_file=CONFIG_FILE,
         extra="ignore",
         populate_by_name=True,
+        # A bad value may be a secret (a key pasted into a URL): never echo inputs in errors.
+        hide_input_in_errors=True,
     )
 
     # Where things run
@@ -75,8 +77,22 @@ class Settings(BaseSettings):
     @field_validator("omdb_url")
     @classmethod
     def _url(cls, v: str) -> str:
+        # The messages never repeat the value: a pasted URL often carries the key.
+        from urllib.parse import urlsplit
+
         if not v.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
+        try:
+            parts = urlsplit(v)
+        except ValueError:
+            raise ValueError("not a valid URL") from None
+        if parts.query or parts.fragment or "?" in v or "#" in v or "@" in parts.netloc:
+            raise ValueError(
+                "must be the bare base URL, without a query string, fragment or user info: "
+                "put the key in OMDB_API_KEY, not in the URL"
+            )
+        if not parts.hostname:
+            raise ValueError("must name a host")
         return v
 
     @field_validator("schedule_cron")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -35,9 +36,22 @@ def _record_metrics(report: EnrichReport) -> None:
         metrics.add_metric(name="OmdbLatency", unit="Milliseconds", value=round(mean, 1))
 
 
+def _deadline(context: Any) -> float | None:
+    """When this invocation times out, in time.monotonic() seconds; None if the context can't say."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    try:
+        remaining_ms = float(remaining())
+    except (TypeError, ValueError):
+        return None
+    return time.monotonic() + remaining_ms / 1000
+
+
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    deadline_s = _deadline(context)  # first, so setting up does not eat into the margin
     records = event.get("Records", [])
     messages = [
         SqsMessage(
@@ -47,7 +61,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
         for r in records
     ]
-    report = enrich_batch(current(), messages)
+    report = enrich_batch(current(), messages, deadline_s=deadline_s)
     _record_metrics(report)
     failed = set(report.failed_message_ids)
 

@@ -1,7 +1,10 @@
-"""A response cache in the lake, keyed by IMDb id and request parameters, with a TTL.
+"""A response cache in the lake, keyed by OMDb base URL, IMDb id and request parameters, with a TTL.
 
-Re-runs, resumes and rebuilds spend no quota on answers already fetched. The key is never a
-parameter here, so it never reaches the cache.
+Re-runs, resumes and rebuilds spend no quota on answers already fetched. The base URL is part
+of the key, so answers from one OMDb (the real one, a mirror, the bundled offline sample) are
+never served as another's. The key is never a parameter here, so it never reaches the cache.
+Each entry records the URL it was fetched from (without the key): that is what bronze states
+for a cache hit. Entries written before that was recorded count as misses.
 """
 
 from __future__ import annotations
@@ -10,16 +13,22 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from cinelake.adapters.storage import ObjectNotFound, ObjectStore
 from cinelake.ids import require_imdb_id
 
 PREFIX = "_cache/omdb/v1/"
+DEFAULT_BASE_URL = "https://www.omdbapi.com/"
 
 
-def cache_key(imdb_id: str, params: dict[str, str]) -> str:
-    clean = {k: v for k, v in sorted(params.items()) if k.lower() != "apikey"}
-    digest = hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).hexdigest()[:16]
+def _clean(params: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in sorted(params.items()) if k.lower() != "apikey"}
+
+
+def cache_key(imdb_id: str, params: dict[str, str], base_url: str = DEFAULT_BASE_URL) -> str:
+    keyed = {"base_url": base_url, "params": _clean(params)}
+    digest = hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
     return f"{PREFIX}{require_imdb_id(imdb_id)}/{digest}.json"
 
 
@@ -28,28 +37,39 @@ class ResponseCache:
         self.store = store
         self.ttl = ttl
 
-    def get(self, imdb_id: str, params: dict[str, str], now: datetime) -> dict[str, Any] | None:
+    def get(
+        self, imdb_id: str, params: dict[str, str], now: datetime, *,
+        base_url: str = DEFAULT_BASE_URL,
+    ) -> dict[str, Any] | None:
         if self.ttl.total_seconds() <= 0:
             return None
         try:
-            entry: dict[str, Any] = json.loads(self.store.get(cache_key(imdb_id, params)))
+            entry: dict[str, Any] = json.loads(self.store.get(cache_key(imdb_id, params, base_url)))
         except (ObjectNotFound, json.JSONDecodeError):
             return None
+        if not isinstance(entry, dict) or not isinstance(entry.get("request_url"), str):
+            return None  # written before entries said where they came from: fetch again
         stored = datetime.fromisoformat(entry["stored_at"])
         return entry if now - stored <= self.ttl else None
 
     def put(
         self, imdb_id: str, params: dict[str, str], *, kind: str, body: dict[str, Any],
-        http_status: int, now: datetime,
+        http_status: int, now: datetime, base_url: str = DEFAULT_BASE_URL,
+        request_url: str | None = None,
     ) -> None:
+        """`request_url` is where the answer came from, without the key (by default the base
+        URL with these parameters)."""
+        clean = {k: v for k, v in params.items() if k.lower() != "apikey"}
         entry = {
             "stored_at": now.isoformat(),
-            "params": {k: v for k, v in params.items() if k.lower() != "apikey"},
+            "base_url": base_url,
+            "request_url": request_url or f"{base_url}?{urlencode(clean)}",
+            "params": clean,
             "kind": kind,
             "http_status": http_status,
             "body": body,
         }
         self.store.put(
-            cache_key(imdb_id, params), json.dumps(entry, ensure_ascii=False).encode(),
-            "application/json",
+            cache_key(imdb_id, params, base_url),
+            json.dumps(entry, ensure_ascii=False).encode(), "application/json",
         )

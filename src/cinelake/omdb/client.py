@@ -30,7 +30,7 @@ log = logging.getLogger("cinelake.omdb")
 NOT_FOUND_ERRORS = ("incorrect imdb id", "movie not found", "series or episode not found")
 INVALID_KEY_ERRORS = ("invalid api key", "no api key provided")
 QUOTA_ERRORS = ("request limit reached",)
-MAX_RETRY_AFTER_S = 300.0  # a longer Retry-After is honoured only this far
+MAX_RETRY_AFTER_S = 60.0  # a longer Retry-After is honoured only this far
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,11 @@ class OmdbClient:
     def public_url(self, imdb_id: str) -> str:
         return f"{self.options.base_url}?{urlencode(self.options.params(imdb_id))}"
 
-    async def fetch(self, imdb_id: str) -> OmdbAnswer:
+    async def fetch(
+        self, imdb_id: str, *, on_send: Callable[[], None] | None = None
+    ) -> OmdbAnswer:
+        """The answer for one id. `on_send` is called as each request goes out, so a caller
+        that gives up on (cancels) this call still knows how many requests it cost."""
         require_imdb_id(imdb_id)
         params = {**self.options.params(imdb_id), "apikey": self._key}
         started = time.perf_counter()
@@ -185,15 +189,18 @@ class OmdbClient:
             retry_after: float | None = None
             async with self._semaphore:
                 # Checked after the wait for a slot: once the key is rejected or the quota is
-                # used up, callers still queued make no request at all.
+                # used up, callers still queued make no request at all (this attempt sends
+                # nothing, hence attempts - 1).
                 if self._stopped is not None:
-                    raise InvalidApiKey(str(self._stopped))
+                    raise InvalidApiKey(str(self._stopped), attempts - 1)
                 if self._quota is not None:
-                    raise QuotaReached(str(self._quota))
+                    raise QuotaReached(str(self._quota), attempts - 1)
                 wait = self._limiter.reserve()
                 if wait > 0:
                     await self._sleep(wait)
                 self.requests += 1
+                if on_send is not None:
+                    on_send()
                 try:
                     async with self._gate or _NO_GATE:
                         resp = await self._http.get(self.options.base_url, params=params)
@@ -204,7 +211,7 @@ class OmdbClient:
                     last_reason = f"cannot reach OMDb ({type(exc).__name__})"
                     resp = None
             if resp is not None:
-                outcome = self._classify(imdb_id, resp)
+                outcome = self._classify(resp, attempts)
                 if isinstance(outcome, tuple):
                     kind, body = outcome
                     return OmdbAnswer(
@@ -225,9 +232,10 @@ class OmdbClient:
             await self._sleep(delay)
 
     def _classify(
-        self, imdb_id: str, resp: httpx.Response
+        self, resp: httpx.Response, attempts: int
     ) -> tuple[Literal["found", "not_found"], dict[str, Any]] | str:
-        """An answer, or the reason a retry may help. Permanent failures raise."""
+        """An answer, or the reason a retry may help. Permanent failures raise, saying how
+        many requests this fetch sent (`attempts`, this one included)."""
         status = resp.status_code
         if status == 429 or status >= 500:
             return f"OMDb answered HTTP {status}"
@@ -244,13 +252,13 @@ class OmdbClient:
             if any(e in lowered for e in QUOTA_ERRORS):
                 # Pause at once: callers still queued behind the semaphore make no request.
                 self._quota = QuotaReached("OMDb request limit reached for this API key")
-                raise self._quota
+                raise QuotaReached(str(self._quota), attempts)
             self._stopped = InvalidApiKey(
                 "OMDb rejected the API key (check OMDB_API_KEY or the configured secret)"
             )
-            raise self._stopped
+            raise InvalidApiKey(str(self._stopped), attempts)
         if status != 200:
-            raise RequestRejected(f"OMDb answered HTTP {status}: {error[:100]}")
+            raise RequestRejected(f"OMDb answered HTTP {status}: {error[:100]}", attempts)
         if body.get("Response") == "True":
             return "found", body
         if any(e in lowered for e in NOT_FOUND_ERRORS):

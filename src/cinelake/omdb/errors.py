@@ -2,6 +2,10 @@
 
 No message here ever contains the API key: errors are built from our own words and the
 answer's "Error" text, never from an httpx exception (whose text carries the request URL).
+
+Every error says how many requests it cost (`attempts`): 0 when the client refused without
+sending one (the key was already rejected, the quota already used up, no key at all), so a
+run's request count is what really went to OMDb.
 """
 
 from __future__ import annotations
@@ -9,6 +13,10 @@ from __future__ import annotations
 
 class OmdbError(Exception):
     """Base class."""
+
+    def __init__(self, message: str, attempts: int = 0) -> None:
+        super().__init__(message)
+        self.attempts = attempts
 
 
 class InvalidApiKey(OmdbError):
@@ -23,9 +31,10 @@ class TransientFailure(OmdbError):
     """Timeouts, connection errors, 5xx, 429, bodies that are not JSON — after all retries."""
 
     def __init__(self, reason: str, attempts: int) -> None:
-        super().__init__(f"{reason} (after {attempts} attempt{'s' if attempts != 1 else ''})")
+        super().__init__(
+            f"{reason} (after {attempts} attempt{'s' if attempts != 1 else ''})", attempts
+        )
         self.reason = reason
-        self.attempts = attempts
 
 
 class RequestRejected(OmdbError):

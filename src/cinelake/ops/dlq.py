@@ -141,8 +141,6 @@ class RedriveResult:
 
 def redrive(runtime: LocalRuntime, ids: Sequence[str] | None = None) -> RedriveResult:
     """Put the chosen dead letters back in the queue and carry their runs to completion."""
-    from cinelake.stages.silver import latest_run_for
-
     ledger = runtime.deps.ledger
     with runtime.exclusive():  # no run may be pumping while messages move
         plan = plan_redrive(dead_messages(runtime.queue, ledger), ids)
@@ -150,10 +148,9 @@ def redrive(runtime: LocalRuntime, ids: Sequence[str] | None = None) -> RedriveR
     if not moved:
         return RedriveResult(plan, 0, [], [])
     summaries = [s for s in runtime.resume() if s.run_id in plan.runs]
+    # The silver stage records whether a newer complete run of the day owns the snapshot.
     superseded = [
-        r for r in plan.runs
-        if (m := _manifest(ledger, r)) is not None
-        and latest_run_for(runtime.deps, m.snapshot_date) != r
+        r for r in plan.runs if (ledger.report(r, "silver") or {}).get("state") == "superseded"
     ]
     return RedriveResult(plan, moved, summaries, superseded)
 

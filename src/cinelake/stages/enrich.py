@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -24,7 +25,7 @@ from cinelake.ledger import Pause
 from cinelake.models import MovieMessage, MovieOutcome, SourceMovie
 from cinelake.observability import get_logger, redact
 from cinelake.omdb.client import OmdbAnswer, OmdbClient
-from cinelake.omdb.errors import InvalidApiKey, QuotaReached
+from cinelake.omdb.errors import InvalidApiKey, OmdbError, QuotaReached, TransientFailure
 from cinelake.runtime.faults import checkpoint
 
 T = TypeVar("T")
@@ -32,6 +33,13 @@ T = TypeVar("T")
 BRONZE_PREFIX = "omdb/"
 BRONZE_VERSION = 1
 MAX_SQS_DELAY_S = 900
+# Time an invocation keeps back from OMDb for writing bronze and the ledger before Lambda's
+# timeout: 10 s or 15 % of the time left, whichever is larger; an invocation too short for that
+# keeps half its time, but never less than 1 s.
+SAFETY_MARGIN_S = 10.0
+SAFETY_SHARE = 0.15
+MIN_SAFETY_MARGIN_S = 1.0
+OUT_OF_TIME = "invocation time running out"
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class MovieResult:
     answer: OmdbAnswer | None = None
     cache_hit: bool = False
     error: BaseException | None = None
+    sent: int = 0  # OMDb requests sent for this movie so far
 
 
 @dataclass
@@ -100,8 +109,22 @@ async def _io(deps: Deps, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.to_thread(fn, *args, **kwargs)
 
 
-async def fetch_movies(deps: Deps, movies: list[SourceMovie]) -> tuple[list[MovieResult], int]:
-    """Answers for these movies from the cache, else OMDb. Errors are returned, not raised."""
+def safety_margin(remaining_s: float) -> float:
+    """Seconds to keep back from OMDb out of `remaining_s` (see SAFETY_MARGIN_S)."""
+    margin = max(SAFETY_MARGIN_S, SAFETY_SHARE * remaining_s)
+    return max(MIN_SAFETY_MARGIN_S, min(margin, remaining_s / 2))
+
+
+async def fetch_movies(
+    deps: Deps, movies: list[SourceMovie], deadline_s: float | None = None
+) -> tuple[list[MovieResult], int]:
+    """Answers for these movies from the cache, else OMDb. Errors are returned, not raised.
+
+    `deadline_s` is when the invocation ends (Lambda's timeout), in `time.monotonic()` seconds.
+    Waiting on OMDb stops a safety margin before it: movies not answered by then get a
+    TransientFailure and take the normal failure path, rather than the timeout killing the
+    invocation with nothing recorded.
+    """
     options = deps.omdb_options()
     cache = deps.cache
     now = deps.clock.now()
@@ -110,13 +133,13 @@ async def fetch_movies(deps: Deps, movies: list[SourceMovie]) -> tuple[list[Movi
     for movie in movies:
         params = options.params(movie.imdb_id)
         entry = None if deps.settings.refresh else await _io(
-            deps, cache.get, movie.imdb_id, params, now
+            deps, cache.get, movie.imdb_id, params, now, base_url=options.base_url
         )
         if entry is not None:
             answer = OmdbAnswer(
                 entry["kind"], movie.imdb_id, entry["body"], entry["http_status"], 0, 0.0,
                 datetime.fromisoformat(entry["stored_at"]),
-                f"{options.base_url}?i={movie.imdb_id}&plot={options.plot}&r=json",
+                entry["request_url"],  # where it was fetched from, not where we would ask now
             )
             results.append(MovieResult(movie, answer, cache_hit=True))
         else:
@@ -136,8 +159,11 @@ async def fetch_movies(deps: Deps, movies: list[SourceMovie]) -> tuple[list[Movi
     ) as client:
 
         async def one(result: MovieResult) -> None:
+            def sent() -> None:
+                result.sent += 1
+
             try:
-                result.answer = await client.fetch(result.movie.imdb_id)
+                result.answer = await client.fetch(result.movie.imdb_id, on_send=sent)
             except Exception as exc:  # every failure is recorded against its movie
                 result.error = exc
                 return
@@ -145,9 +171,26 @@ async def fetch_movies(deps: Deps, movies: list[SourceMovie]) -> tuple[list[Movi
                 deps, cache.put, result.movie.imdb_id, options.params(result.movie.imdb_id),
                 kind=result.answer.kind, body=result.answer.body,
                 http_status=result.answer.http_status, now=result.answer.fetched_at,
+                base_url=options.base_url, request_url=result.answer.request_url,
             )
 
-        await asyncio.gather(*(one(r) for r in misses))
+        tasks = [asyncio.create_task(one(r)) for r in misses]
+        timeout = None
+        if deadline_s is not None:
+            remaining = deadline_s - monotonic()
+            timeout = max(0.0, remaining - safety_margin(remaining))
+        done, pending = await asyncio.wait(tasks, timeout=timeout)
+        if pending:
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            late = [r for r in misses if r.answer is None and r.error is None]
+            for r in late:
+                r.error = TransientFailure(OUT_OF_TIME, r.sent)
+            get_logger().warning(OUT_OF_TIME, extra={
+                "unanswered": len(late), "waited_s": round(timeout or 0.0, 3)})
+        for task in done:
+            task.result()  # a failure outside the fetch (e.g. the cache write) fails the call
         return results, client.requests
 
 
@@ -166,11 +209,14 @@ def _delay_until(pause: Pause, now: datetime) -> int:
 
 
 def _requests_spent(result: MovieResult) -> int:
+    """OMDb requests really sent for this movie (a refusal without a request counts 0)."""
     if result.cache_hit:
         return 0
     if result.answer is not None:
         return result.answer.attempts
-    return int(getattr(result.error, "attempts", 1))
+    if isinstance(result.error, OmdbError):
+        return result.error.attempts
+    return result.sent  # an unexpected error: count what the client sent
 
 
 def _write_stats(
@@ -187,7 +233,10 @@ def _write_stats(
         deps.ledger.add_enrich_stats(run_id, dict(s))
 
 
-def enrich_batch(deps: Deps, messages: list[SqsMessage]) -> EnrichReport:
+def enrich_batch(
+    deps: Deps, messages: list[SqsMessage], *, deadline_s: float | None = None
+) -> EnrichReport:
+    """`deadline_s`: when the invocation times out, in `time.monotonic()` seconds (None: never)."""
     log = get_logger()
     report = EnrichReport()
     ledger = deps.ledger
@@ -213,7 +262,9 @@ def enrich_batch(deps: Deps, messages: list[SqsMessage]) -> EnrichReport:
             report.failed_message_ids.append(m.message_id)
 
     movies = [movie for _, msg in parsed for movie in msg.movies]
-    results, report.omdb_requests = asyncio.run(fetch_movies(deps, movies)) if movies else ([], 0)
+    results, report.omdb_requests = (
+        asyncio.run(fetch_movies(deps, movies, deadline_s)) if movies else ([], 0)
+    )
     by_movie = iter(results)
     per_message = [(sqs, msg, [next(by_movie) for _ in msg.movies]) for sqs, msg in parsed]
 

@@ -1,9 +1,14 @@
-"""Bronze -> silver: when a run is complete, turn its bronze answers into the silver snapshot.
+"""Bronze -> silver: when a run is complete, turn the day's bronze answers into the silver snapshot.
 
 Triggered by bronze ObjectCreated events. An event for a run that still has movies in flight
 does nothing; the first event after the last movie is accounted for builds the snapshot, and
 later ones (a redriven movie) rebuild it. The snapshot file is replaced whole, never appended,
 so re-runs and duplicate events cannot duplicate rows.
+
+The snapshot of day D belongs to the latest *complete* run R of that day: R's manifest decides
+which movies are in it and their ``source_rank``. Each movie's answer is the newest bronze
+answer for it from the runs of day D up to R (R's own answer when it has one), so a run that
+fails where an earlier run of the day succeeded does not lose that day's answers.
 """
 
 from __future__ import annotations
@@ -12,20 +17,27 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cinelake.adapters.storage import local_copies
+from cinelake.adapters.storage import ObjectNotFound, local_copies
 from cinelake.bootstrap import Deps
+from cinelake.models import RunManifest
 from cinelake.observability import get_logger
 from cinelake.runtime.faults import checkpoint
-from cinelake.stages.enrich import BRONZE_PREFIX, bronze_prefix
+from cinelake.stages.enrich import BRONZE_PREFIX
+
+if TYPE_CHECKING:
+    from cinelake.silver.transform import SilverBuild
 
 BRONZE_KEY_RE = re.compile(
     r"^omdb/snapshot_date=(\d{4}-\d{2}-\d{2})/run_id=(\d{8}T\d{6}Z-[0-9a-f]{6})/part-[0-9a-f]+\.jsonl$"
 )
+RUN_FOLDER_RE = re.compile(r"^run_id=(\d{8}T\d{6}Z-[0-9a-f]{6})/")
+"""The run folder of a key below a day's bronze prefix."""
 MOVIES_PREFIX = "movies/"
 QUARANTINE_PREFIX = "quarantine/"
 
@@ -65,18 +77,58 @@ def runs_in_keys(keys: list[str]) -> list[str]:
     return sorted(runs)
 
 
-def latest_run_for(deps: Deps, snapshot: date) -> str | None:
-    """The newest run with bronze data for this day (run ids sort by start time).
+def day_prefix(snapshot: date) -> str:
+    return f"{BRONZE_PREFIX}snapshot_date={snapshot.isoformat()}/"
 
-    Read from one day's bronze listing, so the cost does not grow with the lake's age.
+
+def latest_run_for(deps: Deps, snapshot: date) -> str | None:
+    """The newest run with bronze data for this day (run ids sort by start time), complete or not.
+
+    Read from one day's bronze listing, so the cost does not grow with the lake's age. Which run
+    owns the day's snapshot is :func:`superseding_run`'s question, not this one's.
     """
-    prefix = f"{BRONZE_PREFIX}snapshot_date={snapshot.isoformat()}/"
-    runs = {m.group(2) for k in deps.bronze.list_keys(prefix) if (m := BRONZE_KEY_RE.match(k))}
+    runs = {m.group(2) for k in deps.bronze.list_keys(day_prefix(snapshot))
+            if (m := BRONZE_KEY_RE.match(k))}
     return max(runs) if runs else None
 
 
+def day_bronze(deps: Deps, snapshot: date) -> dict[str, list[str]]:
+    """Every bronze object of the day, by run (one listing of the day's prefix)."""
+    prefix = day_prefix(snapshot)
+    by_run: dict[str, list[str]] = {}
+    for key in deps.bronze.list_keys(prefix):
+        if m := RUN_FOLDER_RE.match(key[len(prefix):]):
+            by_run.setdefault(m.group(1), []).append(key)
+    return by_run
+
+
+def is_complete(deps: Deps, run_id: str) -> bool:
+    """The ledger has an outcome for every movie of the run (False if it has no manifest)."""
+    try:
+        return deps.ledger.progress(run_id).complete
+    except (ObjectNotFound, ValueError):
+        return False
+
+
+def superseding_run(deps: Deps, run_id: str, day_runs: list[str]) -> str | None:
+    """The newest *complete* run of the same day started after ``run_id``, if any.
+
+    Only a complete run owns a day's snapshot: a newer run that is still queued or paused
+    does not supersede an older complete one. ``day_runs`` are the runs with bronze that
+    day (a complete run always has some: its last invocation writes an empty part).
+    """
+    for later in sorted((r for r in day_runs if r > run_id), reverse=True):
+        if is_complete(deps, later):
+            return later
+    return None
+
+
 def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
-    """Build the silver snapshot of a run, if the run is complete and the latest of its day."""
+    """Build the day's silver snapshot for a run, if it is complete and the day's latest complete run.
+
+    ``force`` builds a run that is not complete yet (its missing movies are taken from earlier
+    runs of the day, or left out). A newer complete run of the day supersedes this one either way.
+    """
     from cinelake.silver.transform import build_silver
 
     ledger = deps.ledger
@@ -85,18 +137,22 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
     if not progress.complete and not force:
         return SilverOutcome(run_id, "waiting", remaining=progress.remaining)
     snapshot = manifest.snapshot_date
-    latest = latest_run_for(deps, snapshot)
-    if latest is not None and latest != run_id:
-        # A newer run owns this day's snapshot; an old redrive must not overwrite it.
+    bronze = day_bronze(deps, snapshot)
+    newer = superseding_run(deps, run_id, list(bronze))
+    if newer is not None:
+        # A newer complete run owns this day's snapshot; an old redrive must not overwrite it.
         # Recorded, so nothing keeps trying to finish this run.
         outcome = SilverOutcome(run_id, "superseded", snapshot.isoformat())
-        ledger.write_report(run_id, "silver", outcome.as_dict() | {"superseded_by": latest})
+        ledger.write_report(run_id, "silver", outcome.as_dict() | {"superseded_by": newer})
         return outcome
-    keys = [o.key for o in deps.bronze.list(bronze_prefix(snapshot, run_id))]
+    # The answers of every run of the day up to this one; run ids sort by start time, so this
+    # run's files come last and win a tie (build_silver keeps the latest fetched_at, then the
+    # later file). Later runs are left out: they are not complete, and this run's own answer
+    # must win over theirs.
+    keys = sorted(k for r, run_keys in bronze.items() if r <= run_id for k in run_keys)
     with local_copies(deps.bronze, keys) as files:
-        build = build_silver(
-            files, snapshot_date=snapshot, run_id=run_id, ingested_at=deps.clock.now()
-        )
+        day = build_silver(files, snapshot_date=snapshot, run_id=None, ingested_at=deps.clock.now())
+    build = for_manifest(day, manifest)
     checkpoint("before_silver_write")
     # Quarantine first: the movies write raises the event gold listens to.
     deps.silver.put(quarantine_key(snapshot), parquet_bytes(build.quarantine))
@@ -109,6 +165,7 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
     report = outcome.as_dict() | {
         "quarantined_ids": [x for x in build.quarantine.column("requested_imdb_id").to_pylist()],
         "records_read": build.records_read,
+        "runs_read": sorted(r for r in bronze if r <= run_id),
     }
     ledger.write_report(run_id, "silver", report)
     if build.drift:
@@ -117,6 +174,51 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
             extra={"run_id": run_id, "fields": dict(build.drift)},
         )
     return outcome
+
+
+def for_manifest(day: SilverBuild, manifest: RunManifest) -> SilverBuild:
+    """The day's deduplicated answers cut down to the movies ``manifest`` asked for.
+
+    Movies and not-found ids keep only the run's ids and take the run's ``source_rank``.
+    ``run_id`` stays the row's own: the run that fetched the answer (the silver contract's
+    meaning), so a movie answered by an earlier run of the day names that run. A movie the run
+    asked for that no run of the day answered (dead-lettered) is simply absent.
+
+    Quarantine keeps the run's ids too, plus the lines that name no movie at all (unreadable,
+    no valid ``imdb_id``) of this run or of no readable run, so corrupt bronze stays visible.
+    ``drift`` and ``records_read`` are the day's, over the answers read.
+    """
+    from cinelake.silver import schema
+    from cinelake.silver.transform import SilverBuild
+
+    ids = manifest.ids()
+    wanted = pa.array(ids, pa.string())
+    ranks = pa.array([m.rank for m in manifest.movies], pa.int32())
+
+    movies = day.movies.filter(pc.is_in(day.movies.column("imdb_id"), value_set=wanted))
+    rank_at = pc.index_in(movies.column("imdb_id"), value_set=wanted)
+    movies = movies.set_column(
+        movies.schema.get_field_index("source_rank"), "source_rank", pc.take(ranks, rank_at)
+    ).sort_by([("source_rank", "ascending"), ("imdb_id", "ascending")])
+
+    q = day.quarantine
+    requested = q.column("requested_imdb_id")
+    names_a_movie = pc.fill_null(
+        pc.match_substring_regex(requested, schema.IMDB_ID_PATTERN), False
+    )
+    own_or_unknown_run = pc.fill_null(pc.equal(q.column("run_id"), manifest.run_id), True)
+    keep = pc.or_(
+        pc.fill_null(pc.is_in(requested, value_set=wanted), False),
+        pc.and_(pc.invert(names_a_movie), own_or_unknown_run),
+    )
+    rank_of = {m.imdb_id: m.rank for m in manifest.movies}
+    return SilverBuild(
+        movies=schema.conform_movies(movies),
+        quarantine=schema.conform_quarantine(q.filter(keep)),
+        not_found=sorted((i for i in day.not_found if i in rank_of), key=lambda i: (rank_of[i], i)),
+        drift=day.drift,
+        records_read=day.records_read,
+    )
 
 
 def on_bronze_created(deps: Deps, keys: list[str]) -> list[SilverOutcome]:

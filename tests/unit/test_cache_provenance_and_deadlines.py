@@ -1,4 +1,4 @@
-"""Review fixes: the cache knows which OMDb answered, errors say what they cost, Lambda's
+"""The cache knows which OMDb answered, errors say what they cost, Lambda's
 deadline is respected, and a key pasted into the OMDb URL is refused without being echoed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Review fixes, whole runs: offline answers never stand in for a real OMDb's, the summary's
+"""Whole runs: offline answers never stand in for a real OMDb's, the summary's
 request count is what OMDb really received, and an enrich invocation running out of time
 records its failures instead of vanishing."""
 

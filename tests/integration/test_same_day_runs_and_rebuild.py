@@ -1,4 +1,4 @@
-"""Review findings: a failing same-day run keeps the day's good answers; rebuild uses complete runs."""
+"""A failing same-day run keeps the day's good answers; rebuild uses complete runs."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from cinelake.stages import silver as silver_stage
 
 from ..conftest import make_settings, write_source
 
-KEY = "review-key-0917"
+KEY = "same-day-key-0917"
 IDS = [synthetic.imdb_id(i) for i in range(1, 31)]
 
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,3 +54,15 @@ def make_settings(lake: Path, **overrides: object) -> Settings:
 def write_source(path: Path, items: list[dict[str, str]]) -> Path:
     path.write_text(json.dumps({"items": items, "errorMessage": ""}))
     return path
+
+
+def invoke_cli(*args: str, key: str | None = None, **env: str) -> Any:
+    """`cinelake ARGS` in-process, with OMDB_API_KEY set to `key` and extra environment."""
+    from typer.testing import CliRunner
+
+    from cinelake.cli import app
+
+    environment = dict(env)
+    if key is not None:
+        environment["OMDB_API_KEY"] = key
+    return CliRunner().invoke(app, list(args), env=environment, catch_exceptions=False)

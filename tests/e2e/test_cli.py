@@ -14,17 +14,13 @@ from cinelake.cli import app
 from cinelake.devtools import synthetic
 from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 
-from ..conftest import write_source
+from ..conftest import invoke_cli, write_source
 
 KEY = "SECRET-omdb-key-7f3a9c"
 runner = CliRunner()
 
 
-def cli(*args: str, key: str | None = None, **env: str) -> Any:
-    environment = dict(env)
-    if key is not None:
-        environment["OMDB_API_KEY"] = key
-    return runner.invoke(app, list(args), env=environment, catch_exceptions=False)
+cli = invoke_cli
 
 
 def query_json(lake: Path, sql: str) -> list[dict[str, Any]]:

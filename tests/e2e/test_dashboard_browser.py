@@ -17,6 +17,7 @@ import pytest
 from cinelake.dashboard import render_dashboard, write_dashboard
 from cinelake.gold.datasets import build_gold
 from cinelake.gold.export import parquet_bytes
+from cinelake.silver.schema import arrow_schema
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -158,43 +159,8 @@ FILMS = [
 ]
 # fmt: on
 
-SILVER_SCHEMA = pa.schema(
-    [
-        ("imdb_id", pa.string()),
-        ("snapshot_date", pa.date32()),
-        ("run_id", pa.string()),
-        ("source_rank", pa.int32()),
-        ("title", pa.string()),
-        ("type", pa.string()),
-        ("year", pa.int32()),
-        ("end_year", pa.int32()),
-        ("rated", pa.string()),
-        ("released", pa.date32()),
-        ("runtime_minutes", pa.int32()),
-        ("genres", pa.list_(pa.string())),
-        ("directors", pa.list_(pa.string())),
-        ("writers", pa.list_(pa.string())),
-        ("actors", pa.list_(pa.string())),
-        ("languages", pa.list_(pa.string())),
-        ("countries", pa.list_(pa.string())),
-        ("plot", pa.string()),
-        ("awards_text", pa.string()),
-        ("oscar_wins", pa.int32()),
-        ("oscar_nominations", pa.int32()),
-        ("award_wins", pa.int32()),
-        ("award_nominations", pa.int32()),
-        ("poster_url", pa.string()),
-        ("imdb_rating", pa.float64()),
-        ("imdb_votes", pa.int64()),
-        ("metascore", pa.int32()),
-        ("rotten_tomatoes", pa.int32()),
-        ("box_office_usd", pa.int64()),
-        ("dvd_released", pa.date32()),
-        ("production", pa.string()),
-        ("website", pa.string()),
-        ("ingested_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
+# The silver contract, from its one definition (snapshot_date included, as the view has it).
+SILVER_SCHEMA = arrow_schema(include_partition=True)
 
 
 def silver_rows(films) -> list[dict]:

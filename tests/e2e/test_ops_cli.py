@@ -24,17 +24,13 @@ from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 from cinelake.runtime.scheduler import read_state, state_path, write_state
 from cinelake.sample import load_omdb_answers
 
-from ..conftest import write_source
+from ..conftest import invoke_cli, write_source
 
 KEY = "SECRET-ops-key-41c7e2"
 runner = CliRunner()
 
 
-def cli(*args: str, key: str | None = None, **env: str) -> Any:
-    environment = dict(env)
-    if key is not None:
-        environment["OMDB_API_KEY"] = key
-    return runner.invoke(app, list(args), env=environment, catch_exceptions=False)
+cli = invoke_cli
 
 
 def closed_port_url() -> str:

@@ -21,7 +21,7 @@ from cinelake.clock import Clock, SystemClock
 from cinelake.config import Settings
 from cinelake.ledger import RunLedger
 from cinelake.omdb.cache import ResponseCache
-from cinelake.omdb.client import OmdbOptions, RateLimiter, RequestGate
+from cinelake.omdb.client import OmdbOptions, RateLimiter, RequestGate, StopSignals
 
 OFFLINE_KEY = "offline-sample"
 # The base URL of offline runs: never resolvable (RFC 6761 .invalid), so the bundled sample can
@@ -42,6 +42,7 @@ class Deps:
     limiter: RateLimiter
     omdb_transport: httpx.AsyncBaseTransport | None = None
     gate: RequestGate | None = None  # process-wide cap on OMDb requests in flight
+    stops: StopSignals = field(default_factory=StopSignals)  # key rejected / quota reached
     s3_client: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 

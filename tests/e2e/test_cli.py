@@ -201,3 +201,11 @@ def test_local_commands_refuse_the_aws_backend(lake: Path, command: list[str]) -
     result = cli(*command, "--data-dir", str(lake), CINELAKE_BACKEND="aws")
     assert result.exit_code == 1 and "drives the local runtime" in result.stderr
     assert not lake.exists()
+
+
+def test_a_source_with_no_usable_movie_is_refused_and_keeps_the_day(lake: Path, tmp_path: Path) -> None:
+    assert cli("run", "--offline", "--top-n", "3", "--data-dir", str(lake)).exit_code == 0
+    bad = write_source(tmp_path / "bad.json", [{"id": "../../x", "rank": "1", "title": "X"}])
+    result = cli("run", "--offline", "--source", str(bad), "--data-dir", str(lake))
+    assert result.exit_code == 1 and "no usable movie" in result.stderr
+    assert query_json(lake, "select count(*) as n from silver_movies") == [{"n": 3}]

@@ -232,3 +232,74 @@ def test_cache_ttl_expiry_fetches_again(lake: Path, clock: FakeClock, tmp_path: 
     # fetched_at comes from the real clock; the TTL compares against the runtime's clock
     later = runtime(lake, clock, sim, cache_ttl_days=1).run(source=str(source), top_n=2, batch_size=1)
     assert later.omdb_requests == 2 and later.complete
+
+
+@pytest.mark.parametrize("config", [{"api_key": "the-real-key"}, {"api_key": KEY, "quota": 5}])
+def test_after_a_rejection_no_invocation_calls_omdb_again(
+    lake: Path, clock: FakeClock, tmp_path: Path, config: dict[str, Any]
+) -> None:
+    """Parallel invocations share the stop: at most the requests already in flight are sent."""
+    source = synthetic_source(tmp_path, 60)
+    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 61)]),
+                        SimulatorConfig(**config))
+    summary = runtime(lake, clock, sim, concurrency=8).run(source=str(source), top_n=60, batch_size=1)
+    assert summary.paused is not None and summary.failed == 0
+    assert sim.requests <= config.get("quota", 0) + 8
+    assert summary.omdb_requests == sim.requests
+    assert summary.enriched + summary.still_queued == 60
+
+
+def test_an_unreadable_key_pauses_instead_of_dead_lettering(lake: Path, clock: FakeClock, tmp_path: Path) -> None:
+    from cinelake.adapters.secrets import SecretError
+
+    class BrokenSecret:
+        def get(self) -> str | None:
+            raise SecretError("cannot read secret 'cinelake/omdb' from Secrets Manager (AccessDenied)")
+
+    source = synthetic_source(tmp_path, 3)
+    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 4)]),
+                        SimulatorConfig(api_key=KEY))
+    rt = runtime(lake, clock, sim)
+    rt.deps.keys = BrokenSecret()
+    summary = rt.run(source=str(source), top_n=3, batch_size=1)
+    assert summary.paused is not None and summary.paused.reason == "invalid_key"
+    assert summary.still_queued == 3 and summary.failed == 0 and rt.queue.dead_letters() == []
+    assert sim.requests == 0
+
+
+def test_a_whole_invocation_failure_still_accounts_for_its_movies(
+    lake: Path, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The handler never answers (storage broken): on the last receive the runtime records the
+    movies as failed, so the run completes instead of leaving them unaccounted."""
+    source = synthetic_source(tmp_path, 3)
+    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 4)]),
+                        SimulatorConfig(api_key=KEY))
+    rt = runtime(lake, clock, sim, max_receive_count=2)
+    put = rt.deps.bronze.put
+
+    def broken_put(key: str, data: bytes, content_type: str | None = None) -> None:
+        if key.startswith("omdb/"):
+            raise OSError("disk full")
+        put(key, data, content_type)
+
+    rt.deps.bronze.put = broken_put  # type: ignore[method-assign]
+    summary = rt.run(source=str(source), top_n=3, batch_size=1)
+    assert summary.failed == 3 and summary.unaccounted == 0 and summary.still_queued == 0
+    assert all("OSError" in d["error"] for d in summary.dead_letters)
+    assert len(rt.queue.dead_letters()) == 3
+
+
+def test_retry_delays_are_capped_and_the_last_failure_is_not_waited_for(
+    lake: Path, clock: FakeClock, tmp_path: Path
+) -> None:
+    source = synthetic_source(tmp_path, 1)
+    broken = synthetic.imdb_id(1)
+    sim = OmdbSimulator(synthetic.omdb_catalog([broken]),
+                        SimulatorConfig(api_key=KEY, html_error_ids=frozenset({broken})))
+    rt = runtime(lake, clock, sim, max_retries=0, max_receive_count=12, retry_delay_s=1.0)
+    start = clock.monotonic()
+    summary = rt.run(source=str(source), top_n=1, batch_size=1)
+    assert summary.failed == 1 and summary.complete
+    # 1+2+4+8+16+32 then 60 s each for the remaining 5 retries; nothing after the 12th failure
+    assert clock.monotonic() - start == pytest.approx(63 + 5 * 60)

@@ -21,7 +21,6 @@ from cinelake.clock import FakeClock
 from cinelake.devtools import synthetic
 from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 from cinelake.handlers import enrich, ingest
-from cinelake.runtime import local
 from cinelake.runtime.events import LocalContext, schedule_input, sqs_event
 from cinelake.runtime.local import LocalRuntime
 from cinelake.sample import load_omdb_answers, top_movies_path
@@ -164,9 +163,10 @@ def test_a_movie_that_outlives_the_invocation_is_failed_and_the_run_completes(
                 await asyncio.wait_for(asyncio.Event().wait(), 5)
         return httpx.Response(answer.status, headers=answer.headers, content=answer.body)
 
-    # Every invocation gets 1.5 s: 0.5 s for OMDb, 1 s kept back.
-    monkeypatch.setattr(local, "LocalContext", lambda name: ShortContext(name, remaining_ms=1500))
-    rt = keyed(lake, clock, httpx.MockTransport(handle), max_receive_count=2)
+    # Every invocation gets 1.5 s (the local function timeout is the visibility timeout):
+    # 0.5 s for OMDb, 1 s kept back.
+    rt = keyed(lake, clock, httpx.MockTransport(handle), max_receive_count=2,
+               visibility_timeout_s=1.5)
     started = time.monotonic()
     summary = rt.run(source=str(source), top_n=4, batch_size=2)
     assert time.monotonic() - started < 4

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from cinelake.clock import FakeClock, SystemClock
+from cinelake.runtime.local import RuntimeBusy
 from cinelake.runtime.scheduler import (
     ScheduleError,
     Scheduler,
@@ -174,6 +175,50 @@ def test_a_failing_job_is_recorded_and_the_schedule_goes_on(tmp_path: Path) -> N
     scheduler.run()
     assert calls == [at(1, 3), at(2, 3)]
 
+
+
+def test_a_busy_data_dir_is_retried_not_recorded_as_the_days_run(tmp_path: Path) -> None:
+    clock = FakeClock(at(1, 2))
+    attempts: list[tuple[datetime, datetime]] = []  # (due, tried at)
+    scheduler: Scheduler
+
+    def job(due: datetime) -> dict[str, Any]:
+        attempts.append((due, clock.now()))
+        if len(attempts) == 1:  # a `resume` holds the runtime lock at 03:00
+            raise RuntimeBusy(f"another cinelake process is using {tmp_path / 'lake'}")
+        scheduler.stop()
+        return {"run_id": "run-1", "complete": True}
+
+    logs: list[str] = []
+    waits: list[float] = []
+    between: list[Any] = []  # the persisted state while waiting to retry
+    scheduler = make(tmp_path, clock, job, logs=logs, busy_retry_s=60)
+    state_file = state_path(tmp_path / "lake")
+    real_wait = scheduler.wait
+
+    def spy(seconds: float) -> bool:
+        waits.append(seconds)
+        if attempts and len(attempts) == 1:
+            between.append(read_state(state_file))
+        return real_wait(seconds)
+
+    scheduler.wait = spy  # type: ignore[method-assign]
+    started = time.monotonic()
+    assert scheduler.run() == 1  # the busy attempt is not a run
+    assert time.monotonic() - started < 2.0  # the FakeClock did all the waiting
+    # Tried at 03:00, busy; tried again a minute later for the same due time, and it ran.
+    assert attempts == [(at(1, 3), at(1, 3)), (at(1, 3), at(1, 3, 1))]
+    assert between and all(s.status == "started" and s.last_due == at(1, 3) for s in between)
+    assert between[0].raw["retry_at"] == at(1, 3, 1).isoformat()
+    assert "RuntimeBusy" in between[0].raw["error"]
+    assert waits[-1] == 60  # one wait for the retry, through the injected clock
+    assert any("not started: another cinelake process is using" in line
+               and "retrying in 1m 00s" in line for line in logs)
+    assert not any("failed" in line for line in logs)
+    state = json.loads(state_file.read_text())
+    assert state["status"] == "finished" and state["last_due"] == at(1, 3).isoformat()
+    assert state["result"] == {"run_id": "run-1", "complete": True} and state["error"] is None
+    assert scheduler.next_due() == at(2, 3)  # today's run is done; tomorrow's is next
 
 def test_timezone_and_custom_cron(tmp_path: Path) -> None:
     clock = FakeClock(at(1, 0))

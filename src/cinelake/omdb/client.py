@@ -23,7 +23,13 @@ import certifi
 import httpx
 
 from cinelake.ids import require_imdb_id
-from cinelake.omdb.errors import InvalidApiKey, QuotaReached, RequestRejected, TransientFailure
+from cinelake.omdb.errors import (
+    InvalidApiKey,
+    OmdbError,
+    QuotaReached,
+    RequestRejected,
+    TransientFailure,
+)
 
 log = logging.getLogger("cinelake.omdb")
 
@@ -106,6 +112,33 @@ class RequestGate:
     async def __aexit__(self, *exc: object) -> None:
         self._sem.release()
 
+class StopSignals:
+    """Process-wide: once OMDb rejects the key or reports the quota, no client sends more.
+
+    The local runtime runs several invocations (each with its own client) side by side; a
+    per-client flag would let the others keep calling. `on_stop` lets the caller record the
+    pause at once, so invocations starting meanwhile see it too.
+    """
+
+    def __init__(self) -> None:
+        self.rejected: InvalidApiKey | None = None
+        self.quota: QuotaReached | None = None
+        self.on_stop: Callable[[OmdbError], None] | None = None
+
+    def stop(self, exc: InvalidApiKey | QuotaReached) -> None:
+        first = self.rejected is None and self.quota is None
+        if isinstance(exc, InvalidApiKey):
+            self.rejected = exc
+        else:
+            self.quota = exc
+        if first and self.on_stop is not None:
+            self.on_stop(exc)
+
+    def clear(self) -> None:
+        self.rejected = None
+        self.quota = None
+
+
 class _NoGate:
     async def __aenter__(self) -> None:
         return None
@@ -139,6 +172,7 @@ class OmdbClient:
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         gate: RequestGate | None = None,
+        stops: StopSignals | None = None,
     ) -> None:
         if not api_key:
             raise InvalidApiKey("no OMDb API key configured")
@@ -149,8 +183,7 @@ class OmdbClient:
         self._rng = rng or random.Random()
         self._semaphore = asyncio.Semaphore(options.concurrency)
         self._gate = gate
-        self._stopped: InvalidApiKey | None = None
-        self._quota: QuotaReached | None = None
+        self._stops = stops or StopSignals()
         self.requests = 0
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -191,10 +224,10 @@ class OmdbClient:
                 # Checked after the wait for a slot: once the key is rejected or the quota is
                 # used up, callers still queued make no request at all (this attempt sends
                 # nothing, hence attempts - 1).
-                if self._stopped is not None:
-                    raise InvalidApiKey(str(self._stopped), attempts - 1)
-                if self._quota is not None:
-                    raise QuotaReached(str(self._quota), attempts - 1)
+                if self._stops.rejected is not None:
+                    raise InvalidApiKey(str(self._stops.rejected), attempts - 1)
+                if self._stops.quota is not None:
+                    raise QuotaReached(str(self._stops.quota), attempts - 1)
                 wait = self._limiter.reserve()
                 if wait > 0:
                     await self._sleep(wait)
@@ -249,14 +282,17 @@ class OmdbClient:
         error = str(body.get("Error", ""))
         lowered = error.lower()
         if status == 401 or any(e in lowered for e in INVALID_KEY_ERRORS + QUOTA_ERRORS):
+            stop: InvalidApiKey | QuotaReached
             if any(e in lowered for e in QUOTA_ERRORS):
-                # Pause at once: callers still queued behind the semaphore make no request.
-                self._quota = QuotaReached("OMDb request limit reached for this API key")
-                raise QuotaReached(str(self._quota), attempts)
-            self._stopped = InvalidApiKey(
-                "OMDb rejected the API key (check OMDB_API_KEY or the configured secret)"
-            )
-            raise InvalidApiKey(str(self._stopped), attempts)
+                stop = QuotaReached("OMDb request limit reached for this API key", attempts)
+            else:
+                stop = InvalidApiKey(
+                    "OMDb rejected the API key (check OMDB_API_KEY or the configured secret)",
+                    attempts,
+                )
+            # Pause at once: callers still queued behind the semaphore make no request.
+            self._stops.stop(stop)
+            raise stop
         if status != 200:
             raise RequestRejected(f"OMDb answered HTTP {status}: {error[:100]}", attempts)
         if body.get("Response") == "True":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,6 +92,7 @@ class LocalContext:
     function_name: str
     memory_limit_in_mb: int = 512
     aws_request_id: str = ""
+    timeout_s: float = 900.0
 
     def __post_init__(self) -> None:
         self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
@@ -98,6 +100,9 @@ class LocalContext:
         self.function_version = "$LATEST"
         self.log_group_name = f"/aws/lambda/{self.function_name}"
         self.log_stream_name = "local"
+        self._started = time.monotonic()
 
     def get_remaining_time_in_millis(self) -> int:
-        return 900_000
+        """Like Lambda: the function's timeout minus the time it has run so far."""
+        elapsed = time.monotonic() - self._started
+        return max(0, int((self.timeout_s - elapsed) * 1000))

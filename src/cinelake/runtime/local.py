@@ -28,6 +28,7 @@ from cinelake.clock import Clock
 from cinelake.config import Settings
 from cinelake.handlers import bronze_to_silver, enrich, ingest, silver_to_gold
 from cinelake.ledger import Pause
+from cinelake.models import MovieMessage, MovieOutcome
 from cinelake.observability import get_logger, get_metrics, redact
 from cinelake.omdb.client import RequestGate
 from cinelake.runtime.events import Created, LocalContext, s3_event, schedule_input, sqs_event
@@ -46,6 +47,7 @@ ROUTES: dict[str, tuple[str, str, str, Handler]] = {
 
 
 PROGRESS_EVERY_S = 0.25
+MAX_RETRY_DELAY_S = 60.0
 
 
 class RuntimeBusy(Exception):
@@ -118,11 +120,15 @@ class LocalRuntime:
         # Locally the summary and `status` report the figures; EMF lines would only clutter.
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
-    @staticmethod
-    def invoke(handler: Handler, event: dict[str, Any], name: str) -> dict[str, Any]:
-        """Call a handler as Lambda would; with metrics disabled Powertools keeps them, so drop them."""
+    def invoke(self, handler: Handler, event: dict[str, Any], name: str) -> dict[str, Any]:
+        """Call a handler as Lambda would; with metrics disabled Powertools keeps them, so drop them.
+
+        Its timeout is the queue's visibility timeout, as on AWS (where the template keeps the
+        visibility timeout above the function timeout): a message must not come back while
+        its first delivery is still being worked on.
+        """
         try:
-            return handler(event, LocalContext(name))
+            return handler(event, LocalContext(name, timeout_s=self.settings.visibility_timeout_s))
         finally:
             if is_metrics_disabled():
                 get_metrics().clear_metrics()
@@ -254,11 +260,33 @@ class LocalRuntime:
                 "enrich invocation failed", extra={"error": redact(f"{type(exc).__name__}: {exc}")[:500],
                                                    "messages": len(messages)})
             failed = {m.message_id for m in messages}
+            for m in messages:
+                if m.receive_count >= self.settings.max_receive_count:
+                    self._record_lost(m, f"the enrich invocation failed: {type(exc).__name__}")
         for m in messages:
             if m.message_id in failed:
-                delay = self.settings.retry_delay_s * 2 ** (m.receive_count - 1)
+                last = m.receive_count >= self.settings.max_receive_count
+                # The last failure goes straight to the dead letters; others back off, capped.
+                delay = 0 if last else min(
+                    MAX_RETRY_DELAY_S, self.settings.retry_delay_s * 2 ** (m.receive_count - 1)
+                )
                 self.queue.change_visibility(m.receipt_handle, delay)
         self.queue.delete_batch([m.receipt_handle for m in messages if m.message_id not in failed])
+
+    def _record_lost(self, message: QueueMessage, reason: str) -> None:
+        """A message about to be dead-lettered whose handler never answered: account for its
+        movies, as the handler itself does on a last receive."""
+        try:
+            body = MovieMessage.model_validate_json(message.body)
+        except ValueError:
+            return  # unreadable: it names no movie to account for
+        ledger = self.deps.ledger
+        done = ledger.done_ids(body.run_id)
+        for movie in body.movies:
+            if movie.imdb_id not in done:
+                ledger.record_outcome(body.run_id, MovieOutcome(
+                    imdb_id=movie.imdb_id, status="failed", at=self.deps.clock.now(),
+                    detail=reason, attempts=message.receive_count))
 
     def finish(self, run_id: str) -> None:
         """Silver and gold for a complete run, replaying the bronze event if it was missed."""

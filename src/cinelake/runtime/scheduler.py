@@ -13,6 +13,9 @@ What it promises:
 * Waits are cut into short naps measured against the wall clock, so a laptop that sleeps through
   the due time runs the job as soon as it wakes, not a full wait later.
 * The first start ever does not fire for due times before it.
+* A job that finds the data dir busy (another `resume`, `rebuild` or `dlq redrive` holds the
+  runtime lock: RuntimeBusy) has not run: the due time stays "started" (not done) and is tried
+  again `busy_retry_s` later. Any other failure is recorded as that due time's finished run.
 """
 
 from __future__ import annotations
@@ -136,6 +139,7 @@ class Scheduler:
         stop: threading.Event | None = None,
         log: Log | None = None,
         max_nap_s: float = 60.0,
+        busy_retry_s: float = 60.0,
     ) -> None:
         self.job = job
         self.cron = check_cron(cron)
@@ -146,11 +150,13 @@ class Scheduler:
         self.log = log or (lambda message: None)
         self.state_file = Path(state_file)
         self.max_nap_s = max_nap_s
+        self.busy_retry_s = busy_retry_s
         self.fired: list[datetime] = []
         self.running = False
         self._announced: datetime | None = None
         self._state: ScheduleState | None = None
         self._next: tuple[ScheduleState, datetime] | None = None
+        self._retry_at: datetime | None = None  # the data dir was busy: try again then
 
     # -- time -----------------------------------------------------------------------------
     def wait(self, seconds: float) -> bool:
@@ -206,10 +212,12 @@ class Scheduler:
         """The due time to fire now, if any: the latest one passed, however many were missed."""
         first = self.next_due()
         now = self.clock.now()
-        if first > now:
+        if first > now or (self._retry_at is not None and self._retry_at > now):
             return None
         latest = max(first, latest_at_or_before(self.cron, self.tz, now))
-        if latest > first:
+        if self._retry_at is not None:
+            self.log(f"retrying the run due {self._show(latest)}")
+        elif latest > first:
             self.log(f"missed due time(s) since {self._show(first)}: running once for "
                      f"{self._show(latest)}")
         elif first < now - timedelta(minutes=1):
@@ -219,7 +227,11 @@ class Scheduler:
     # -- firing ---------------------------------------------------------------------------
     def fire(self, due: datetime) -> dict[str, Any] | None:
         """Run the job for one due time, recording it first (so a restart never fires it twice
-        unless the job was cut short)."""
+        unless the job was cut short). If the data dir is busy the job has not run: the due time
+        stays "started" and `retry_pending` is set for `busy_retry_s` later."""
+        from cinelake.runtime.local import RuntimeBusy  # lazily: `status` imports this module
+
+        self._retry_at = None
         started = self.clock.now()
         base = {"cron": self.cron, "timezone": self.timezone, "last_due": due.isoformat(),
                 "started_at": started.isoformat()}
@@ -231,6 +243,14 @@ class Scheduler:
         error: str | None = None
         try:
             result = self.job(due)
+        except RuntimeBusy as exc:  # nothing ran: not done, try again shortly
+            retry_at = self.clock.now() + timedelta(seconds=self.busy_retry_s)
+            self._retry_at = retry_at
+            self._save(base | {"status": "started", "retry_at": retry_at.isoformat(),
+                               "error": f"{type(exc).__name__}: {exc}"})
+            self.log(f"run due {self._show(due)} not started: {exc}; retrying in "
+                     f"{_human(retry_at - self.clock.now())}")
+            return None
         except Exception as exc:  # a failed run must not stop the schedule
             error = f"{type(exc).__name__}: {exc}"
             self.log(f"run due {self._show(due)} failed: {error}")
@@ -244,10 +264,19 @@ class Scheduler:
         })
         return result
 
+    @property
+    def retry_pending(self) -> bool:
+        """The last attempt found the data dir busy; it is tried again at `_retry_at`."""
+        return self._retry_at is not None
+
     def run_pending(self) -> datetime | None:
+        """Fire the pending due time, if any; returns it if the job ran (None if it did not,
+        including when the data dir was busy and the run will be retried)."""
         due = self.pending()
         if due is not None:
             self.fire(due)
+            if self.retry_pending:
+                return None
         return due
 
     def run(self, max_runs: int | None = None) -> int:
@@ -261,10 +290,11 @@ class Scheduler:
                     break
                 continue
             due = self.next_due()
-            if due != self._announced:
+            if due != self._announced and self._retry_at is None:
                 self._announced = due
                 self.log(f"next run due {self._show(due)} (in {_human(due - self.clock.now())})")
-            delay = (due - self.clock.now()).total_seconds()
+            wake = max(due, self._retry_at) if self._retry_at is not None else due
+            delay = (wake - self.clock.now()).total_seconds()
             if self.wait(min(max(delay, 0.0), self.max_nap_s)):
                 break
         return runs

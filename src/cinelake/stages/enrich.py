@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from cinelake.adapters.secrets import SecretError
 from cinelake.bootstrap import Deps
 from cinelake.ledger import Pause
 from cinelake.models import MovieMessage, MovieOutcome, SourceMovie
@@ -148,14 +149,22 @@ async def fetch_movies(
             misses.append(result)
     if not misses:
         return results, 0
-    key = deps.keys.get()
+    try:
+        key = deps.keys.get()
+    except SecretError as exc:
+        # The key cannot be read (e.g. Secrets Manager refused): a key problem, so a pause,
+        # never dead letters.
+        key, problem = None, str(exc)
+    else:
+        problem = "no OMDb API key configured"
     if not key:
         for r in misses:
-            r.error = InvalidApiKey("no OMDb API key configured")
+            r.error = InvalidApiKey(problem)
         return results, 0
 
     async with OmdbClient(
-        key, options, limiter=deps.limiter, transport=deps.omdb_transport, gate=deps.gate
+        key, options, limiter=deps.limiter, transport=deps.omdb_transport, gate=deps.gate,
+        stops=deps.stops,
     ) as client:
 
         async def one(result: MovieResult) -> None:
@@ -167,12 +176,17 @@ async def fetch_movies(
             except Exception as exc:  # every failure is recorded against its movie
                 result.error = exc
                 return
-            await _io(
-                deps, cache.put, result.movie.imdb_id, options.params(result.movie.imdb_id),
-                kind=result.answer.kind, body=result.answer.body,
-                http_status=result.answer.http_status, now=result.answer.fetched_at,
-                base_url=options.base_url, request_url=result.answer.request_url,
-            )
+            try:
+                await _io(
+                    deps, cache.put, result.movie.imdb_id, options.params(result.movie.imdb_id),
+                    kind=result.answer.kind, body=result.answer.body,
+                    http_status=result.answer.http_status, now=result.answer.fetched_at,
+                    base_url=options.base_url, request_url=result.answer.request_url,
+                )
+            except Exception as exc:
+                # The cache only saves quota; an answer already paid for must not be lost.
+                get_logger().warning("OMDb answer not cached", extra={
+                    "imdb_id": result.movie.imdb_id, "error": redact(str(exc))[:300]})
 
         tasks = [asyncio.create_task(one(r)) for r in misses]
         timeout = None
@@ -202,6 +216,12 @@ def _pause_for(errors: list[BaseException], now: datetime) -> Pause | None:
         tomorrow = datetime.combine(now.date() + timedelta(days=1), time(0, 5), UTC)
         return Pause("quota", tomorrow, "OMDb request limit reached")
     return None
+
+
+def _record_pause(deps: Deps, exc: BaseException) -> None:
+    pause = _pause_for([exc], deps.clock.now())
+    if pause is not None:
+        deps.ledger.pause(pause)
 
 
 def _delay_until(pause: Pause, now: datetime) -> int:
@@ -244,6 +264,11 @@ def enrich_batch(
     max_receives = deps.settings.max_receive_count
 
     paused = ledger.paused(now)
+    if paused is None:
+        # The ledger is the truth: a pause that expired (or an operator lifted) lets OMDb
+        # calls start again in this process; a new stop records its pause at once.
+        deps.stops.clear()
+        deps.stops.on_stop = lambda exc: _record_pause(deps, exc)
     if paused is not None:
         # Enrichment is paused: put the messages back fresh (no receive is spent on them).
         deps.queue.send([m.body for m in messages], delay_seconds=_delay_until(paused, now))

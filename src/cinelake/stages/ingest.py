@@ -84,6 +84,13 @@ def prepare(
     run_id = new_run_id(now)
     snapshot = when.date()
     movies, too_big = fit_in_messages(run_id, snapshot, selection.movies)
+    if not movies:
+        # A run with nothing to enrich would still replace the day's snapshot: refuse it.
+        reasons = sorted({r.reason for r in selection.rejected + too_big})
+        raise SourceError(
+            f"no usable movie in the top {request.top_n} of the source "
+            f"({len(selection.rejected) + len(too_big)} rejected: {'; '.join(reasons)[:200]})"
+        )
     bodies = message_bodies(run_id, snapshot, movies, request.batch_size)
     manifest = RunManifest(
         run_id=run_id, snapshot_date=snapshot, started_at=now, source=describe(request.source),

@@ -63,11 +63,17 @@ class RunLedger:
             self._manifests[run_id] = cached
         return cached
 
+    def has_manifest(self, run_id: str) -> bool:
+        # A listing, not a HEAD: on S3 a HEAD of a missing key needs read rights to say 404.
+        key = self._key(run_id, "manifest.json")
+        return run_id in self._manifests or key in self.store.list_keys(key)
+
     def mark_queued(self, run_id: str, messages: int) -> None:
         self._put_json(self._key(run_id, "queued.json"), {"messages": messages})
 
     def is_queued(self, run_id: str) -> bool:
-        return self.store.exists(self._key(run_id, "queued.json"))
+        key = self._key(run_id, "queued.json")
+        return key in self.store.list_keys(key)
 
     def run_ids(self) -> list[str]:
         """All runs, oldest first (run ids start with their UTC start time)."""

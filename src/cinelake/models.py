@@ -56,6 +56,7 @@ class RunManifest(BaseModel):
     rejected: list[RejectedItem] = Field(default_factory=list)
     messages: int = 0
     available: int = 0  # items in the source list (top_n may ask for more than there are)
+    offline: bool = False  # enriched from the bundled sample, not a real OMDb
 
     def ids(self) -> list[str]:
         return [m.imdb_id for m in self.movies]

@@ -133,10 +133,15 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
     ingest_id, event = stack.scheduled_input("DailySchedule", when)
     assert ingest_id == "GetMoviesAndSendToQueue"
     # Exactly what the local runtime hands the handler (schedule + template parameters).
-    assert event == schedule_input(when, top_n=TOP_N, batch_size=1, source=None)
+    assert event == schedule_input(when, top_n=TOP_N, batch_size=1, source=None,
+                                   event_id=event["id"])
     started = stack.invoke(ingest_id, event)
     assert started["queued"] == TOP_N and started["snapshot_date"] == "2026-11-29"
     run_id = started["run_id"]
+    assert stack.queue_counts("MoviesQueue")["ApproximateNumberOfMessages"] == TOP_N
+    # EventBridge retries an invocation it thinks failed, with the same event: same run, no
+    # second copy of the movies in the queue.
+    assert stack.invoke(ingest_id, event)["run_id"] == run_id
     assert stack.queue_counts("MoviesQueue")["ApproximateNumberOfMessages"] == TOP_N
     assert stack.pump_s3_events() == []  # the run ledger (_runs/) is no trigger
 

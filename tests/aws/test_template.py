@@ -345,14 +345,16 @@ def test_the_schedule_hands_ingest_what_the_local_runtime_does(stack: Stack) -> 
     rule = stack.properties("DailySchedule")
     (target,) = rule["Targets"]
     assert target["Arn"] == stack.resolve({"Fn::GetAtt": ["GetMoviesAndSendToQueue", "Arn"]})
-    assert target["InputTransformer"]["InputPathsMap"] == {"time": "$.time"}
+    assert target["InputTransformer"]["InputPathsMap"] == {"time": "$.time", "id": "$.id"}
     event = json.loads(
-        target["InputTransformer"]["InputTemplate"].replace("<time>", '"2026-01-02T03:00:00Z"')
+        target["InputTransformer"]["InputTemplate"]
+        .replace("<time>", '"2026-01-02T03:00:00Z"').replace("<id>", '"event-1"')
     )
     from datetime import UTC, datetime
 
     assert event == schedule_input(
-        datetime(2026, 1, 2, 3, tzinfo=UTC), top_n=10, batch_size=1, source=None
+        datetime(2026, 1, 2, 3, tzinfo=UTC), top_n=10, batch_size=1, source=None,
+        event_id="event-1",
     )
     permission = stack.properties("DailySchedulePermission")
     assert permission["Principal"] == "events.amazonaws.com"

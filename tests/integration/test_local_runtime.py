@@ -303,3 +303,19 @@ def test_retry_delays_are_capped_and_the_last_failure_is_not_waited_for(
     assert summary.failed == 1 and summary.complete
     # 1+2+4+8+16+32 then 60 s each for the remaining 5 retries; nothing after the 12th failure
     assert clock.monotonic() - start == pytest.approx(63 + 5 * 60)
+
+
+def test_queued_real_omdb_work_is_not_finished_from_the_sample(
+    lake: Path, clock: FakeClock, tmp_path: Path
+) -> None:
+    from cinelake.runtime.local import ModeConflict
+
+    source = synthetic_source(tmp_path, 6)
+    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 7)]),
+                        SimulatorConfig(api_key=KEY, quota=2))
+    paused = runtime(lake, clock, sim, concurrency=1).run(source=str(source), top_n=6, batch_size=1)
+    assert paused.still_queued == 4
+    offline = LocalRuntime(make_settings(lake, offline=True), clock=clock)
+    with pytest.raises(ModeConflict, match="queued for the real OMDb; set OMDB_API_KEY"):
+        offline.run(source=str(top_movies_path()), top_n=3, batch_size=1)
+    assert offline.queue.counts().pending == 4  # nothing was taken from the queue

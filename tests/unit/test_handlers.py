@@ -76,3 +76,19 @@ def test_s3_keys_are_url_decoded() -> None:
     event = s3_event([Created("bronze", key, 10)], FakeClock().now())
     assert "%3D" in event["Records"][0]["s3"]["object"]["key"]
     assert s3_keys(event) == [key]
+
+
+def test_a_retried_schedule_event_reaches_the_same_run(lake: Path, clock: FakeClock, tmp_path: Path) -> None:
+    """EventBridge retries a failed invocation with the same event: no second run, no duplicates."""
+    source = write_source(tmp_path / "s.json", synthetic.source_list(4)["items"])
+    deps = deps_for(lake, clock, OmdbSimulator({}))
+    event = {"time": "2026-11-29T03:00:00Z", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+             "top_n": 4, "batch_size": 1, "source": str(source)}
+    first = ingest.handler(event, LocalContext("GetMoviesAndSendToQueue"))
+    clock.advance(90)  # the retry comes a little later
+    again = ingest.handler(event, LocalContext("GetMoviesAndSendToQueue"))
+    assert again["run_id"] == first["run_id"] and first["run_id"].startswith("20261129T030000Z-")
+    assert deps.queue.counts().visible == 4
+    assert deps.ledger.run_ids() == [first["run_id"]]
+    other = ingest.handler(event | {"id": "another-event"}, LocalContext("GetMoviesAndSendToQueue"))
+    assert other["run_id"] != first["run_id"]

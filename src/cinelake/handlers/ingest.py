@@ -29,13 +29,15 @@ class ScheduleInput(BaseModel):
     batch_size: int | None = Field(None, ge=1)
     source: str | None = None
     time: datetime | None = None
+    id: str | None = Field(None, max_length=128)  # the EventBridge event id: names the run
 
     @model_validator(mode="before")
     @classmethod
     def _unwrap(cls, data: Any) -> Any:
         if isinstance(data, dict) and "detail-type" in data:
             detail = data.get("detail") or {}
-            return {**(detail if isinstance(detail, dict) else {}), "time": data.get("time")}
+            return {**(detail if isinstance(detail, dict) else {}), "time": data.get("time"),
+                    "id": data.get("id")}
         return data
 
 
@@ -52,6 +54,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             top_n=given.top_n or settings.top_n,
             batch_size=given.batch_size or settings.batch_size,
             when=given.time,
+            event_id=given.id,
         ),
     )
     logger.append_keys(run_id=manifest.run_id)

@@ -17,13 +17,14 @@ REGION = "local-1"
 ACCOUNT = "000000000000"
 
 
-def schedule_input(when: datetime, *, top_n: int, batch_size: int, source: str | None) -> dict[str, Any]:
+def schedule_input(
+    when: datetime, *, top_n: int, batch_size: int, source: str | None, event_id: str | None = None
+) -> dict[str, Any]:
     """What the EventBridge rule's input transformer hands GetMoviesAndSendToQueue."""
-    event: dict[str, Any] = {
-        "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "top_n": top_n,
-        "batch_size": batch_size,
-    }
+    event: dict[str, Any] = {"time": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if event_id is not None:
+        event["id"] = event_id
+    event |= {"top_n": top_n, "batch_size": batch_size}
     if source:
         event["source"] = source
     return event

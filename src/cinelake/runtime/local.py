@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -52,6 +53,11 @@ MAX_RETRY_DELAY_S = 60.0
 
 class RuntimeBusy(Exception):
     """Another cinelake process is working on the same data dir."""
+
+
+class ModeConflict(RuntimeBusy):
+    """Queued movies of a run made against the real OMDb (or the sample) and a run in the other
+    mode: finishing them from the wrong place would record wrong answers for good."""
 
 
 @dataclass
@@ -170,6 +176,7 @@ class LocalRuntime:
         Returns the runs that still need something (queued movies, silver not built yet).
         """
         ledger = self.deps.ledger
+        self.check_mode()
         self.queue.release_in_flight(include_delayed=True)
         ledger.resume()  # an explicit run is the operator's decision to try again
         queued = _queued_runs(self.queue)
@@ -185,12 +192,29 @@ class LocalRuntime:
                 unfinished.append(run_id)
         return unfinished
 
+    def check_mode(self) -> None:
+        """Refuse to finish queued runs made in the other mode (real OMDb vs bundled sample)."""
+        ledger = self.deps.ledger
+        offline = self.settings.offline
+        for run_id in sorted(_queued_runs(self.queue)):
+            try:
+                manifest = ledger.manifest(run_id)
+            except Exception:  # noqa: S112 - an unreadable run is reported elsewhere
+                continue
+            if manifest.offline != offline:
+                made = "the bundled sample" if manifest.offline else "the real OMDb"
+                how = "pass --offline" if manifest.offline else "set OMDB_API_KEY"
+                raise ModeConflict(
+                    f"run {run_id} has movies queued for {made}; {how} to finish it first "
+                    "(`cinelake resume`), then start this run"
+                )
+
     def run(self, *, source: str, top_n: int, batch_size: int) -> RunSummary:
         with self.exclusive():
             runs = self.recover()
             self.progress.on_stage("GetMoviesAndSendToQueue")
             event = schedule_input(self.deps.clock.now(), top_n=top_n, batch_size=batch_size,
-                                   source=source)
+                                   source=source, event_id=str(uuid.uuid4()))
             result = self.invoke(ingest.handler, event, "GetMoviesAndSendToQueue")
             run_id = result["run_id"]
             self.pump(run_id)

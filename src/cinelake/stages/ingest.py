@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets as _random
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,10 +25,16 @@ class IngestRequest:
     top_n: int = 10
     batch_size: int = 1
     when: datetime | None = None  # the schedule's time; the run's snapshot date is its UTC date
+    event_id: str | None = None  # the schedule event's id: a retried event gets the same run
 
 
-def new_run_id(now: datetime) -> str:
-    return f"{now:%Y%m%dT%H%M%SZ}-{_random.token_hex(3)}"
+def new_run_id(now: datetime, event_id: str | None = None) -> str:
+    """Sortable by start time; derived from the event id when there is one, so that
+    EventBridge retrying the same event reaches the same run instead of starting another."""
+    if event_id is None:
+        return f"{now:%Y%m%dT%H%M%SZ}-{_random.token_hex(3)}"
+    digest = hashlib.sha256(event_id.encode()).hexdigest()[:6]
+    return f"{now:%Y%m%dT%H%M%SZ}-{digest}"
 
 
 def message_bodies(
@@ -81,7 +88,7 @@ def prepare(
     when = request.when or now
     items = parse_items(load_source(request.source, s3=s3))
     selection = select_top(items, request.top_n)
-    run_id = new_run_id(now)
+    run_id = new_run_id(when if request.event_id else now, request.event_id)
     snapshot = when.date()
     movies, too_big = fit_in_messages(run_id, snapshot, selection.movies)
     if not movies:
@@ -107,6 +114,12 @@ def plan_run(deps: Deps, request: IngestRequest) -> tuple[RunManifest, list[str]
 
 def start_run(deps: Deps, request: IngestRequest) -> RunManifest:
     manifest, bodies = plan_run(deps, request)
+    manifest.offline = deps.settings.offline
+    ledger = deps.ledger
+    if ledger.has_manifest(manifest.run_id):
+        # The same schedule event again (EventBridge retries): finish queueing, start nothing.
+        requeue_unqueued(deps, manifest.run_id)
+        return ledger.manifest(manifest.run_id)
     # The manifest goes first: from here on every movie is accounted for, even after a crash.
     deps.ledger.write_manifest(manifest)
     checkpoint("after_manifest")

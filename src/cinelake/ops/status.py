@@ -158,11 +158,10 @@ def _run_status(
     still_queued = len((queued & ids) - set(outcomes))
     unaccounted = len(ids - set(outcomes) - queued)
     if len(outcomes) >= len(ids):
-        if silver is not None and silver.get("state") != "superseded":
-            state = "complete"
-        elif (silver or {}).get("state") == "superseded" or _superseded(
-            lake, run_id, manifest, all_runs, manifests
-        ):
+        # The silver stage's own verdict when it has one; else the question it would ask.
+        if silver is not None:
+            state = "superseded" if silver.get("state") == "superseded" else "complete"
+        elif _superseded(lake, run_id, manifest, all_runs, manifests):
             state = "superseded"
         else:
             state = "awaiting_silver"
@@ -217,13 +216,19 @@ def _superseded(
     lake: LakeView, run_id: str, manifest: RunManifest, all_runs: list[str],
     manifests: dict[str, RunManifest],
 ) -> bool:
+    """A newer *complete* run of the same day owns the snapshot: the silver stage's predicate
+    (:func:`cinelake.stages.silver.superseding_run`), so status, ``resume`` and the runtime's
+    recovery agree on which runs still need silver."""
+    from cinelake.stages.silver import superseding_run  # pyarrow: only when it is needed
+
+    same_day: list[str] = []
     for later in all_runs[all_runs.index(run_id) + 1:]:
         try:
             if _manifest(lake, later, manifests).snapshot_date == manifest.snapshot_date:
-                return True
+                same_day.append(later)
         except (KeyError, ValueError):
             continue
-    return False
+    return bool(same_day) and superseding_run(lake.ledger, run_id, same_day) is not None
 
 
 def _mtime(store: Any, key: str) -> datetime | None:
@@ -301,7 +306,8 @@ def _schedule(
 
 
 def unfinished_runs(data_dir: Path) -> list[str]:
-    """Runs that still have work: movies without an outcome, or a silver snapshot not built."""
+    """Runs that still have work: movies without an outcome, or a silver snapshot not built
+    (and not owned by a newer complete run of the day)."""
     if not lake_exists(data_dir):
         return []
     out: list[str] = []

@@ -14,9 +14,12 @@ Steps, in one private in-memory DuckDB (compressed, memory-limited):
    ``run_id`` the requested one, if any. Lines that are not a JSON object, or have no
    readable ``snapshot_date``, belong to no other build: they are selected (and then
    quarantined).
-2. ``latest``: at-least-once delivery duplicates removed: per requested ``imdb_id`` the
-   selected line with the latest ``fetch.fetched_at`` wins (ties: the later file in the
-   argument list, then a stable hash of the line).
+2. ``latest``: one answer per requested ``imdb_id`` (at-least-once duplicates, and the
+   answers of several runs of the day): a good answer (found, no reasons) wins over a bad
+   one (not found, or quarantinable), so a later failed fetch cannot replace a good one;
+   among equals the latest ``fetch.fetched_at`` wins (ties: the later file in the
+   argument list, then a stable hash of the line). A movie with only bad answers keeps
+   the newest of them.
 3. Routing: no reasons + found -> ``movies`` (leaving DuckDB in rank order, slice by
    slice); no reasons + not_found -> ``not_found``; any reason -> ``quarantine`` with
    all of them. Drift is counted over the found answers kept in step 2.
@@ -116,7 +119,8 @@ class SilverBuild:
     quarantine: pa.Table
     """Conforms to ``schema.quarantine_arrow_schema()``."""
     not_found: list[str]
-    """IMDb ids whose (latest) status was ``not_found``, by source rank."""
+    """IMDb ids whose kept answer was ``not_found`` (no good answer, the newest not found),
+    by source rank."""
     drift: dict[str, int]
     """OMDb answer keys the contract does not know -> how many found records had them."""
     records_read: int
@@ -425,7 +429,8 @@ SELECT rowid AS rid FROM parsed
 WHERE selected
 QUALIFY dedup_key IS NULL OR row_number() OVER (
     PARTITION BY dedup_key
-    ORDER BY fetched_at DESC NULLS LAST, file_no DESC NULLS LAST, line_hash DESC
+    ORDER BY coalesce(status = 'found' AND len(reasons) = 0, false) DESC,
+             fetched_at DESC NULLS LAST, file_no DESC NULLS LAST, line_hash DESC
 ) = 1
 """
 

@@ -1,20 +1,26 @@
 """Bronze -> silver: when a run is complete, turn the day's bronze answers into the silver snapshot.
 
-Triggered by bronze ObjectCreated events. An event for a run that still has movies in flight
-does nothing; the first event after the last movie is accounted for builds the snapshot, and
-later ones (a redriven movie) rebuild it. The snapshot file is replaced whole, never appended,
-so re-runs and duplicate events cannot duplicate rows.
+Triggered by bronze ObjectCreated events: one per bronze object (data parts and the empty
+completion markers alike). An event for a run that still has movies in flight does nothing; the
+first event after the last movie is accounted for builds the snapshot. Later events rebuild it
+only when the bronze the build reads has changed (a redriven movie's new answer): the silver
+report keeps a fingerprint of those inputs, and an event that finds the same inputs writes
+nothing (state ``unchanged``), so it raises no silver event and no gold build. The snapshot file
+is replaced whole, never appended, so re-runs and duplicate events cannot duplicate rows.
 
 The snapshot of day D belongs to the latest *complete* run R of that day: R's manifest decides
-which movies are in it and their ``source_rank``. Each movie's answer is the newest bronze
-answer for it from the runs of day D up to R (R's own answer when it has one), so a run that
-fails where an earlier run of the day succeeded does not lose that day's answers.
+which movies are in it and their ``source_rank``. Each movie's answer is the newest good bronze
+answer for it from the runs of day D up to R (the newest bad one when it has no good one), so a
+run that fails where an earlier run of the day succeeded does not lose that day's answers.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,8 +29,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cinelake.adapters.storage import ObjectNotFound, local_copies
+from cinelake.adapters.storage import ObjectInfo, ObjectNotFound, local_copies
 from cinelake.bootstrap import Deps
+from cinelake.ledger import RunLedger
 from cinelake.models import RunManifest
 from cinelake.observability import get_logger
 from cinelake.runtime.faults import checkpoint
@@ -53,7 +60,8 @@ def quarantine_key(snapshot: date) -> str:
 @dataclass
 class SilverOutcome:
     run_id: str
-    state: Literal["built", "waiting", "superseded"]
+    state: Literal["built", "unchanged", "waiting", "superseded"]
+    """``unchanged``: built before from the same bronze inputs, so nothing was written."""
     snapshot_date: str = ""
     rows: int = 0
     quarantined: int = 0
@@ -92,33 +100,44 @@ def latest_run_for(deps: Deps, snapshot: date) -> str | None:
     return max(runs) if runs else None
 
 
-def day_bronze(deps: Deps, snapshot: date) -> dict[str, list[str]]:
-    """Every bronze object of the day, by run (one listing of the day's prefix)."""
+def day_bronze(deps: Deps, snapshot: date) -> dict[str, list[ObjectInfo]]:
+    """Every bronze object of the day (key and size), by run (one listing of the day's prefix)."""
     prefix = day_prefix(snapshot)
-    by_run: dict[str, list[str]] = {}
-    for key in deps.bronze.list_keys(prefix):
-        if m := RUN_FOLDER_RE.match(key[len(prefix):]):
-            by_run.setdefault(m.group(1), []).append(key)
+    by_run: dict[str, list[ObjectInfo]] = {}
+    for obj in deps.bronze.list(prefix):
+        if m := RUN_FOLDER_RE.match(obj.key[len(prefix):]):
+            by_run.setdefault(m.group(1), []).append(obj)
     return by_run
 
 
-def is_complete(deps: Deps, run_id: str) -> bool:
+def inputs_fingerprint(objects: Iterable[ObjectInfo]) -> str:
+    """A hash of the sorted (key, size) of the non-empty bronze objects a build reads.
+
+    Bronze parts are written once and never changed, so equal fingerprints mean equal inputs.
+    The empty completion markers hold no answers: one more of them does not change the build.
+    """
+    inputs = sorted((o.key, o.size) for o in objects if o.size > 0)
+    return hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
+
+
+def is_complete(ledger: RunLedger, run_id: str) -> bool:
     """The ledger has an outcome for every movie of the run (False if it has no manifest)."""
     try:
-        return deps.ledger.progress(run_id).complete
+        return ledger.progress(run_id).complete
     except (ObjectNotFound, ValueError):
         return False
 
 
-def superseding_run(deps: Deps, run_id: str, day_runs: list[str]) -> str | None:
+def superseding_run(ledger: RunLedger, run_id: str, day_runs: Iterable[str]) -> str | None:
     """The newest *complete* run of the same day started after ``run_id``, if any.
 
     Only a complete run owns a day's snapshot: a newer run that is still queued or paused
-    does not supersede an older complete one. ``day_runs`` are the runs with bronze that
-    day (a complete run always has some: its last invocation writes an empty part).
+    does not supersede an older complete one. ``day_runs`` are runs of the same day (the
+    ones with bronze that day, or a superset: a complete run always has bronze, since its
+    last invocation writes an empty part). ``cinelake status`` asks the same question.
     """
     for later in sorted((r for r in day_runs if r > run_id), reverse=True):
-        if is_complete(deps, later):
+        if is_complete(ledger, later):
             return later
     return None
 
@@ -127,7 +146,10 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
     """Build the day's silver snapshot for a run, if it is complete and the day's latest complete run.
 
     ``force`` builds a run that is not complete yet (its missing movies are taken from earlier
-    runs of the day, or left out). A newer complete run of the day supersedes this one either way.
+    runs of the day, or left out), and builds even when the inputs are unchanged. A newer
+    complete run of the day supersedes this one either way. Without ``force``, a run already
+    built from the same bronze inputs (same fingerprint, silver object still there) is
+    ``unchanged``: nothing is written, so no silver event reaches gold.
     """
     from cinelake.silver.transform import build_silver
 
@@ -138,7 +160,7 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
         return SilverOutcome(run_id, "waiting", remaining=progress.remaining)
     snapshot = manifest.snapshot_date
     bronze = day_bronze(deps, snapshot)
-    newer = superseding_run(deps, run_id, list(bronze))
+    newer = superseding_run(ledger, run_id, bronze)
     if newer is not None:
         # A newer complete run owns this day's snapshot; an old redrive must not overwrite it.
         # Recorded, so nothing keeps trying to finish this run.
@@ -146,10 +168,17 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
         ledger.write_report(run_id, "silver", outcome.as_dict() | {"superseded_by": newer})
         return outcome
     # The answers of every run of the day up to this one; run ids sort by start time, so this
-    # run's files come last and win a tie (build_silver keeps the latest fetched_at, then the
-    # later file). Later runs are left out: they are not complete, and this run's own answer
-    # must win over theirs.
-    keys = sorted(k for r, run_keys in bronze.items() if r <= run_id for k in run_keys)
+    # run's files come last and win a tie (build_silver keeps a good answer over a bad one, then
+    # the latest fetched_at, then the later file). Later runs are left out: they are not
+    # complete, and this run's own answer must win over theirs. Empty objects (completion
+    # markers) hold no answers and are not read.
+    inputs = [o for r, objs in bronze.items() if r <= run_id for o in objs if o.size > 0]
+    fingerprint = inputs_fingerprint(inputs)
+    if not force:
+        unchanged = _unchanged(deps, run_id, snapshot, fingerprint)
+        if unchanged is not None:
+            return unchanged
+    keys = sorted(o.key for o in inputs)
     with local_copies(deps.bronze, keys) as files:
         day = build_silver(files, snapshot_date=snapshot, run_id=None, ingested_at=deps.clock.now())
     build = for_manifest(day, manifest)
@@ -166,6 +195,7 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
         "quarantined_ids": [x for x in build.quarantine.column("requested_imdb_id").to_pylist()],
         "records_read": build.records_read,
         "runs_read": sorted(r for r in bronze if r <= run_id),
+        "inputs_fingerprint": fingerprint,
     }
     ledger.write_report(run_id, "silver", report)
     if build.drift:
@@ -174,6 +204,28 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
             extra={"run_id": run_id, "fields": dict(build.drift)},
         )
     return outcome
+
+
+def _unchanged(deps: Deps, run_id: str, snapshot: date, fingerprint: str) -> SilverOutcome | None:
+    """The outcome of a repeated build from the same inputs, or None if it must build.
+
+    Its figures are those of the build that wrote the snapshot; nothing is written, not even
+    the report. A report without a fingerprint (an older build) or a missing silver object
+    means build.
+    """
+    previous = deps.ledger.report(run_id, "silver")
+    if (
+        previous is None
+        or previous.get("state") != "built"
+        or previous.get("inputs_fingerprint") != fingerprint
+        or not deps.silver.exists(movies_key(snapshot))
+    ):
+        return None
+    return SilverOutcome(
+        run_id, "unchanged", snapshot.isoformat(), rows=int(previous.get("rows", 0)),
+        quarantined=int(previous.get("quarantined", 0)),
+        not_found=int(previous.get("not_found", 0)), drift=dict(previous.get("drift", {})),
+    )
 
 
 def for_manifest(day: SilverBuild, manifest: RunManifest) -> SilverBuild:

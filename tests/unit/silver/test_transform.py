@@ -541,9 +541,10 @@ def test_duplicates_latest_fetched_at_wins(tmp_path: Path) -> None:
     assert result.movies.num_rows == 1
     assert result.records_read == 3
 
+    # A later not-found answer does not replace a good one (test_newest_good_answer.py).
     result = build(tmp_path, [version("older", 0), version("n/f", 3, status="not_found")])
-    assert result.movies.num_rows == 0
-    assert result.not_found == ["tt0000001"]
+    assert movie(result, "tt0000001")["title"] == "older"
+    assert result.not_found == []
 
 
 def test_duplicates_compare_instants_not_text(tmp_path: Path) -> None:
@@ -558,13 +559,13 @@ def test_duplicates_compare_instants_not_text(tmp_path: Path) -> None:
     assert movie(build(tmp_path, [late, early]), "tt0000001")["title"] == "late"
 
 
-def test_a_later_bad_duplicate_replaces_an_earlier_good_one(tmp_path: Path) -> None:
+def test_a_later_bad_duplicate_does_not_replace_an_earlier_good_one(tmp_path: Path) -> None:
     good = bronze("tt0000001", fetched_at=T0)
     bad = bronze("tt0000001", answer("tt0000001", Runtime="abc"), fetched_at=T0 + timedelta(1))
     result = build(tmp_path, [good, bad])
 
-    assert result.movies.num_rows == 0
-    assert quarantined(result, "tt0000001")["reasons"] == ['unparseable: Runtime="abc"']
+    assert result.movies.num_rows == 1
+    assert result.quarantine.num_rows == 0
 
 
 def test_duplicate_ties_go_to_the_later_file(tmp_path: Path) -> None:

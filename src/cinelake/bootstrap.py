@@ -44,7 +44,6 @@ class Deps:
     gate: RequestGate | None = None  # process-wide cap on OMDb requests in flight
     stops: StopSignals = field(default_factory=StopSignals)  # key rejected / quota reached
     s3_client: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def ledger(self) -> RunLedger:

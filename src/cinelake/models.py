@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Literal
 
@@ -33,6 +35,33 @@ class MovieMessage(BaseModel):
     run_id: str = Field(pattern=r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
     snapshot_date: date
     movies: list[SourceMovie] = Field(min_length=1)
+
+
+def message_ids(body: str) -> tuple[str | None, list[str]]:
+    """A queue body's run id and IMDb ids, leniently: (None, []) for a body not of ours.
+
+    Used to account for queued and dead-lettered work, where one unreadable message must
+    not hide the others."""
+    try:
+        msg = json.loads(body)
+    except ValueError:
+        return None, []
+    if not isinstance(msg, dict):
+        return None, []
+    run_id = msg.get("run_id") if isinstance(msg.get("run_id"), str) else None
+    movies = msg.get("movies")
+    ids = [m.get("imdb_id") for m in movies if isinstance(m, dict)] if isinstance(movies, list) else []
+    return run_id, [i for i in ids if isinstance(i, str)]
+
+
+def queued_ids_by_run(bodies: Iterable[str]) -> dict[str, set[str]]:
+    """Which movies each run has in these queue bodies."""
+    out: dict[str, set[str]] = {}
+    for body in bodies:
+        run_id, ids = message_ids(body)
+        if run_id is not None:
+            out.setdefault(run_id, set()).update(ids)
+    return out
 
 
 class RejectedItem(BaseModel):

@@ -7,7 +7,6 @@ dead-letter store instead of being delivered again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -434,10 +433,6 @@ class SqsQueue:
                 progressed = True
             if not progressed:
                 return moved
-
-
-def body_digest(body: str) -> str:
-    return hashlib.md5(body.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def dumps(obj: Any) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cinelake import models
 from cinelake.adapters.queue import LocalQueue
 from cinelake.adapters.storage import LocalObjectStore, ObjectNotFound
 from cinelake.clock import Clock, SystemClock
@@ -62,25 +63,7 @@ def open_lake(root: Path, *, clock: Clock | None = None) -> Iterator[LakeView]:
 
 def queued_ids_by_run(queue: LocalQueue | None) -> dict[str, set[str]]:
     """Which movies each run still has in the queue (visible, in flight or delayed)."""
-    out: dict[str, set[str]] = {}
-    if queue is None:
-        return out
-    for body in queue.bodies():
-        run_id, ids = parse_body(body)
-        if run_id is not None:
-            out.setdefault(run_id, set()).update(i for i in ids if i)
-    return out
+    return {} if queue is None else models.queued_ids_by_run(queue.bodies())
 
 
-def parse_body(body: str) -> tuple[str | None, list[str]]:
-    """A queue message's run id and IMDb ids; (None, []) for a body that is not one of ours."""
-    try:
-        msg = json.loads(body)
-    except ValueError:
-        return None, []
-    if not isinstance(msg, dict):
-        return None, []
-    run_id = msg.get("run_id") if isinstance(msg.get("run_id"), str) else None
-    movies = msg.get("movies")
-    ids = [m.get("imdb_id") for m in movies if isinstance(m, dict)] if isinstance(movies, list) else []
-    return run_id, [i for i in ids if isinstance(i, str)]
+parse_body = models.message_ids

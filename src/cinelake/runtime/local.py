@@ -29,7 +29,7 @@ from cinelake.clock import Clock
 from cinelake.config import Settings
 from cinelake.handlers import bronze_to_silver, enrich, ingest, silver_to_gold
 from cinelake.ledger import Pause
-from cinelake.models import MovieMessage, MovieOutcome
+from cinelake.models import MovieMessage, MovieOutcome, queued_ids_by_run
 from cinelake.observability import get_logger, get_metrics, redact
 from cinelake.omdb.client import RequestGate
 from cinelake.runtime.events import Created, LocalContext, s3_event, schedule_input, sqs_event
@@ -179,7 +179,7 @@ class LocalRuntime:
         self.check_mode()
         self.queue.release_in_flight(include_delayed=True)
         ledger.resume()  # an explicit run is the operator's decision to try again
-        queued = _queued_runs(self.queue)
+        queued = set(queued_ids_by_run(self.queue.bodies()))
         unfinished = []
         for run_id in ledger.run_ids():
             if not ledger.is_queued(run_id) and run_id in queued:
@@ -196,7 +196,7 @@ class LocalRuntime:
         """Refuse to finish queued runs made in the other mode (real OMDb vs bundled sample)."""
         ledger = self.deps.ledger
         offline = self.settings.offline
-        for run_id in sorted(_queued_runs(self.queue)):
+        for run_id in sorted(queued_ids_by_run(self.queue.bodies())):
             try:
                 manifest = ledger.manifest(run_id)
             except Exception:  # noqa: S112 - an unreadable run is reported elsewhere
@@ -356,7 +356,7 @@ class LocalRuntime:
         manifest = ledger.manifest(run_id)
         outcomes = ledger.outcomes(run_id)
         statuses = [o.status for o in outcomes.values() if o.imdb_id in set(manifest.ids())]
-        queued_ids = _queued_ids(self.queue, run_id)
+        queued_ids = queued_ids_by_run(self.queue.bodies()).get(run_id, set())
         silver = ledger.report(run_id, "silver") or {}
         stats = ledger.enrich_stats(run_id)
         gold_manifest = _read_json(deps.gold, "_manifest.json") or {}
@@ -382,32 +382,6 @@ class LocalRuntime:
             ],
             available=manifest.available,
         )
-
-
-def _queued_runs(queue: LocalQueue) -> set[str]:
-    import json
-
-    runs: set[str] = set()
-    for body in queue.bodies():
-        try:
-            runs.add(str(json.loads(body).get("run_id")))
-        except (ValueError, AttributeError):
-            continue
-    return runs
-
-
-def _queued_ids(queue: LocalQueue, run_id: str) -> set[str]:
-    import json
-
-    ids: set[str] = set()
-    for body in queue.bodies():
-        try:
-            msg = json.loads(body)
-        except ValueError:
-            continue
-        if msg.get("run_id") == run_id:
-            ids.update(m.get("imdb_id") for m in msg.get("movies", []))
-    return ids
 
 
 def _read_json(store: Any, key: str) -> dict[str, Any] | None:

@@ -89,17 +89,6 @@ def day_prefix(snapshot: date) -> str:
     return f"{BRONZE_PREFIX}snapshot_date={snapshot.isoformat()}/"
 
 
-def latest_run_for(deps: Deps, snapshot: date) -> str | None:
-    """The newest run with bronze data for this day (run ids sort by start time), complete or not.
-
-    Read from one day's bronze listing, so the cost does not grow with the lake's age. Which run
-    owns the day's snapshot is :func:`superseding_run`'s question, not this one's.
-    """
-    runs = {m.group(2) for k in deps.bronze.list_keys(day_prefix(snapshot))
-            if (m := BRONZE_KEY_RE.match(k))}
-    return max(runs) if runs else None
-
-
 def day_bronze(deps: Deps, snapshot: date) -> dict[str, list[ObjectInfo]]:
     """Every bronze object of the day (key and size), by run (one listing of the day's prefix)."""
     prefix = day_prefix(snapshot)

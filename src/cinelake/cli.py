@@ -38,6 +38,25 @@ EXIT_KEY_REJECTED = 4
 EXIT_INTERRUPTED = 130
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Lake folder \\[default: ./lake].")]
+OptTopN = Annotated[int | None, typer.Option(
+    "--top-n", min=1, help="Movies from the top of the list \\[default: 10].")]
+OptBatch = Annotated[int | None, typer.Option(
+    "--batch-size", min=1, help="Movies per queue message \\[default: 1].")]
+OptSource = Annotated[str | None, typer.Option(
+    "--source", help="Top list: PATH, http(s):// or s3:// URL \\[default: bundled sample].")]
+OptOmdbUrl = Annotated[str | None, typer.Option("--omdb-url", help="OMDb API base URL.")]
+OptOffline = Annotated[bool | None, typer.Option(
+    "--offline", help="Use the bundled OMDb sample, no network.")]
+OptConcurrency = Annotated[int | None, typer.Option(
+    "--concurrency", min=1, help="OMDb requests in flight \\[default: 8].")]
+OptRate = Annotated[float | None, typer.Option(
+    "--rate-limit", min=0, help="OMDb requests per second, 0 = no limit \\[default: 10].")]
+OptRefresh = Annotated[bool | None, typer.Option("--refresh", help="Ignore cached OMDb answers.")]
+OptCron = Annotated[str | None, typer.Option(
+    "--cron", help="Cron expression \\[default: 0 3 * * *].")]
+OptTimezone = Annotated[str | None, typer.Option(
+    "--timezone", help="Time zone of the cron expression, e.g. Europe/Paris \\[default: UTC].")]
+OptJson = Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")]
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
@@ -99,15 +118,15 @@ def check_writable(data_dir: Path) -> None:
 
 @app.command()
 def run(
-    top_n: Annotated[int | None, typer.Option("--top-n", min=1, help="Movies from the top of the list \\[default: 10].")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Movies per queue message \\[default: 1].")] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Top list: PATH, http(s):// or s3:// URL \\[default: bundled sample].")] = None,
-    omdb_url: Annotated[str | None, typer.Option("--omdb-url", help="OMDb API base URL.")] = None,
+    top_n: OptTopN = None,
+    batch_size: OptBatch = None,
+    source: OptSource = None,
+    omdb_url: OptOmdbUrl = None,
     data_dir: DataDir = None,
-    offline: Annotated[bool | None, typer.Option("--offline", help="Use the bundled OMDb sample, no network.")] = None,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="OMDb requests in flight \\[default: 8].")] = None,
-    rate_limit: Annotated[float | None, typer.Option("--rate-limit", min=0, help="OMDb requests per second, 0 = no limit \\[default: 10].")] = None,
-    refresh: Annotated[bool | None, typer.Option("--refresh", help="Ignore cached OMDb answers.")] = None,
+    offline: OptOffline = None,
+    concurrency: OptConcurrency = None,
+    rate_limit: OptRate = None,
+    refresh: OptRefresh = None,
 ) -> None:
     """Run the whole pipeline once now: ingest, enrich, silver, gold, dashboard."""
     from cinelake.adapters.secrets import SecretError
@@ -356,25 +375,6 @@ def rebuild(data_dir: DataDir = None) -> None:
 # -- operations: schedule, status, resume, dead letters, config ----------------------------------
 # The logic lives in cinelake.ops and cinelake.runtime.scheduler; these functions only render.
 
-OptTopN = Annotated[int | None, typer.Option(
-    "--top-n", min=1, help="Movies from the top of the list \\[default: 10].")]
-OptBatch = Annotated[int | None, typer.Option(
-    "--batch-size", min=1, help="Movies per queue message \\[default: 1].")]
-OptSource = Annotated[str | None, typer.Option(
-    "--source", help="Top list: PATH, http(s):// or s3:// URL \\[default: bundled sample].")]
-OptOmdbUrl = Annotated[str | None, typer.Option("--omdb-url", help="OMDb API base URL.")]
-OptOffline = Annotated[bool | None, typer.Option(
-    "--offline", help="Use the bundled OMDb sample, no network.")]
-OptConcurrency = Annotated[int | None, typer.Option(
-    "--concurrency", min=1, help="OMDb requests in flight \\[default: 8].")]
-OptRate = Annotated[float | None, typer.Option(
-    "--rate-limit", min=0, help="OMDb requests per second, 0 = no limit \\[default: 10].")]
-OptRefresh = Annotated[bool | None, typer.Option("--refresh", help="Ignore cached OMDb answers.")]
-OptCron = Annotated[str | None, typer.Option(
-    "--cron", help="Cron expression \\[default: 0 3 * * *].")]
-OptTimezone = Annotated[str | None, typer.Option(
-    "--timezone", help="Time zone of the cron expression, e.g. Europe/Paris \\[default: UTC].")]
-OptJson = Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")]
 
 
 def _ago(seconds: float | None) -> str:

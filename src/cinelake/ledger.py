@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from cinelake.adapters.storage import ObjectNotFound, ObjectStore
-from cinelake.ids import require_imdb_id, require_run_id
+from cinelake.ids import RUN_ID_RE, require_imdb_id, require_run_id
 from cinelake.models import MovieOutcome, RunManifest
 
 PREFIX = "_runs/"
@@ -76,13 +76,12 @@ class RunLedger:
         return key in self.store.list_keys(key)
 
     def run_ids(self) -> list[str]:
-        """All runs, oldest first (run ids start with their UTC start time)."""
-        ids = {
-            key[len(PREFIX) :].split("/", 1)[0]
-            for key in self.store.list_keys(PREFIX)
-            if key.endswith("/manifest.json")
-        }
-        return sorted(ids)
+        """All runs, oldest first (run ids start with their UTC start time).
+
+        One level of listing: the cost grows with the number of runs, not of their outcomes.
+        The manifest is a run's first object, so a run folder always has one.
+        """
+        return [r for r in self.store.list_folders(PREFIX) if RUN_ID_RE.fullmatch(r)]
 
     # -- outcomes -------------------------------------------------------------------------
     def record_outcome(self, run_id: str, outcome: MovieOutcome) -> None:

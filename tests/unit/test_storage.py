@@ -35,3 +35,30 @@ def test_local_copies_are_the_files_themselves(tmp_path: Path) -> None:
     store.put("p/a.json", b"1")
     with local_copies(store, ["p/a.json"]) as paths:
         assert paths == [tmp_path / "b" / "p" / "a.json"]
+
+
+def test_list_folders_is_one_level(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "b", "bronze")
+    for key in ["_runs/r1/manifest.json", "_runs/r1/outcomes/tt0000001.json", "_runs/r2/manifest.json",
+                "_runs/file.json"]:
+        store.put(key, b"{}")
+    assert store.list_folders("_runs/") == ["r1", "r2"]
+    assert store.list_folders("nothing/") == []
+
+
+def test_s3_store_lists_folders_with_a_delimiter() -> None:
+    import boto3
+    from moto import mock_aws
+
+    from cinelake.adapters.storage import S3ObjectStore
+
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="bronze")
+        store = S3ObjectStore(client, "bronze")
+        for key in ["_runs/r1/manifest.json", "_runs/r1/outcomes/tt0000001.json", "_runs/r2/manifest.json"]:
+            store.put(key, b"{}")
+        assert store.list_folders("_runs/") == ["r1", "r2"]
+        assert store.list_keys("_runs/r1/") == ["_runs/r1/manifest.json", "_runs/r1/outcomes/tt0000001.json"]
+        assert store.exists("_runs/r2/manifest.json") and not store.exists("_runs/r3/manifest.json")
+        assert store.get("_runs/r2/manifest.json") == b"{}"

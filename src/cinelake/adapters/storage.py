@@ -50,6 +50,9 @@ class ObjectStore(Protocol):
 
     def list_keys(self, prefix: str = "") -> builtins.list[str]: ...
 
+    def list_folders(self, prefix: str) -> builtins.list[str]:
+        """Names of the 'folders' directly under prefix (which ends with '/'): one level only."""
+
     def delete(self, key: str) -> None: ...
 
     def uri(self, key: str) -> str: ...
@@ -141,6 +144,13 @@ class LocalObjectStore:
         """Keys only: no stat per object (the ledger counts outcomes this way)."""
         return sorted(key for key, _ in self._walk(prefix))
 
+    def list_folders(self, prefix: str) -> builtins.list[str]:
+        base = self.root.joinpath(*check_key(prefix.rstrip("/")).split("/"))
+        try:
+            return sorted(e.name for e in os.scandir(base) if e.is_dir(follow_symlinks=False))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
@@ -192,6 +202,13 @@ class S3ObjectStore:
 
     def list_keys(self, prefix: str = "") -> builtins.list[str]:
         return [o.key for o in self.list(prefix)]
+
+    def list_folders(self, prefix: str) -> builtins.list[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        names: builtins.list[str] = []
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+            names += [p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", [])]
+        return sorted(names)
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=check_key(key))

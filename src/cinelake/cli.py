@@ -107,6 +107,18 @@ def local_only(settings: Settings, command: str) -> None:
              "deployed stack runs the pipeline (see the README's deploy section)")
 
 
+def has_key_or_fail(settings: Settings) -> bool:
+    """Whether OMDb can be called (offline counts: the sample needs no key); an unreadable
+    key source is a one-line error."""
+    from cinelake.adapters.secrets import SecretError
+    from cinelake.bootstrap import key_provider
+
+    try:
+        return settings.offline or bool(key_provider(settings).get())
+    except SecretError as exc:
+        fail(str(exc))
+
+
 def check_writable(data_dir: Path) -> None:
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -130,7 +142,6 @@ def run(
 ) -> None:
     """Run the whole pipeline once now: ingest, enrich, silver, gold, dashboard."""
     from cinelake.adapters.secrets import SecretError
-    from cinelake.bootstrap import key_provider
     from cinelake.observability import quiet_for_cli
     from cinelake.runtime.local import LocalRuntime, RuntimeBusy
     from cinelake.sample import top_movies_path
@@ -143,11 +154,7 @@ def run(
         offline=offline, concurrency=concurrency, rate_limit=rate_limit, refresh=refresh,
     )
     local_only(settings, "run")
-    try:
-        has_key = settings.offline or bool(key_provider(settings).get())
-    except SecretError as exc:
-        fail(str(exc))
-    if not has_key:
+    if not has_key_or_fail(settings):
         settings = settings.model_copy(update={"offline": True})
         out.print("No OMDB_API_KEY set: enriching from the bundled OMDb sample (offline).")
     elif settings.offline:
@@ -401,14 +408,9 @@ def _print_json(data: Any) -> None:
 
 
 def _runtime_or_fail(settings: Settings, *, need_key: bool = False) -> Any:
-    from cinelake.adapters.secrets import SecretError
-    from cinelake.bootstrap import key_provider
     from cinelake.runtime.local import LocalRuntime
 
-    try:
-        has_key = settings.offline or bool(key_provider(settings).get())
-    except SecretError as exc:
-        fail(str(exc))
+    has_key = has_key_or_fail(settings)
     if not has_key and need_key:
         fail("no OMDb API key: set OMDB_API_KEY (or pass --offline to use the bundled sample)")
     if not has_key:
@@ -440,8 +442,6 @@ def schedule(
     import signal
     import threading
 
-    from cinelake.adapters.secrets import SecretError
-    from cinelake.bootstrap import key_provider
     from cinelake.observability import quiet_for_cli
     from cinelake.runtime.local import LocalRuntime
     from cinelake.runtime.scheduler import (
@@ -460,11 +460,7 @@ def schedule(
         concurrency=concurrency, rate_limit=rate_limit,
     )
     local_only(settings, "schedule")
-    try:
-        has_key = settings.offline or bool(key_provider(settings).get())
-    except SecretError as exc:
-        fail(str(exc))
-    if not has_key:
+    if not has_key_or_fail(settings):
         settings = settings.model_copy(update={"offline": True})
         out.print("No OMDB_API_KEY set: runs enrich from the bundled OMDb sample (offline).")
     run_source = settings.source or str(top_movies_path())

@@ -35,6 +35,7 @@ err = Console(stderr=True)
 EXIT_ERROR = 1
 EXIT_INCOMPLETE = 3
 EXIT_KEY_REJECTED = 4
+EXIT_NOTHING_USABLE = 5
 EXIT_INTERRUPTED = 130
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Lake folder \\[default: ./lake].")]
@@ -199,8 +200,21 @@ def run(
         fail("OMDb rejected the API key: check OMDB_API_KEY (the key is not shown). "
              f"{summary.still_queued} movies stay queued; run again once the key is fixed.",
              EXIT_KEY_REJECTED)
+    _fail_if_nothing_usable([summary])
     if not summary.complete:
         raise typer.Exit(EXIT_INCOMPLETE)
+
+
+def _fail_if_nothing_usable(summaries: list[Any]) -> None:
+    """A run OMDb answered nothing usable for is a failed run (exit 5), not a success."""
+    failed = [s for s in summaries if s.failed_run]
+    if not failed:
+        return
+    s = failed[-1]
+    cause = f" (last error: {s.dead_letters[0]['error']})" if s.dead_letters else ""
+    fail(f"run {s.run_id}: OMDb answered nothing usable, {s.failed} movie(s) dead-lettered"
+         f"{cause}; silver and gold keep the previous snapshot. Fix the cause, then "
+         "`cinelake dlq redrive`.", EXIT_NOTHING_USABLE)
 
 
 def _progress() -> Progress:
@@ -245,6 +259,8 @@ def _print_summary(s: Any) -> None:
         out.print(f"[yellow]Enrichment paused ({s.paused.detail}) until "
                   f"{s.paused.until:%Y-%m-%d %H:%M} UTC; {s.still_queued} movies stay queued "
                   "and continue on the next run.[/]")
+    elif s.failed_run:
+        pass  # the one-line error that follows says it
     elif s.complete and s.failed:
         out.print(f"[yellow]Run complete, with {s.failed} movie(s) dead-lettered:[/] fix the cause, "
                   "then `cinelake dlq redrive`. Lake: "
@@ -480,7 +496,7 @@ def schedule(
         _print_summary(summary)
         return {"run_id": summary.run_id, "complete": summary.complete,
                 "enriched": summary.enriched, "failed": summary.failed,
-                "still_queued": summary.still_queued}
+                "still_queued": summary.still_queued, "nothing_usable": summary.failed_run}
 
     stop = threading.Event()
     try:
@@ -542,6 +558,7 @@ def resume(
         out.print("Nothing to resume: every run is finished.")
         return
     _print_summaries(shown)
+    _fail_if_nothing_usable(shown)
     if not all(s.complete for s in shown):
         raise typer.Exit(EXIT_INCOMPLETE)
 
@@ -696,6 +713,7 @@ def dlq_redrive(
     for run_id in result.superseded:
         out.print(f"[yellow]Run {run_id} is superseded by a later run of the same day:[/] its "
                   "redriven answers are in bronze, silver keeps the later run.")
+    _fail_if_nothing_usable(result.summaries)
     if not all(s.complete for s in result.summaries):
         raise typer.Exit(EXIT_INCOMPLETE)
 

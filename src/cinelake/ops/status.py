@@ -22,7 +22,7 @@ from cinelake.runtime.scheduler import latest_at_or_before, next_after, read_sta
 class RunStatus:
     run_id: str
     snapshot_date: str
-    state: str  # complete, superseded, queued, paused, interrupted, awaiting_silver
+    state: str  # complete, superseded, failed, queued, paused, interrupted, awaiting_silver
     started_at: str
     ended_at: str | None
     source: str
@@ -74,6 +74,8 @@ class LakeStatus:
 STATE_HINTS = {
     "complete": "every movie accounted for; silver and gold built",
     "superseded": "complete; a later run of the same day owns the snapshot",
+    "failed": "OMDb answered nothing usable; silver and gold keep the previous snapshot. "
+              "Fix the cause, then `cinelake dlq redrive`",
     "queued": "movies still queued: `cinelake resume` (or the next run) continues",
     "paused": "enrichment paused (quota or key); continues on a later run",
     "interrupted": "movies neither done nor queued: `cinelake resume` re-queues them",
@@ -160,7 +162,8 @@ def _run_status(
     if len(outcomes) >= len(ids):
         # The silver stage's own verdict when it has one; else the question it would ask.
         if silver is not None:
-            state = "superseded" if silver.get("state") == "superseded" else "complete"
+            state = {"superseded": "superseded", "failed": "failed"}.get(
+                str(silver.get("state")), "complete")
         elif _superseded(lake, run_id, manifest, all_runs, manifests):
             state = "superseded"
         else:
@@ -201,7 +204,7 @@ def _run_status(
 def _ended(state: str, silver_at: datetime | None, outcomes: dict[str, MovieOutcome]) -> str | None:
     if state == "complete" and silver_at is not None:
         return silver_at.isoformat()
-    if state in ("superseded", "awaiting_silver") and outcomes:
+    if state in ("superseded", "awaiting_silver", "failed") and outcomes:
         return max(o.at for o in outcomes.values()).isoformat()
     return None
 

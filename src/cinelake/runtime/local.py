@@ -92,10 +92,20 @@ class RunSummary:
     dashboard: str | None
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     available: int = 0
+    silver_state: str | None = None
 
     @property
     def complete(self) -> bool:
         return self.still_queued == 0 and self.unaccounted == 0 and self.paused is None
+
+    @property
+    def failed_run(self) -> bool:
+        """OMDb answered nothing usable: every movie failed, or silver had nothing to keep
+        (and so kept the previous snapshot)."""
+        return self.complete and (
+            self.silver_state == "failed"
+            or (self.failed > 0 and self.enriched == 0 and self.not_found == 0)
+        )
 
 
 class LocalRuntime:
@@ -381,6 +391,7 @@ class LocalRuntime:
                 for o in outcomes.values() if o.status == "failed"
             ],
             available=manifest.available,
+            silver_state=silver.get("state") if silver else None,
         )
 
 

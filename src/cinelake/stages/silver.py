@@ -46,6 +46,9 @@ BRONZE_KEY_RE = re.compile(
 RUN_FOLDER_RE = re.compile(r"^run_id=(\d{8}T\d{6}Z-[0-9a-f]{6})/")
 """The run folder of a key below a day's bronze prefix."""
 MOVIES_PREFIX = "movies/"
+NOTHING_USABLE = (
+    "OMDb answered nothing usable for this snapshot: silver and gold keep the previous snapshot"
+)
 QUARANTINE_PREFIX = "quarantine/"
 
 
@@ -60,8 +63,10 @@ def quarantine_key(snapshot: date) -> str:
 @dataclass
 class SilverOutcome:
     run_id: str
-    state: Literal["built", "unchanged", "waiting", "superseded"]
-    """``unchanged``: built before from the same bronze inputs, so nothing was written."""
+    state: Literal["built", "unchanged", "waiting", "superseded", "failed"]
+    """``unchanged``: built before from the same bronze inputs, so nothing was written.
+    ``failed``: OMDb answered nothing usable (no movie for the snapshot), so nothing was written
+    and the day keeps the silver (and gold) it had."""
     snapshot_date: str = ""
     rows: int = 0
     quarantined: int = 0
@@ -171,6 +176,22 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
     with local_copies(deps.bronze, keys) as files:
         day = build_silver(files, snapshot_date=snapshot, run_id=None, ingested_at=deps.clock.now())
     build = for_manifest(day, manifest)
+    if build.movies.num_rows == 0:
+        # A total outage (or every answer unusable): replacing the snapshot with an empty one
+        # would blank gold, the dashboard and the Athena tables. The movies stay dead-lettered
+        # (or queued), so a redrive builds the snapshot once OMDb answers again.
+        outcome = SilverOutcome(
+            run_id, "failed", snapshot.isoformat(), quarantined=build.quarantine.num_rows,
+            not_found=len(build.not_found), drift=dict(build.drift),
+        )
+        ledger.write_report(run_id, "silver", outcome.as_dict() | {
+            "reason": NOTHING_USABLE, "records_read": build.records_read,
+            "runs_read": sorted(r for r in bronze if r <= run_id),
+            "inputs_fingerprint": fingerprint,
+        })
+        get_logger().warning(NOTHING_USABLE, extra={"run_id": run_id,
+                                                  "snapshot_date": snapshot.isoformat()})
+        return outcome
     checkpoint("before_silver_write")
     # Quarantine first: the movies write raises the event gold listens to.
     deps.silver.put(quarantine_key(snapshot), parquet_bytes(build.quarantine))

@@ -95,6 +95,13 @@ class RunLedger:
             out[outcome.imdb_id] = outcome
         return out
 
+    def outcome(self, run_id: str, imdb_id: str) -> MovieOutcome | None:
+        try:
+            data = self.store.get(self._key(run_id, f"outcomes/{require_imdb_id(imdb_id)}.json"))
+        except ObjectNotFound:
+            return None
+        return MovieOutcome.model_validate_json(data)
+
     def done_ids(self, run_id: str) -> set[str]:
         """Ids with a terminal outcome, from a listing alone (no reads)."""
         prefix = self._key(run_id, "outcomes/")

@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
@@ -175,7 +175,7 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
     keys = sorted(o.key for o in inputs)
     with local_copies(deps.bronze, keys) as files:
         day = build_silver(files, snapshot_date=snapshot, run_id=None, ingested_at=deps.clock.now())
-    build = for_manifest(day, manifest)
+    build = with_lost_movies(ledger, for_manifest(day, manifest), manifest, deps.clock.now())
     if build.movies.num_rows == 0:
         # A total outage (or every answer unusable): replacing the snapshot with an empty one
         # would blank gold, the dashboard and the Athena tables. The movies stay dead-lettered
@@ -280,6 +280,43 @@ def for_manifest(day: SilverBuild, manifest: RunManifest) -> SilverBuild:
         not_found=sorted((i for i in day.not_found if i in rank_of), key=lambda i: (rank_of[i], i)),
         drift=day.drift,
         records_read=day.records_read,
+    )
+
+
+def with_lost_movies(
+    ledger: RunLedger, build: SilverBuild, manifest: RunManifest, now: datetime
+) -> SilverBuild:
+    """The build plus a quarantine record for every movie the run's ledger says was answered
+    but that no bronze line of the day has (a truncated or lost part): never silently absent.
+
+    A movie with no outcome, or a failed one (dead-lettered), is absent as it should be.
+    """
+    from cinelake.silver import schema
+    from cinelake.silver.transform import RejectedLine, SilverBuild, rejected_rows
+
+    present = (
+        set(build.movies.column("imdb_id").to_pylist()) | set(build.not_found)
+        | set(build.quarantine.column("requested_imdb_id").to_pylist())
+    )
+    lost: list[RejectedLine] = []
+    for movie in manifest.movies:
+        if movie.imdb_id in present:
+            continue
+        outcome = ledger.outcome(manifest.run_id, movie.imdb_id)
+        if outcome is not None and outcome.status != "failed":
+            lost.append(RejectedLine(
+                movie.imdb_id, manifest.run_id,
+                f"missing_from_bronze: the ledger records {outcome.status} at "
+                f"{outcome.at.isoformat()} but no bronze line of the day has it", "",
+            ))
+    if not lost:
+        return build
+    get_logger().warning("movies missing from bronze", extra={
+        "run_id": manifest.run_id, "imdb_ids": [r.requested_imdb_id for r in lost]})
+    extra = schema.conform_quarantine(rejected_rows(lost, set(), now))
+    return SilverBuild(
+        movies=build.movies, quarantine=pa.concat_tables([build.quarantine, extra]),
+        not_found=build.not_found, drift=build.drift, records_read=build.records_read,
     )
 
 

@@ -59,6 +59,7 @@ class Deps:
             base_url=OFFLINE_URL if s.offline else s.omdb_url, timeout_s=s.timeout_s,
             max_retries=s.max_retries, backoff_base_s=s.backoff_base_s,
             backoff_max_s=s.backoff_max_s, concurrency=s.concurrency,
+            max_answer_bytes=s.max_answer_bytes, answer_deadline_s=s.answer_deadline_s,
         )
 
 

@@ -167,7 +167,8 @@ def run(
         out.print("Source: the bundled sample top list.")
     try:
         # Validate the source and batch size before anything is created in the lake.
-        prepare(IngestRequest(run_source, settings.top_n, settings.batch_size), datetime.now(UTC))
+        prepare(IngestRequest(run_source, settings.top_n, settings.batch_size), datetime.now(UTC),
+                max_bytes=settings.source_max_bytes, deadline_s=settings.source_deadline_s)
     except SourceError as exc:
         fail(str(exc))
     check_writable(settings.data_dir)
@@ -211,10 +212,18 @@ def _fail_if_nothing_usable(summaries: list[Any]) -> None:
     if not failed:
         return
     s = failed[-1]
-    cause = f" (last error: {s.dead_letters[0]['error']})" if s.dead_letters else ""
-    fail(f"run {s.run_id}: OMDb answered nothing usable, {s.failed} movie(s) dead-lettered"
-         f"{cause}; silver and gold keep the previous snapshot. Fix the cause, then "
-         "`cinelake dlq redrive`.", EXIT_NOTHING_USABLE)
+    counts = [f"{s.failed} movie(s) dead-lettered"] if s.failed else []
+    if s.not_found:
+        counts.append(f"{s.not_found} {_not_found_label(s)}")
+    cause = f", last error: {s.dead_letters[0]['error']}" if s.dead_letters else ""
+    fix = ("Fix the cause, then `cinelake dlq redrive`." if s.failed
+           else "Check the source list and the OMDb URL.")
+    fail(f"run {s.run_id}: OMDb answered nothing usable ({', '.join(counts) or 'no movie'}"
+         f"{cause}); silver and gold keep the previous snapshot. {fix}", EXIT_NOTHING_USABLE)
+
+
+def _not_found_label(s: Any) -> str:
+    return "not in the sample" if getattr(s, "offline", False) else "not found"
 
 
 def _progress() -> Progress:

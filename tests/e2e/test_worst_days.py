@@ -85,3 +85,99 @@ def test_a_total_outage_on_day_two_fails_the_run_and_keeps_day_ones_gold(
     assert redriven.exit_code == 0, redriven.output
     assert query_json(lake, "select max(snapshot_date)::varchar as d from silver_movies") == [
         {"d": "2026-03-02"}]
+
+
+def test_one_answer_of_two_megabytes_among_thirty_is_rejected_and_the_rest_go_on(
+    lake: Path, tmp_path: Path
+) -> None:
+    ids = [synthetic.imdb_id(i) for i in range(1, 31)]
+    catalog = synthetic.omdb_catalog(ids)
+    huge = ids[6]
+    catalog[huge] = catalog[huge] | {"Plot": "x" * 2_000_000}
+    sim = OmdbSimulator(catalog)
+    with sim.serve() as url:
+        result = cli("run", "--source", str(source(tmp_path, 30)), "--top-n", "30",
+                     "--omdb-url", url, "--data-dir", str(lake))
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert f"dead-lettered {huge}: OMDb's answer is larger than 1048576 bytes" in result.output
+    assert sim.requests_by_id[huge] == 3  # one request per delivery, never retried at once
+    rows = query_json(lake, "select imdb_id from silver_movies order by source_rank")
+    assert [r["imdb_id"] for r in rows] == [i for i in ids if i != huge]
+    rebuilt = invoke_cli("rebuild", "--data-dir", str(lake))
+    assert rebuilt.exit_code == 0 and "Traceback" not in rebuilt.output, rebuilt.output
+    assert "29 rows" in rebuilt.output
+
+
+def test_an_endless_answer_fails_its_movie_within_bounded_memory(
+    lake: Path, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    ids = [synthetic.imdb_id(i) for i in range(1, 4)]
+    sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(endless_ids=frozenset({ids[1]})))
+    log = tmp_path / "run.log"
+    with sim.serve() as url, log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cinelake.cli", "run", "--source", str(source(tmp_path, 3)),
+             "--top-n", "3", "--omdb-url", url, "--data-dir", str(lake)],
+            stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+            env={**os.environ, **FAST, "OMDB_API_KEY": KEY},
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    output = log.read_text()
+    assert proc.returncode == 0, output
+    assert f"dead-lettered {ids[1]}: OMDb's answer is larger than" in output
+    assert "Traceback" not in output
+    assert usage.ru_maxrss < 500 * 1024  # KiB on Linux: peak memory of the run under 500 MiB
+    assert [r["imdb_id"] for r in query_json(lake, "select imdb_id from silver_movies")] == [
+        ids[0], ids[2]]
+
+
+def test_a_source_that_drips_fails_the_run_in_one_line_at_the_deadline(
+    lake: Path, tmp_path: Path
+) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    dripped: list[int] = []
+    hung_up = threading.Event()
+    stop = threading.Event()
+
+    class Drip(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            try:
+                while not stop.wait(0.2):  # a byte every 0.2 s, forever
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    dripped.append(1)
+            except OSError:
+                hung_up.set()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/top.json"
+        result = cli("run", "--source", url, "--data-dir", str(lake),
+                     CINELAKE_SOURCE_DEADLINE_S="1")
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 1, result.output
+    port = server.server_address[1]
+    assert error_lines(result) == [
+        f"error: source http://127.0.0.1:{port}/… did not arrive within 1 s (source_deadline_s)"]
+    assert len(dripped) < 25  # it stopped reading at the deadline, not when the server did
+    assert not lake.exists()  # nothing half-written

@@ -93,6 +93,7 @@ class RunSummary:
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     available: int = 0
     silver_state: str | None = None
+    offline: bool = False  # enriched from the bundled sample, not an OMDb
 
     @property
     def complete(self) -> bool:
@@ -100,11 +101,10 @@ class RunSummary:
 
     @property
     def failed_run(self) -> bool:
-        """OMDb answered nothing usable: every movie failed, or silver had nothing to keep
-        (and so kept the previous snapshot)."""
-        return self.complete and (
-            self.silver_state == "failed"
-            or (self.failed > 0 and self.enriched == 0 and self.not_found == 0)
+        """OMDb answered nothing usable: no movie enriched (every one failed or not found),
+        so silver kept the previous snapshot."""
+        return self.complete and self.enriched == 0 and (
+            self.silver_state == "failed" or self.failed > 0
         )
 
 
@@ -392,6 +392,7 @@ class LocalRuntime:
             ],
             available=manifest.available,
             silver_state=silver.get("state") if silver else None,
+            offline=manifest.offline,
         )
 
 

@@ -101,6 +101,15 @@ def settings_or_fail(**overrides: Any) -> Settings:
         fail(f"invalid setting {where}{origin}: {first['msg']}")
 
 
+def _refuse_sample_for_a_chosen_url(settings: Settings) -> None:
+    """No key: the bundled sample stands in only when no OMDb URL was chosen."""
+    if "omdb_url" in settings.model_fields_set and not settings.offline:
+        from cinelake.sources.top_list import describe
+
+        fail(f"no OMDb API key for {describe(settings.omdb_url)}: set OMDB_API_KEY (the bundled "
+             "sample is used only when no OMDb URL is chosen; --offline forces it)")
+
+
 def local_only(settings: Settings, command: str) -> None:
     """The CLI drives the embedded runtime; on AWS the stack runs itself (see README)."""
     if settings.backend != "local":
@@ -156,6 +165,7 @@ def run(
     )
     local_only(settings, "run")
     if not has_key_or_fail(settings):
+        _refuse_sample_for_a_chosen_url(settings)
         settings = settings.model_copy(update={"offline": True})
         out.print("No OMDB_API_KEY set: enriching from the bundled OMDb sample (offline).")
     elif settings.offline:
@@ -185,7 +195,8 @@ def run(
         from cinelake.runtime.local import Progress as Hooks
 
         try:
-            runtime = LocalRuntime(settings, progress=Hooks(on_movies, on_stage))
+            runtime = LocalRuntime(settings, progress=Hooks(on_movies, on_stage),
+                                   omdb_url_override=omdb_url is not None)
             summary = runtime.run(
                 source=run_source, top_n=settings.top_n, batch_size=settings.batch_size
             )
@@ -246,13 +257,16 @@ def _print_summary(s: Any) -> None:
     if s.rejected:
         table.add_row("rejected at ingest", str(len(s.rejected)))
     table.add_row("enriched", str(s.enriched))
-    table.add_row("not found", str(s.not_found))
+    table.add_row(_not_found_label(s), str(s.not_found))
     table.add_row("failed (dead-lettered)", str(s.failed))
     if s.still_queued:
         table.add_row("still queued", str(s.still_queued))
     if s.unaccounted:
         table.add_row("[red]unaccounted[/]", str(s.unaccounted))
-    table.add_row("OMDb requests / cache hits", f"{s.omdb_requests} / {s.cache_hits}")
+    if s.offline:  # the bundled sample answered: no request went to any OMDb
+        table.add_row("OMDb requests / cache hits", f"none (bundled sample) / {s.cache_hits}")
+    else:
+        table.add_row("OMDb requests / cache hits", f"{s.omdb_requests} / {s.cache_hits}")
     table.add_row("silver rows", str(s.silver_rows))
     table.add_row("quarantined", str(s.quarantined))
     table.add_row("gold datasets written", str(len(s.gold_datasets)))
@@ -432,7 +446,9 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=_jsonable, ensure_ascii=False, indent=2) + "\n")
 
 
-def _runtime_or_fail(settings: Settings, *, need_key: bool = False) -> Any:
+def _runtime_or_fail(
+    settings: Settings, *, need_key: bool = False, omdb_url_override: bool = False
+) -> Any:
     from cinelake.runtime.local import LocalRuntime
 
     has_key = has_key_or_fail(settings)
@@ -442,7 +458,7 @@ def _runtime_or_fail(settings: Settings, *, need_key: bool = False) -> Any:
         out.print("[yellow]No OMDB_API_KEY set:[/] queued movies stay queued "
                   "(set the key, or pass --offline to use the bundled sample).")
     check_writable(settings.data_dir)
-    return LocalRuntime(settings)
+    return LocalRuntime(settings, omdb_url_override=omdb_url_override)
 
 
 def _print_summaries(summaries: list[Any]) -> None:
@@ -486,6 +502,7 @@ def schedule(
     )
     local_only(settings, "schedule")
     if not has_key_or_fail(settings):
+        _refuse_sample_for_a_chosen_url(settings)
         settings = settings.model_copy(update={"offline": True})
         out.print("No OMDB_API_KEY set: runs enrich from the bundled OMDb sample (offline).")
     run_source = settings.source or str(top_movies_path())
@@ -496,7 +513,7 @@ def schedule(
                   highlight=False, soft_wrap=True)
 
     def job(due: datetime) -> dict[str, Any]:
-        runtime = LocalRuntime(settings)
+        runtime = LocalRuntime(settings, omdb_url_override=omdb_url is not None)
         try:
             summary = runtime.run(source=run_source, top_n=settings.top_n,
                                   batch_size=settings.batch_size)
@@ -557,7 +574,7 @@ def resume(
     if not (settings.data_dir / "bronze").is_dir():
         fail(f"no lake at {settings.data_dir} (run `cinelake run` first, or pass --data-dir)")
     pending = unfinished_runs(settings.data_dir)
-    runtime = _runtime_or_fail(settings)
+    runtime = _runtime_or_fail(settings, omdb_url_override=omdb_url is not None)
     try:
         summaries = runtime.resume()
     except RuntimeBusy as exc:
@@ -599,12 +616,15 @@ def status(
                 r.state, f"[yellow]{r.state}[/]")
             out.print(f"[bold]{r.run_id}[/] · snapshot {r.snapshot_date} · {state}\n"
                       f"  started {_when(r.started_at)}, ended {_when(r.ended_at)}\n"
-                      f"  asked {r.asked}: enriched {r.enriched}, not found {r.not_found}, "
+                      f"  asked {r.asked}: enriched {r.enriched}, "
+                      f"{_not_found_label(r)} {r.not_found}, "
                       f"failed {r.failed}, queued {r.queued}"
                       + (f", unaccounted {r.unaccounted}" if r.unaccounted else "") + "\n"
                       f"  silver {r.silver_rows} rows, {r.quarantined} quarantined; "
                       f"gold datasets {r.gold_datasets}; "
-                      f"OMDb requests {r.omdb_requests}, cache hits {r.cache_hits}",
+                      + ("OMDb requests none (bundled sample)" if r.offline
+                         else f"OMDb requests {r.omdb_requests}")
+                      + f", cache hits {r.cache_hits}",
                       highlight=False)
         latest = st.runs[0]
         out.print(f"Latest run: {latest.state} — {STATE_HINTS.get(latest.state, '')}",
@@ -705,7 +725,8 @@ def dlq_redrive(
         plan = plan_redrive(dead_messages(lake.queue, lake.ledger), wanted)
     result = None
     if plan.message_ids:
-        runtime = _runtime_or_fail(settings, need_key=True)
+        runtime = _runtime_or_fail(settings, need_key=True,
+                                   omdb_url_override=omdb_url is not None)
         try:
             result = redrive(runtime, wanted)
         except RuntimeBusy as exc:

@@ -181,3 +181,68 @@ def test_a_source_that_drips_fails_the_run_in_one_line_at_the_deadline(
         f"error: source http://127.0.0.1:{port}/… did not arrive within 1 s (source_deadline_s)"]
     assert len(dripped) < 25  # it stopped reading at the deadline, not when the server did
     assert not lake.exists()  # nothing half-written
+
+
+# -- runs remember their connection ------------------------------------------------------------
+
+def test_resume_and_redrive_go_where_the_run_went(lake: Path, tmp_path: Path) -> None:
+    ids = [synthetic.imdb_id(i) for i in range(1, 5)]
+    x = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(quota=2))
+    elsewhere = OmdbSimulator(synthetic.omdb_catalog(ids))
+    with x.serve() as x_url, elsewhere.serve() as other_url:
+        paused = cli("run", "--source", str(source(tmp_path, 4)), "--top-n", "4",
+                     "--omdb-url", x_url, "--data-dir", str(lake), "--concurrency", "1")
+        assert paused.exit_code == 3, paused.output
+        manifest = json.loads(next((lake / "bronze" / "_runs").glob("*/manifest.json")).read_text())
+        assert manifest["omdb_url"] == x_url and KEY not in json.dumps(manifest)
+        x.config.quota = None  # X answers again
+        # Another configured URL (not a --omdb-url flag) does not move the run elsewhere.
+        resumed = cli("resume", "--data-dir", str(lake), CINELAKE_OMDB_URL=other_url)
+        assert resumed.exit_code == 0, resumed.output
+        assert elsewhere.requests == 0 and x.requests_by_id.keys() == set(ids)
+    assert len(query_json(lake, "select imdb_id from silver_movies")) == 4
+
+
+def test_redrive_goes_to_the_runs_url_unless_told_otherwise(lake: Path, tmp_path: Path) -> None:
+    ids = [synthetic.imdb_id(i) for i in range(1, 3)]
+    x = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(error_rate=1.0))
+    elsewhere = OmdbSimulator(synthetic.omdb_catalog(ids))
+    with x.serve() as x_url, elsewhere.serve() as other_url:
+        down = cli("run", "--source", str(source(tmp_path, 2)), "--top-n", "2",
+                   "--omdb-url", x_url, "--data-dir", str(lake), CINELAKE_MAX_RETRIES="0")
+        assert down.exit_code == 5, down.output
+        before = x.requests
+        x.config.error_rate = 0.0
+        redriven = cli("dlq", "redrive", "--data-dir", str(lake), CINELAKE_OMDB_URL=other_url)
+        assert redriven.exit_code == 0, redriven.output
+        assert elsewhere.requests == 0 and x.requests == before + 2
+
+
+def test_no_key_and_a_chosen_omdb_url_is_refused_not_swapped_for_the_sample(lake: Path) -> None:
+    for args, env in ((["--omdb-url", "http://omdb.example/"], {}),
+                      ([], {"CINELAKE_OMDB_URL": "http://omdb.example/"})):
+        result = invoke_cli("run", "--data-dir", str(lake), *args, **env)
+        assert result.exit_code == 1, result.output
+        assert error_lines(result) == [
+            "error: no OMDb API key for http://omdb.example/: set OMDB_API_KEY (the bundled "
+            "sample is used only when no OMDb URL is chosen; --offline forces it)"]
+        assert not lake.exists()
+
+
+def test_the_sample_counts_honestly(lake: Path, tmp_path: Path) -> None:
+    from cinelake.sample import top_movies_path
+
+    sample_items = json.loads(top_movies_path().read_text())["items"][:3]
+    outside = synthetic.source_list(2)["items"]
+    items = [*sample_items, *[i | {"rank": str(10 + n)} for n, i in enumerate(outside)]]
+    top = write_source(tmp_path / "mixed.json", items)
+    result = invoke_cli("run", "--source", str(top), "--top-n", "5", "--data-dir", str(lake))
+    assert result.exit_code == 0, result.output
+    assert "No OMDB_API_KEY set" in result.output
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip()
+            for line in result.stdout.splitlines() if line.count("│") == 3}
+    assert rows["enriched"] == "3" and rows["not in the sample"] == "2"
+    assert rows["OMDb requests / cache hits"] == "none (bundled sample) / 0"
+    assert "not found" not in rows
+    status = " ".join(invoke_cli("status", "--data-dir", str(lake)).stdout.split())
+    assert "not in the sample 2" in status and "OMDb requests none (bundled sample)" in status

@@ -39,6 +39,8 @@ class RunStatus:
     omdb_requests: int
     cache_hits: int
     gold_datasets: int  # gold datasets that reflect this run (0 when gold predates it)
+    offline: bool = False  # enriched from the bundled sample: "not found" is "not in the sample"
+    omdb_url: str | None = None  # where the run fetches (never the key)
 
 
 @dataclass
@@ -197,6 +199,7 @@ def _run_status(
         omdb_requests=int(stats.get("omdb_requests", 0)),
         cache_hits=int(stats.get("cache_hits", 0)),
         gold_datasets=len((gold_manifest or {}).get("datasets", {})) if fresh_gold else 0,
+        offline=manifest.offline, omdb_url=manifest.omdb_url,
     )
     return run, failed
 

@@ -116,7 +116,10 @@ class LocalRuntime:
         clock: Clock | None = None,
         omdb_transport: httpx.AsyncBaseTransport | None = None,
         progress: Progress | None = None,
+        omdb_url_override: bool = False,
     ) -> None:
+        """``omdb_url_override``: the operator chose ``settings.omdb_url`` for this command, so
+        earlier runs' movies go there too (otherwise each run keeps the URL it recorded)."""
         self.settings = settings
         self.progress = progress or Progress()
         self._pending: deque[Created] = deque()
@@ -132,6 +135,7 @@ class LocalRuntime:
         self.workers = max(1, math.ceil(settings.concurrency / per_call)) + (settings.concurrency > 1)
         self.deps.settings = settings.model_copy(update={"concurrency": per_call})
         self.deps.gate = RequestGate(settings.concurrency)
+        self.deps.omdb_url_override = omdb_url_override
         install(self.deps)
         # Locally the summary and `status` report the figures; EMF lines would only clutter.
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")

@@ -121,6 +121,8 @@ def plan_run(deps: Deps, request: IngestRequest) -> tuple[RunManifest, list[str]
 def start_run(deps: Deps, request: IngestRequest) -> RunManifest:
     manifest, bodies = plan_run(deps, request)
     manifest.offline = deps.settings.offline
+    # Where the run goes, so resume, the next run and a redrive go there too.
+    manifest.omdb_url = None if deps.settings.offline else deps.settings.omdb_url
     ledger = deps.ledger
     if ledger.has_manifest(manifest.run_id):
         # The same schedule event again (EventBridge retries): finish queueing, start nothing.

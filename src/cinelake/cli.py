@@ -65,6 +65,38 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     raise typer.Exit(code)
 
 
+def lake_errors(command: Any) -> Any:
+    """A damaged lake file is one line naming it and the fix, never a traceback."""
+    import functools
+    import sqlite3
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from cinelake.damage import REPAIR_HINT, DamagedFile, first_line
+
+        try:
+            return command(*args, **kwargs)
+        except DamagedFile as exc:
+            fail(str(exc))
+        except sqlite3.DatabaseError as exc:
+            fail(f"_state/queue.sqlite3 is damaged ({first_line(exc)}): {REPAIR_HINT}")
+
+    return wrapper
+
+
+def healthy_or_fail(
+    data_dir: Path, *, kinds: set[str] | None = None, quick: bool = False
+) -> None:
+    """Before a command that reads the lake: one line naming the first damaged file."""
+    from cinelake.damage import REPAIR_HINT
+    from cinelake.ops.doctor import check
+
+    problems = [p for p in check(data_dir, quick=quick) if kinds is None or p.kind in kinds]
+    if problems:
+        more = f" (and {len(problems) - 1} more: `cinelake doctor`)" if len(problems) > 1 else ""
+        fail(f"{problems[0].path} is damaged ({problems[0].problem}): {REPAIR_HINT}{more}")
+
+
 _globals: dict[str, Any] = {"config": None}
 
 
@@ -139,6 +171,7 @@ def check_writable(data_dir: Path) -> None:
 
 
 @app.command()
+@lake_errors
 def run(
     top_n: OptTopN = None,
     batch_size: OptBatch = None,
@@ -182,6 +215,9 @@ def run(
     except SourceError as exc:
         fail(str(exc))
     check_writable(settings.data_dir)
+    # A run rebuilds today's silver and gold; damaged run records or queue would stop it.
+    healthy_or_fail(settings.data_dir, kinds={"manifest", "report", "marker", "pause", "queue"},
+                    quick=True)
 
     with _progress() as progress:
         task = progress.add_task("starting", total=None)
@@ -194,9 +230,9 @@ def run(
 
         from cinelake.runtime.local import Progress as Hooks
 
+        runtime = LocalRuntime(settings, progress=Hooks(on_movies, on_stage),
+                               omdb_url_override=omdb_url is not None)
         try:
-            runtime = LocalRuntime(settings, progress=Hooks(on_movies, on_stage),
-                                   omdb_url_override=omdb_url is not None)
             summary = runtime.run(
                 source=run_source, top_n=settings.top_n, batch_size=settings.batch_size
             )
@@ -207,6 +243,8 @@ def run(
             progress.stop()
             fail("interrupted: nothing is lost; `cinelake resume` (or the next run) finishes "
                  "this run", EXIT_INTERRUPTED)
+        finally:
+            runtime.queue.close()
     _print_summary(summary)
     if summary.paused is not None and summary.paused.reason == "invalid_key":
         fail("OMDb rejected the API key: check OMDB_API_KEY (the key is not shown). "
@@ -312,6 +350,7 @@ def _jsonable(value: Any) -> Any:
 
 
 @app.command()
+@lake_errors
 def query(
     sql: Annotated[str, typer.Argument(help="DuckDB SQL over silver_movies, silver_quarantine, gold_<dataset>.")],
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
@@ -325,13 +364,19 @@ def query(
     settings = settings_or_fail(data_dir=data_dir)
     if not settings.data_dir.is_dir():
         fail(f"no lake at {settings.data_dir} (run `cinelake run` first, or pass --data-dir)")
-    con = connect(settings.data_dir)
+    if not sql.strip():
+        fail('the query is empty: give SQL, e.g. cinelake query "select * from gold_top_rated"')
+    damaged: dict[str, str] = {}
+    con = connect(settings.data_dir, damaged)
     try:
         cur = con.execute(sql)
         columns = [d[0] for d in cur.description] if cur.description else []
         rows = cur.fetchall()
     except duckdb.Error as exc:
-        message = str(exc).splitlines()[0]
+        message = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        for view, problem in damaged.items():
+            if view in message:
+                fail(f"{view} is unavailable: {problem}; run `cinelake doctor --repair`")
         hint = f" (views: {', '.join(views(con)) or 'none yet'})" if "does not exist" in message else ""
         fail(f"query failed: {message}{hint}")
     if fmt is Format.json:
@@ -352,6 +397,7 @@ def query(
 
 
 @app.command()
+@lake_errors
 def dashboard(
     data_dir: DataDir = None,
     output: Annotated[Path | None, typer.Option("--output", help="HTML file \\[default: <data-dir>/dashboard.html].")] = None,
@@ -365,6 +411,17 @@ def dashboard(
     gold = settings.data_dir / "gold"
     if not gold.is_dir():
         fail(f"no gold data under {gold} (run `cinelake run` first)")
+    from cinelake.damage import REPAIR_HINT
+    from cinelake.ops.doctor import check
+
+    damaged = check(settings.data_dir, quick=True)
+    for p in damaged:
+        if p.kind == "gold":
+            fail(f"{p.path} is damaged ({p.problem}): {REPAIR_HINT}")
+    for p in damaged:
+        if p.kind == "silver":  # the dashboard is drawn from gold, but say so
+            err.print(f"[yellow]warning:[/] {p.path} is damaged ({p.problem}): {REPAIR_HINT}",
+                      highlight=False, soft_wrap=True)
     target = output or settings.data_dir / "dashboard.html"
     path = write_dashboard(gold, target)
     out.print(f"Dashboard: {path}")
@@ -388,6 +445,7 @@ def _serve(path: Path) -> None:
 
 
 @app.command()
+@lake_errors
 def rebuild(data_dir: DataDir = None) -> None:
     """Rebuild silver (then gold) from bronze alone: no OMDb calls.
 
@@ -467,6 +525,7 @@ def _print_summaries(summaries: list[Any]) -> None:
 
 
 @app.command()
+@lake_errors
 def schedule(
     cron: OptCron = None,
     timezone: OptTimezone = None,
@@ -555,6 +614,7 @@ def schedule(
 
 
 @app.command()
+@lake_errors
 def resume(
     omdb_url: OptOmdbUrl = None,
     data_dir: DataDir = None,
@@ -573,12 +633,15 @@ def resume(
     local_only(settings, "resume")
     if not (settings.data_dir / "bronze").is_dir():
         fail(f"no lake at {settings.data_dir} (run `cinelake run` first, or pass --data-dir)")
+    healthy_or_fail(settings.data_dir)
     pending = unfinished_runs(settings.data_dir)
     runtime = _runtime_or_fail(settings, omdb_url_override=omdb_url is not None)
     try:
         summaries = runtime.resume()
     except RuntimeBusy as exc:
         fail(str(exc))
+    finally:
+        runtime.queue.close()
     shown = [s for s in summaries if s.run_id in pending]
     if not shown:
         out.print("Nothing to resume: every run is finished.")
@@ -590,6 +653,55 @@ def resume(
 
 
 @app.command()
+def doctor(
+    repair: Annotated[bool, typer.Option(
+        "--repair", help="Repair what can be rebuilt (silver and gold from bronze, ...).")] = False,
+    as_json: OptJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Find the lake's unreadable files (Parquet, run ledger, queue), name each, repair them."""
+    from cinelake.observability import quiet_for_cli
+    from cinelake.ops.doctor import check
+    from cinelake.ops.doctor import repair as repair_lake
+    from cinelake.ops.lake import lake_exists
+    from cinelake.runtime.local import RuntimeBusy
+
+    quiet_for_cli()
+    settings = settings_or_fail(data_dir=data_dir)
+    local_only(settings, "doctor")
+    if not lake_exists(settings.data_dir):
+        fail(f"no lake at {settings.data_dir} (pass --data-dir?)")
+    problems = check(settings.data_dir)
+    if as_json and not repair:
+        _print_json([p.as_dict() for p in problems])
+        raise typer.Exit(EXIT_ERROR if problems else 0)
+    if not problems:
+        out.print("No damaged files.")
+        return
+    if not repair:
+        for p in problems:
+            out.print(p.line(), highlight=False, soft_wrap=True)
+        out.print(f"{len(problems)} damaged file(s). Repair: cinelake doctor --repair")
+        raise typer.Exit(EXIT_ERROR)
+    try:
+        report = repair_lake(settings, problems)
+    except RuntimeBusy as exc:
+        fail(str(exc))
+    if as_json:
+        _print_json({"repaired": report.repaired, "left": [p.as_dict() for p in report.left],
+                     "rebuilt": report.rebuilt})
+    else:
+        for line in report.lines():
+            out.print(line, highlight=False, soft_wrap=True)
+    remaining = check(settings.data_dir)
+    if remaining:
+        raise typer.Exit(EXIT_ERROR)
+    if not as_json:
+        out.print("The lake is readable again.")
+
+
+@app.command()
+@lake_errors
 def status(
     as_json: OptJson = False,
     data_dir: DataDir = None,
@@ -609,6 +721,14 @@ def status(
         out.print(st.message, highlight=False)
     if not st.exists:
         return
+    for d in st.damaged:
+        out.print(f"[red]damaged:[/] {d['path']}: {d['problem']}", highlight=False,
+                  soft_wrap=True)
+    if st.damaged:
+        out.print(f"{len(st.damaged)} damaged file(s): run `cinelake doctor --repair` "
+                  "(`cinelake doctor` says what it does)", highlight=False)
+        if not st.queue:
+            return
     if st.runs:
         out.print(f"[bold]Runs[/] ({len(st.runs)} of {st.total_runs}, newest first)")
         for r in st.runs:
@@ -627,8 +747,9 @@ def status(
                       + f", cache hits {r.cache_hits}",
                       highlight=False)
         latest = st.runs[0]
-        out.print(f"Latest run: {latest.state} — {STATE_HINTS.get(latest.state, '')}",
-                  highlight=False)
+        hint = ("repair the damaged files first: `cinelake doctor --repair`" if st.damaged
+                else STATE_HINTS.get(latest.state, ""))
+        out.print(f"Latest run: {latest.state} — {hint}", highlight=False)
     q = st.queue
     out.print(f"Queue: {q['visible']} visible, {q['in_flight']} in flight, "
               f"{q['delayed']} delayed; {q['dead_letters']} dead-lettered message(s)",
@@ -649,7 +770,7 @@ def status(
     if st.gold:
         g = st.gold
         stale = (" [yellow](older than silver: `cinelake resume` rebuilds it)[/]"
-                 if g["stale"] else "")
+                 if g["stale"] and not st.damaged else "")
         out.print(f"Gold: built {_when(g['built_at'])} ({_ago(g['age_s'])}), "
                   f"snapshot {g['snapshot_date']}, {len(g['datasets'])} datasets{stale}",
                   highlight=False)
@@ -670,6 +791,7 @@ app.add_typer(dlq_app, name="dlq")
 
 
 @dlq_app.command("list")
+@lake_errors
 def dlq_list(as_json: OptJson = False, data_dir: DataDir = None) -> None:
     """Dead-lettered movies: IMDb id, title, run, attempts, last error (read-only)."""
     from cinelake.ops.dlq import as_dict, dead_movies
@@ -695,6 +817,7 @@ def dlq_list(as_json: OptJson = False, data_dir: DataDir = None) -> None:
 
 
 @dlq_app.command("redrive")
+@lake_errors
 def dlq_redrive(
     ids: Annotated[list[str] | None, typer.Option(
         "--id", help=r"IMDb id to redrive (repeatable) \[default: all dead letters].")] = None,
@@ -721,6 +844,7 @@ def dlq_redrive(
     local_only(settings, "dlq redrive")
     if not (settings.data_dir / "_state" / "queue.sqlite3").is_file():
         fail(f"no dead letters: no lake at {settings.data_dir} (pass --data-dir?)")
+    healthy_or_fail(settings.data_dir)
     with open_lake(settings.data_dir) as lake:  # a first look, before asking for a key
         plan = plan_redrive(dead_messages(lake.queue, lake.ledger), wanted)
     result = None
@@ -731,6 +855,8 @@ def dlq_redrive(
             result = redrive(runtime, wanted)
         except RuntimeBusy as exc:
             fail(str(exc))
+        finally:
+            runtime.queue.close()
         plan = result.plan
     if plan.missing:
         out.print(f"[yellow]Not in the dead letters:[/] {', '.join(plan.missing)}")

@@ -246,3 +246,80 @@ def test_the_sample_counts_honestly(lake: Path, tmp_path: Path) -> None:
     assert "not found" not in rows
     status = " ".join(invoke_cli("status", "--data-dir", str(lake)).stdout.split())
     assert "not in the sample 2" in status and "OMDb requests none (bundled sample)" in status
+
+
+# -- a damaged lake --------------------------------------------------------------------------
+
+def offline_lake(lake: Path) -> None:
+    result = invoke_cli("run", "--offline", "--top-n", "5", "--data-dir", str(lake))
+    assert result.exit_code == 0, result.output
+
+
+def one_line(result: Any) -> str:
+    assert "Traceback" not in result.output
+    lines = error_lines(result)
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_a_truncated_silver_parquet_is_named_with_its_fix_and_the_fix_works(lake: Path) -> None:
+    offline_lake(lake)
+    [part] = (lake / "silver" / "movies").glob("snapshot_date=*/data.parquet")
+    rel = part.relative_to(lake).as_posix()
+    part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
+
+    assert query_json(lake, "select 1 as one") == [{"one": 1}]
+    over_silver = invoke_cli("query", "select count(*) from silver_movies", "--data-dir", str(lake))
+    assert over_silver.exit_code == 1
+    line = one_line(over_silver)
+    assert rel in line and "cinelake doctor --repair" in line
+
+    status = invoke_cli("status", "--data-dir", str(lake))
+    assert status.exit_code == 0 and "Traceback" not in status.output
+    flat = " ".join(status.stdout.split())
+    assert f"damaged: {rel}" in flat and "cinelake doctor --repair" in flat
+    assert "`cinelake resume`" not in flat
+    assert json.loads(invoke_cli("status", "--json", "--data-dir", str(lake)).stdout)[
+        "damaged"][0]["path"] == rel
+
+    dash = invoke_cli("dashboard", "--data-dir", str(lake))
+    assert dash.exit_code == 0 and rel in dash.stderr and "doctor --repair" in dash.stderr
+
+    found = invoke_cli("doctor", "--data-dir", str(lake))
+    assert found.exit_code == 1 and rel in found.stdout
+    fixed = invoke_cli("doctor", "--repair", "--data-dir", str(lake))
+    assert fixed.exit_code == 0, fixed.output
+    assert query_json(lake, "select count(*) as n from silver_movies") == [{"n": 5}]
+    assert invoke_cli("doctor", "--data-dir", str(lake)).stdout.strip() == "No damaged files."
+
+
+@pytest.mark.parametrize("damage", ["outcome", "report", "queue", "gold", "pause"])
+def test_resume_and_status_on_a_damaged_lake_say_which_file_and_doctor_repairs_it(
+    lake: Path, damage: str
+) -> None:
+    offline_lake(lake)
+    run_dir = next((lake / "bronze" / "_runs").iterdir())
+    target = {
+        "outcome": next((run_dir / "outcomes").glob("*.json")),
+        "report": run_dir / "silver.json",
+        "queue": lake / "_state" / "queue.sqlite3",
+        "gold": lake / "gold" / "top_rated" / "data.parquet",
+        "pause": lake / "bronze" / "_control" / "enrichment_paused.json",
+    }[damage]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"\x00garbage, not what it should be")
+    rel = target.relative_to(lake).as_posix()
+
+    resumed = invoke_cli("resume", "--offline", "--data-dir", str(lake))
+    assert resumed.exit_code == 1
+    assert rel in one_line(resumed) and "cinelake doctor --repair" in resumed.stderr
+    status = invoke_cli("status", "--data-dir", str(lake))
+    assert status.exit_code == 0 and "Traceback" not in status.output
+    assert rel in " ".join(status.stdout.split())
+
+    fixed = invoke_cli("doctor", "--repair", "--data-dir", str(lake))
+    assert fixed.exit_code == 0, fixed.output
+    again = invoke_cli("resume", "--offline", "--data-dir", str(lake))
+    assert again.exit_code == 0, again.output
+    assert query_json(lake, "select count(*) as n from silver_movies") == [{"n": 5}]
+    assert len(query_json(lake, "select * from gold_top_rated")) == 5

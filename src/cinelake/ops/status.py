@@ -68,6 +68,7 @@ class LakeStatus:
     gold: dict[str, Any] | None = None
     paused: dict[str, str] | None = None
     schedule: dict[str, Any] | None = None
+    damaged: list[dict[str, Any]] = field(default_factory=list)  # unreadable files, with the fix
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,13 +100,24 @@ def lake_status(
     if not status.exists:
         status.message = (f"no lake at {data_dir} yet: run `cinelake run` (or pass --data-dir)")
         return status
+    from cinelake.damage import DamagedFile
+    from cinelake.ops.doctor import FIXES, Kind, Problem, check
+
+    problems = check(data_dir, quick=True)
+    if any(p.kind == "queue" for p in problems):
+        # Nothing below can read the queue; say what can be said.
+        status.damaged = [p.as_dict() for p in problems]
+        return status
     with open_lake(data_dir, clock=clock) as lake:
         now = lake.clock.now()
         ledger = lake.ledger
         run_ids = ledger.run_ids()
         status.total_runs = len(run_ids)
         queued = queued_ids_by_run(lake.queue)
-        pause = ledger.paused(now)
+        try:
+            pause = ledger.paused(now)
+        except DamagedFile:
+            pause = None  # named by the check above
         if pause is not None:
             status.paused = {"reason": pause.reason, "until": pause.until.isoformat(),
                              "detail": pause.detail}
@@ -114,8 +126,14 @@ def lake_status(
         manifests: dict[str, RunManifest] = {}
         shown = run_ids[-runs:] if runs > 0 else []
         for run_id in reversed(shown):
-            run = _run_status(lake, run_id, run_ids, manifests, queued.get(run_id, set()),
-                              pause is not None, gold_manifest, gold_mtime)
+            try:
+                run = _run_status(lake, run_id, run_ids, manifests, queued.get(run_id, set()),
+                                  pause is not None, gold_manifest, gold_mtime)
+            except DamagedFile as exc:
+                if all(p.path != exc.path for p in problems):
+                    kind: Kind = "outcome" if "/outcomes/" in exc.path else "stats"
+                    problems.append(Problem(exc.path, exc.problem, kind, FIXES[kind]))
+                continue
             if run is not None:
                 status.runs.append(run[0])
                 status.failed.extend(run[1])
@@ -133,6 +151,7 @@ def lake_status(
         status.dead_letters = [as_dict(d) for d in dead]
         status.quarantined = _quarantined(data_dir)
         status.gold = _gold(lake, gold_manifest, gold_mtime, now)
+    status.damaged = [p.as_dict() for p in problems]
     if not status.total_runs:
         status.message = f"the lake at {data_dir} has no runs yet: run `cinelake run`"
     return status

@@ -43,7 +43,22 @@ class Deps:
     omdb_transport: httpx.AsyncBaseTransport | None = None
     gate: RequestGate | None = None  # process-wide cap on OMDb requests in flight
     stops: StopSignals = field(default_factory=StopSignals)  # key rejected / quota reached
+    omdb_url_override: bool = False  # the operator chose the URL: it wins over the runs' own
     s3_client: Any = None
+
+    def omdb_url_for(self, run_id: str) -> str:
+        """Where a run's movies are fetched: the URL the run recorded in its manifest, unless
+        the operator chose one (``omdb_url_override``) or the run recorded none."""
+        s = self.settings
+        if s.offline:
+            return OFFLINE_URL
+        if self.omdb_url_override:
+            return s.omdb_url
+        try:
+            recorded = self.ledger.manifest(run_id).omdb_url
+        except Exception:  # an unreadable manifest: the configured URL
+            recorded = None
+        return recorded or s.omdb_url
 
     @cached_property
     def ledger(self) -> RunLedger:
@@ -53,12 +68,14 @@ class Deps:
     def cache(self) -> ResponseCache:
         return ResponseCache(self.bronze, timedelta(days=self.settings.cache_ttl_days))
 
-    def omdb_options(self) -> OmdbOptions:
+    def omdb_options(self, base_url: str | None = None) -> OmdbOptions:
+        """OMDb options; ``base_url`` (a run's recorded URL) instead of the configured one."""
         s = self.settings
         return OmdbOptions(
-            base_url=OFFLINE_URL if s.offline else s.omdb_url, timeout_s=s.timeout_s,
+            base_url=OFFLINE_URL if s.offline else base_url or s.omdb_url, timeout_s=s.timeout_s,
             max_retries=s.max_retries, backoff_base_s=s.backoff_base_s,
             backoff_max_s=s.backoff_max_s, concurrency=s.concurrency,
+            max_answer_bytes=s.max_answer_bytes, answer_deadline_s=s.answer_deadline_s,
         )
 
 

@@ -38,6 +38,7 @@ err = Console(stderr=True)
 EXIT_ERROR = 1
 EXIT_INCOMPLETE = 3
 EXIT_KEY_REJECTED = 4
+EXIT_NOTHING_USABLE = 5
 EXIT_INTERRUPTED = 130
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Lake folder \\[default: ./lake].")]
@@ -65,6 +66,38 @@ OptJson = Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")]
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def lake_errors(command: Any) -> Any:
+    """A damaged lake file is one line naming it and the fix, never a traceback."""
+    import functools
+    import sqlite3
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from cinelake.damage import REPAIR_HINT, DamagedFile, first_line
+
+        try:
+            return command(*args, **kwargs)
+        except DamagedFile as exc:
+            fail(str(exc))
+        except sqlite3.DatabaseError as exc:
+            fail(f"_state/queue.sqlite3 is damaged ({first_line(exc)}): {REPAIR_HINT}")
+
+    return wrapper
+
+
+def healthy_or_fail(
+    data_dir: Path, *, kinds: set[str] | None = None, quick: bool = False
+) -> None:
+    """Before a command that reads the lake: one line naming the first damaged file."""
+    from cinelake.damage import REPAIR_HINT
+    from cinelake.ops.doctor import check
+
+    problems = [p for p in check(data_dir, quick=quick) if kinds is None or p.kind in kinds]
+    if problems:
+        more = f" (and {len(problems) - 1} more: `cinelake doctor`)" if len(problems) > 1 else ""
+        fail(f"{problems[0].path} is damaged ({problems[0].problem}): {REPAIR_HINT}{more}")
 
 
 _globals: dict[str, Any] = {"config": None}
@@ -103,6 +136,15 @@ def settings_or_fail(**overrides: Any) -> Settings:
         fail(f"invalid setting {where}{origin}: {first['msg']}")
 
 
+def _refuse_sample_for_a_chosen_url(settings: Settings) -> None:
+    """No key: the bundled sample stands in only when no OMDb URL was chosen."""
+    if "omdb_url" in settings.model_fields_set and not settings.offline:
+        from cinelake.sources.top_list import describe
+
+        fail(f"no OMDb API key for {describe(settings.omdb_url)}: set OMDB_API_KEY (the bundled "
+             "sample is used only when no OMDb URL is chosen; --offline forces it)")
+
+
 def local_only(settings: Settings, command: str) -> None:
     """The CLI drives the embedded runtime; on AWS the stack runs itself (see README)."""
     if settings.backend != "local":
@@ -132,6 +174,7 @@ def check_writable(data_dir: Path) -> None:
 
 
 @app.command()
+@lake_errors
 def run(
     top_n: OptTopN = None,
     batch_size: OptBatch = None,
@@ -158,6 +201,7 @@ def run(
     )
     local_only(settings, "run")
     if not has_key_or_fail(settings):
+        _refuse_sample_for_a_chosen_url(settings)
         settings = settings.model_copy(update={"offline": True})
         out.print("No OMDB_API_KEY set: enriching from the bundled OMDb sample (offline).")
     elif settings.offline:
@@ -169,10 +213,14 @@ def run(
         out.print("Source: the bundled sample top list.")
     try:
         # Validate the source and batch size before anything is created in the lake.
-        prepare(IngestRequest(run_source, settings.top_n, settings.batch_size), CLOCK.now())
+        prepare(IngestRequest(run_source, settings.top_n, settings.batch_size), CLOCK.now(),
+                max_bytes=settings.source_max_bytes, deadline_s=settings.source_deadline_s)
     except SourceError as exc:
         fail(str(exc))
     check_writable(settings.data_dir)
+    # A run rebuilds today's silver and gold; damaged run records or queue would stop it.
+    healthy_or_fail(settings.data_dir, kinds={"manifest", "report", "marker", "pause", "queue"},
+                    quick=True)
 
     with _progress() as progress:
         task = progress.add_task("starting", total=None)
@@ -185,8 +233,9 @@ def run(
 
         from cinelake.runtime.local import Progress as Hooks
 
+        runtime = LocalRuntime(settings, clock=CLOCK, progress=Hooks(on_movies, on_stage),
+                               omdb_url_override=omdb_url is not None)
         try:
-            runtime = LocalRuntime(settings, clock=CLOCK, progress=Hooks(on_movies, on_stage))
             summary = runtime.run(
                 source=run_source, top_n=settings.top_n, batch_size=settings.batch_size
             )
@@ -197,13 +246,36 @@ def run(
             progress.stop()
             fail("interrupted: nothing is lost; `cinelake resume` (or the next run) finishes "
                  "this run", EXIT_INTERRUPTED)
+        finally:
+            runtime.queue.close()
     _print_summary(summary)
     if summary.paused is not None and summary.paused.reason == "invalid_key":
         fail("OMDb rejected the API key: check OMDB_API_KEY (the key is not shown). "
              f"{summary.still_queued} movies stay queued; run again once the key is fixed.",
              EXIT_KEY_REJECTED)
+    _fail_if_nothing_usable([summary])
     if not summary.complete:
         raise typer.Exit(EXIT_INCOMPLETE)
+
+
+def _fail_if_nothing_usable(summaries: list[Any]) -> None:
+    """A run OMDb answered nothing usable for is a failed run (exit 5), not a success."""
+    failed = [s for s in summaries if s.failed_run]
+    if not failed:
+        return
+    s = failed[-1]
+    counts = [f"{s.failed} movie(s) dead-lettered"] if s.failed else []
+    if s.not_found:
+        counts.append(f"{s.not_found} {_not_found_label(s)}")
+    cause = f", last error: {s.dead_letters[0]['error']}" if s.dead_letters else ""
+    fix = ("Fix the cause, then `cinelake dlq redrive`." if s.failed
+           else "Check the source list and the OMDb URL.")
+    fail(f"run {s.run_id}: OMDb answered nothing usable ({', '.join(counts) or 'no movie'}"
+         f"{cause}); silver and gold keep the previous snapshot. {fix}", EXIT_NOTHING_USABLE)
+
+
+def _not_found_label(s: Any) -> str:
+    return "not in the sample" if getattr(s, "offline", False) else "not found"
 
 
 def _progress() -> Progress:
@@ -226,13 +298,16 @@ def _print_summary(s: Any) -> None:
     if s.rejected:
         table.add_row("rejected at ingest", str(len(s.rejected)))
     table.add_row("enriched", str(s.enriched))
-    table.add_row("not found", str(s.not_found))
+    table.add_row(_not_found_label(s), str(s.not_found))
     table.add_row("failed (dead-lettered)", str(s.failed))
     if s.still_queued:
         table.add_row("still queued", str(s.still_queued))
     if s.unaccounted:
         table.add_row("[red]unaccounted[/]", str(s.unaccounted))
-    table.add_row("OMDb requests / cache hits", f"{s.omdb_requests} / {s.cache_hits}")
+    if s.offline:  # the bundled sample answered: no request went to any OMDb
+        table.add_row("OMDb requests / cache hits", f"none (bundled sample) / {s.cache_hits}")
+    else:
+        table.add_row("OMDb requests / cache hits", f"{s.omdb_requests} / {s.cache_hits}")
     table.add_row("silver rows", str(s.silver_rows))
     table.add_row("quarantined", str(s.quarantined))
     table.add_row("gold datasets written", str(len(s.gold_datasets)))
@@ -248,6 +323,8 @@ def _print_summary(s: Any) -> None:
         out.print(f"[yellow]Enrichment paused ({s.paused.detail}) until "
                   f"{s.paused.until:%Y-%m-%d %H:%M} UTC; {s.still_queued} movies stay queued "
                   "and continue on the next run.[/]")
+    elif s.failed_run:
+        pass  # the one-line error that follows says it
     elif s.complete and s.failed:
         out.print(f"[yellow]Run complete, with {s.failed} movie(s) dead-lettered:[/] fix the cause, "
                   "then `cinelake dlq redrive`. Lake: "
@@ -276,6 +353,7 @@ def _jsonable(value: Any) -> Any:
 
 
 @app.command()
+@lake_errors
 def query(
     sql: Annotated[str, typer.Argument(help="DuckDB SQL over silver_movies, silver_quarantine, gold_<dataset>.")],
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
@@ -289,13 +367,19 @@ def query(
     settings = settings_or_fail(data_dir=data_dir)
     if not settings.data_dir.is_dir():
         fail(f"no lake at {settings.data_dir} (run `cinelake run` first, or pass --data-dir)")
-    con = connect(settings.data_dir)
+    if not sql.strip():
+        fail('the query is empty: give SQL, e.g. cinelake query "select * from gold_top_rated"')
+    damaged: dict[str, str] = {}
+    con = connect(settings.data_dir, damaged)
     try:
         cur = con.execute(sql)
         columns = [d[0] for d in cur.description] if cur.description else []
         rows = cur.fetchall()
     except duckdb.Error as exc:
-        message = str(exc).splitlines()[0]
+        message = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        for view, problem in damaged.items():
+            if view in message:
+                fail(f"{view} is unavailable: {problem}; run `cinelake doctor --repair`")
         hint = f" (views: {', '.join(views(con)) or 'none yet'})" if "does not exist" in message else ""
         fail(f"query failed: {message}{hint}")
     if fmt is Format.json:
@@ -316,6 +400,7 @@ def query(
 
 
 @app.command()
+@lake_errors
 def dashboard(
     data_dir: DataDir = None,
     output: Annotated[Path | None, typer.Option("--output", help="HTML file \\[default: <data-dir>/dashboard.html].")] = None,
@@ -329,6 +414,17 @@ def dashboard(
     gold = settings.data_dir / "gold"
     if not gold.is_dir():
         fail(f"no gold data under {gold} (run `cinelake run` first)")
+    from cinelake.damage import REPAIR_HINT
+    from cinelake.ops.doctor import check
+
+    damaged = check(settings.data_dir, quick=True)
+    for p in damaged:
+        if p.kind == "gold":
+            fail(f"{p.path} is damaged ({p.problem}): {REPAIR_HINT}")
+    for p in damaged:
+        if p.kind == "silver":  # the dashboard is drawn from gold, but say so
+            err.print(f"[yellow]warning:[/] {p.path} is damaged ({p.problem}): {REPAIR_HINT}",
+                      highlight=False, soft_wrap=True)
     target = output or settings.data_dir / "dashboard.html"
     path = write_dashboard(gold, target, generated_at=CLOCK.now())
     out.print(f"Dashboard: {path}")
@@ -352,6 +448,7 @@ def _serve(path: Path) -> None:
 
 
 @app.command()
+@lake_errors
 def rebuild(data_dir: DataDir = None) -> None:
     """Rebuild silver (then gold) from bronze alone: no OMDb calls.
 
@@ -410,7 +507,9 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=_jsonable, ensure_ascii=False, indent=2) + "\n")
 
 
-def _runtime_or_fail(settings: Settings, *, need_key: bool = False) -> Any:
+def _runtime_or_fail(
+    settings: Settings, *, need_key: bool = False, omdb_url_override: bool = False
+) -> Any:
     from cinelake.runtime.local import LocalRuntime
 
     has_key = has_key_or_fail(settings)
@@ -420,7 +519,7 @@ def _runtime_or_fail(settings: Settings, *, need_key: bool = False) -> Any:
         out.print("[yellow]No OMDB_API_KEY set:[/] queued movies stay queued "
                   "(set the key, or pass --offline to use the bundled sample).")
     check_writable(settings.data_dir)
-    return LocalRuntime(settings, clock=CLOCK)
+    return LocalRuntime(settings, clock=CLOCK, omdb_url_override=omdb_url_override)
 
 
 def _print_summaries(summaries: list[Any]) -> None:
@@ -429,6 +528,7 @@ def _print_summaries(summaries: list[Any]) -> None:
 
 
 @app.command()
+@lake_errors
 def schedule(
     cron: OptCron = None,
     timezone: OptTimezone = None,
@@ -464,6 +564,7 @@ def schedule(
     )
     local_only(settings, "schedule")
     if not has_key_or_fail(settings):
+        _refuse_sample_for_a_chosen_url(settings)
         settings = settings.model_copy(update={"offline": True})
         out.print("No OMDB_API_KEY set: runs enrich from the bundled OMDb sample (offline).")
     run_source = settings.source or str(top_movies_path())
@@ -474,7 +575,7 @@ def schedule(
                   highlight=False, soft_wrap=True)
 
     def job(due: datetime) -> dict[str, Any]:
-        runtime = LocalRuntime(settings, clock=CLOCK)
+        runtime = LocalRuntime(settings, clock=CLOCK, omdb_url_override=omdb_url is not None)
         try:
             summary = runtime.run(source=run_source, top_n=settings.top_n,
                                   batch_size=settings.batch_size)
@@ -483,7 +584,7 @@ def schedule(
         _print_summary(summary)
         return {"run_id": summary.run_id, "complete": summary.complete,
                 "enriched": summary.enriched, "failed": summary.failed,
-                "still_queued": summary.still_queued}
+                "still_queued": summary.still_queued, "nothing_usable": summary.failed_run}
 
     stop = threading.Event()
     try:
@@ -516,6 +617,7 @@ def schedule(
 
 
 @app.command()
+@lake_errors
 def resume(
     omdb_url: OptOmdbUrl = None,
     data_dir: DataDir = None,
@@ -534,22 +636,75 @@ def resume(
     local_only(settings, "resume")
     if not (settings.data_dir / "bronze").is_dir():
         fail(f"no lake at {settings.data_dir} (run `cinelake run` first, or pass --data-dir)")
+    healthy_or_fail(settings.data_dir)
     pending = unfinished_runs(settings.data_dir)
-    runtime = _runtime_or_fail(settings)
+    runtime = _runtime_or_fail(settings, omdb_url_override=omdb_url is not None)
     try:
         summaries = runtime.resume()
     except RuntimeBusy as exc:
         fail(str(exc))
+    finally:
+        runtime.queue.close()
     shown = [s for s in summaries if s.run_id in pending]
     if not shown:
         out.print("Nothing to resume: every run is finished.")
         return
     _print_summaries(shown)
+    _fail_if_nothing_usable(shown)
     if not all(s.complete for s in shown):
         raise typer.Exit(EXIT_INCOMPLETE)
 
 
 @app.command()
+def doctor(
+    repair: Annotated[bool, typer.Option(
+        "--repair", help="Repair what can be rebuilt (silver and gold from bronze, ...).")] = False,
+    as_json: OptJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Find the lake's unreadable files (Parquet, run ledger, queue), name each, repair them."""
+    from cinelake.observability import quiet_for_cli
+    from cinelake.ops.doctor import check
+    from cinelake.ops.doctor import repair as repair_lake
+    from cinelake.ops.lake import lake_exists
+    from cinelake.runtime.local import RuntimeBusy
+
+    quiet_for_cli()
+    settings = settings_or_fail(data_dir=data_dir)
+    local_only(settings, "doctor")
+    if not lake_exists(settings.data_dir):
+        fail(f"no lake at {settings.data_dir} (pass --data-dir?)")
+    problems = check(settings.data_dir)
+    if as_json and not repair:
+        _print_json([p.as_dict() for p in problems])
+        raise typer.Exit(EXIT_ERROR if problems else 0)
+    if not problems:
+        out.print("No damaged files.")
+        return
+    if not repair:
+        for p in problems:
+            out.print(p.line(), highlight=False, soft_wrap=True)
+        out.print(f"{len(problems)} damaged file(s). Repair: cinelake doctor --repair")
+        raise typer.Exit(EXIT_ERROR)
+    try:
+        report = repair_lake(settings, problems)
+    except RuntimeBusy as exc:
+        fail(str(exc))
+    if as_json:
+        _print_json({"repaired": report.repaired, "left": [p.as_dict() for p in report.left],
+                     "rebuilt": report.rebuilt})
+    else:
+        for line in report.lines():
+            out.print(line, highlight=False, soft_wrap=True)
+    remaining = check(settings.data_dir)
+    if remaining:
+        raise typer.Exit(EXIT_ERROR)
+    if not as_json:
+        out.print("The lake is readable again.")
+
+
+@app.command()
+@lake_errors
 def status(
     as_json: OptJson = False,
     data_dir: DataDir = None,
@@ -569,6 +724,14 @@ def status(
         out.print(st.message, highlight=False)
     if not st.exists:
         return
+    for d in st.damaged:
+        out.print(f"[red]damaged:[/] {d['path']}: {d['problem']}", highlight=False,
+                  soft_wrap=True)
+    if st.damaged:
+        out.print(f"{len(st.damaged)} damaged file(s): run `cinelake doctor --repair` "
+                  "(`cinelake doctor` says what it does)", highlight=False)
+        if not st.queue:
+            return
     if st.runs:
         out.print(f"[bold]Runs[/] ({len(st.runs)} of {st.total_runs}, newest first)")
         for r in st.runs:
@@ -576,16 +739,20 @@ def status(
                 r.state, f"[yellow]{r.state}[/]")
             out.print(f"[bold]{r.run_id}[/] · snapshot {r.snapshot_date} · {state}\n"
                       f"  started {_when(r.started_at)}, ended {_when(r.ended_at)}\n"
-                      f"  asked {r.asked}: enriched {r.enriched}, not found {r.not_found}, "
+                      f"  asked {r.asked}: enriched {r.enriched}, "
+                      f"{_not_found_label(r)} {r.not_found}, "
                       f"failed {r.failed}, queued {r.queued}"
                       + (f", unaccounted {r.unaccounted}" if r.unaccounted else "") + "\n"
                       f"  silver {r.silver_rows} rows, {r.quarantined} quarantined; "
                       f"gold datasets {r.gold_datasets}; "
-                      f"OMDb requests {r.omdb_requests}, cache hits {r.cache_hits}",
+                      + ("OMDb requests none (bundled sample)" if r.offline
+                         else f"OMDb requests {r.omdb_requests}")
+                      + f", cache hits {r.cache_hits}",
                       highlight=False)
         latest = st.runs[0]
-        out.print(f"Latest run: {latest.state} — {STATE_HINTS.get(latest.state, '')}",
-                  highlight=False)
+        hint = ("repair the damaged files first: `cinelake doctor --repair`" if st.damaged
+                else STATE_HINTS.get(latest.state, ""))
+        out.print(f"Latest run: {latest.state} — {hint}", highlight=False)
     q = st.queue
     out.print(f"Queue: {q['visible']} visible, {q['in_flight']} in flight, "
               f"{q['delayed']} delayed; {q['dead_letters']} dead-lettered message(s)",
@@ -606,7 +773,7 @@ def status(
     if st.gold:
         g = st.gold
         stale = (" [yellow](older than silver: `cinelake resume` rebuilds it)[/]"
-                 if g["stale"] else "")
+                 if g["stale"] and not st.damaged else "")
         out.print(f"Gold: built {_when(g['built_at'])} ({_ago(g['age_s'])}), "
                   f"snapshot {g['snapshot_date']}, {len(g['datasets'])} datasets{stale}",
                   highlight=False)
@@ -627,6 +794,7 @@ app.add_typer(dlq_app, name="dlq")
 
 
 @dlq_app.command("list")
+@lake_errors
 def dlq_list(as_json: OptJson = False, data_dir: DataDir = None) -> None:
     """Dead-lettered movies: IMDb id, title, run, attempts, last error (read-only)."""
     from cinelake.ops.dlq import as_dict, dead_movies
@@ -652,6 +820,7 @@ def dlq_list(as_json: OptJson = False, data_dir: DataDir = None) -> None:
 
 
 @dlq_app.command("redrive")
+@lake_errors
 def dlq_redrive(
     ids: Annotated[list[str] | None, typer.Option(
         "--id", help=r"IMDb id to redrive (repeatable) \[default: all dead letters].")] = None,
@@ -678,15 +847,19 @@ def dlq_redrive(
     local_only(settings, "dlq redrive")
     if not (settings.data_dir / "_state" / "queue.sqlite3").is_file():
         fail(f"no dead letters: no lake at {settings.data_dir} (pass --data-dir?)")
+    healthy_or_fail(settings.data_dir)
     with open_lake(settings.data_dir, clock=CLOCK) as lake:  # a first look, before asking for a key
         plan = plan_redrive(dead_messages(lake.queue, lake.ledger), wanted)
     result = None
     if plan.message_ids:
-        runtime = _runtime_or_fail(settings, need_key=True)
+        runtime = _runtime_or_fail(settings, need_key=True,
+                                   omdb_url_override=omdb_url is not None)
         try:
             result = redrive(runtime, wanted)
         except RuntimeBusy as exc:
             fail(str(exc))
+        finally:
+            runtime.queue.close()
         plan = result.plan
     if plan.missing:
         out.print(f"[yellow]Not in the dead letters:[/] {', '.join(plan.missing)}")
@@ -699,6 +872,7 @@ def dlq_redrive(
     for run_id in result.superseded:
         out.print(f"[yellow]Run {run_id} is superseded by a later run of the same day:[/] its "
                   "redriven answers are in bronze, silver keeps the later run.")
+    _fail_if_nothing_usable(result.summaries)
     if not all(s.complete for s in result.summaries):
         raise typer.Exit(EXIT_INCOMPLETE)
 

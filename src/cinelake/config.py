@@ -43,6 +43,10 @@ class Settings(BaseSettings):
 
     # What a run does
     source: str | None = Field(None, description="top list: path, http(s):// or s3:// URL")
+    source_max_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="largest source list read, bytes")
+    source_deadline_s: float = Field(
+        120.0, gt=0, description="longest time to download the source list, seconds")
     top_n: int = Field(10, ge=1, description="how many movies from the top of the list")
     batch_size: int = Field(1, ge=1, description="movies per queue message")
 
@@ -58,6 +62,11 @@ class Settings(BaseSettings):
     concurrency: int = Field(8, ge=1, le=256, description="OMDb requests in flight at most")
     rate_limit: float = Field(10.0, ge=0, description="OMDb requests per second (0 = no limit)")
     timeout_s: float = Field(10.0, gt=0, description="OMDb request timeout, seconds")
+    max_answer_bytes: int = Field(
+        1024 * 1024, ge=1024, le=2 * 1024 * 1024,
+        description="largest OMDb answer read, bytes (a larger one fails the movie)")
+    answer_deadline_s: float = Field(
+        30.0, gt=0, description="longest time for one OMDb answer, request to last byte")
     max_retries: int = Field(4, ge=0, le=10, description="retries of a transient OMDb failure")
     backoff_base_s: float = Field(0.5, ge=0, description="first retry delay, seconds")
     backoff_max_s: float = Field(20.0, ge=0, description="longest retry delay, seconds")

@@ -11,11 +11,16 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from cinelake.adapters.storage import ObjectNotFound, ObjectStore
+from cinelake.damage import DamagedFile, first_line
 from cinelake.ids import RUN_ID_RE, require_imdb_id, require_run_id
 from cinelake.models import MovieOutcome, RunManifest
+
+_M = TypeVar("_M", bound=BaseModel)
 
 PREFIX = "_runs/"
 CONTROL = "_control/"
@@ -44,6 +49,16 @@ class Pause:
     detail: str
 
 
+def _damaged(store: ObjectStore, key: str, exc: Exception) -> DamagedFile:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        problem = f"{where + ': ' if where else ''}{err['msg']}"[:160]
+    else:
+        problem = first_line(exc)
+    return DamagedFile(f"{store.bucket}/{key}", problem)
+
+
 class RunLedger:
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
@@ -57,11 +72,23 @@ class RunLedger:
     def manifest(self, run_id: str) -> RunManifest:
         cached = self._manifests.get(run_id)
         if cached is None:
-            cached = RunManifest.model_validate_json(
-                self.store.get(self._key(run_id, "manifest.json"))
-            )
+            cached = self._model(RunManifest, self._key(run_id, "manifest.json"))
             self._manifests[run_id] = cached
         return cached
+
+    def _model(self, model: type[_M], key: str) -> _M:
+        data = self.store.get(key)
+        try:
+            return model.model_validate_json(data)
+        except (ValidationError, ValueError) as exc:
+            raise _damaged(self.store, key, exc) from None
+
+    def _json(self, key: str) -> Any:
+        data = self.store.get(key)
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            raise _damaged(self.store, key, exc) from None
 
     def has_manifest(self, run_id: str) -> bool:
         # A listing, not a HEAD: on S3 a HEAD of a missing key needs read rights to say 404.
@@ -91,9 +118,16 @@ class RunLedger:
     def outcomes(self, run_id: str) -> dict[str, MovieOutcome]:
         out: dict[str, MovieOutcome] = {}
         for obj in self.store.list(self._key(run_id, "outcomes/")):
-            outcome = MovieOutcome.model_validate_json(self.store.get(obj.key))
+            outcome = self._model(MovieOutcome, obj.key)
             out[outcome.imdb_id] = outcome
         return out
+
+    def outcome(self, run_id: str, imdb_id: str) -> MovieOutcome | None:
+        try:
+            return self._model(
+                MovieOutcome, self._key(run_id, f"outcomes/{require_imdb_id(imdb_id)}.json"))
+        except ObjectNotFound:
+            return None
 
     def done_ids(self, run_id: str) -> set[str]:
         """Ids with a terminal outcome, from a listing alone (no reads)."""
@@ -119,7 +153,12 @@ class RunLedger:
     def enrich_stats(self, run_id: str) -> Counter[str]:
         total: Counter[str] = Counter()
         for obj in self.store.list(self._key(run_id, "stats/")):
-            total.update(json.loads(self.store.get(obj.key)))
+            stats = self._json(obj.key)
+            if not isinstance(stats, dict) or not all(
+                isinstance(v, int) for v in stats.values()
+            ):
+                raise DamagedFile(f"{self.store.bucket}/{obj.key}", "not a JSON object of counts")
+            total.update(stats)
         return total
 
     # -- stage reports --------------------------------------------------------------------
@@ -127,10 +166,14 @@ class RunLedger:
         self._put_json(self._key(run_id, f"{stage}.json"), report)
 
     def report(self, run_id: str, stage: str) -> dict[str, Any] | None:
+        key = self._key(run_id, f"{stage}.json")
         try:
-            return json.loads(self.store.get(self._key(run_id, f"{stage}.json")))  # type: ignore[no-any-return]
+            report = self._json(key)
         except ObjectNotFound:
             return None
+        if not isinstance(report, dict):
+            raise DamagedFile(f"{self.store.bucket}/{key}", "not a JSON object")
+        return report
 
     # -- pause (quota reached, key rejected) ----------------------------------------------
     def pause(self, pause: Pause) -> None:
@@ -140,11 +183,18 @@ class RunLedger:
         )
 
     def paused(self, now: datetime) -> Pause | None:
+        key = CONTROL + "enrichment_paused.json"
         try:
-            data = json.loads(self.store.get(CONTROL + "enrichment_paused.json"))
+            data = self._json(key)
         except ObjectNotFound:
             return None
-        pause = Pause(data["reason"], datetime.fromisoformat(data["until"]), data.get("detail", ""))
+        try:
+            pause = Pause(str(data["reason"]), datetime.fromisoformat(data["until"]),
+                          str(data.get("detail", "")))
+            if pause.until.tzinfo is None:
+                raise ValueError("until has no time zone")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _damaged(self.store, key, exc) from None
         return pause if pause.until > now else None
 
     def resume(self) -> None:

@@ -86,6 +86,7 @@ class RunManifest(BaseModel):
     messages: int = 0
     available: int = 0  # items in the source list (top_n may ask for more than there are)
     offline: bool = False  # enriched from the bundled sample, not a real OMDb
+    omdb_url: str | None = None  # the OMDb base URL the run uses (never the key); None: offline
 
     def ids(self) -> list[str]:
         return [m.imdb_id for m in self.movies]

@@ -11,12 +11,34 @@ def _glob(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
+def _readable(files: list[Path], data_dir: Path, view: str, damaged: dict[str, str]) -> bool:
+    """Whether every file of a view has a readable Parquet footer; else the view is left out
+    and ``damaged[view]`` names the first bad file and what is wrong."""
+    import pyarrow.parquet as pq
+
+    from cinelake.damage import first_line
+
+    for f in files:
+        try:
+            pq.read_metadata(f)
+        except Exception as exc:  # pyarrow raises several kinds for a damaged file
+            rel = f.relative_to(data_dir).as_posix() if f.is_relative_to(data_dir) else str(f)
+            damaged[view] = f"{rel} is damaged ({first_line(exc)})"
+            return False
+    return True
+
+
+def connect(
+    data_dir: Path, damaged: dict[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A connection with the lake's views. A view over a damaged file is left out (so queries
+    that do not use it still work) and, when ``damaged`` is given, named there."""
     con = duckdb.connect()
+    damaged = {} if damaged is None else damaged
     silver = data_dir / "silver"
     for view, folder in (("silver_movies", "movies"), ("silver_quarantine", "quarantine")):
         files = sorted((silver / folder).glob("snapshot_date=*/*.parquet"))
-        if files:
+        if files and _readable(files, data_dir, view, damaged):
             listed = ", ".join(f"'{_glob(f)}'" for f in files)
             con.execute(
                 f"CREATE VIEW {view} AS SELECT * FROM read_parquet([{listed}], "
@@ -26,7 +48,9 @@ def connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
     if gold.is_dir():
         for dataset in sorted(p for p in gold.iterdir() if p.is_dir()):
             parts = sorted(dataset.glob("*.parquet"))
-            if parts and dataset.name.isidentifier():
+            if parts and dataset.name.isidentifier() and _readable(
+                parts, data_dir, f"gold_{dataset.name}", damaged
+            ):
                 listed = ", ".join(f"'{_glob(f)}'" for f in parts)
                 con.execute(f"CREATE VIEW gold_{dataset.name} AS SELECT * FROM read_parquet([{listed}])")
     return con

@@ -170,7 +170,9 @@ def test_the_key_never_reaches_output_logs_or_files(lake: Path, tmp_path: Path, 
 
 
 def test_one_oversized_record_is_rejected_and_the_rest_go_on(lake: Path, tmp_path: Path) -> None:
-    items = synthetic.source_list(4)["items"]
+    from cinelake.sample import top_movies_path
+
+    items = json.loads(top_movies_path().read_text())["items"][:4]  # movies the sample has
     items[2]["crew"] = "x" * 300_000
     source = write_source(tmp_path / "top.json", items)
     result = cli("run", "--offline", "--source", str(source), "--top-n", "4", "--data-dir", str(lake))

@@ -66,10 +66,12 @@ def test_dead_letters_listed_and_redriven_end_to_end(lake: Path, tmp_path: Path)
     titles = [m["title"] for m in synthetic.source_list(3)["items"]]
     fast_failure = {"CINELAKE_MAX_RETRIES": "0", "CINELAKE_RETRY_DELAY_S": "0"}
 
-    # OMDb is unreachable: every call fails, the run still ends, everything is dead-lettered.
+    # OMDb is unreachable: every call fails, the run ends as a failed run (exit 5) and
+    # everything is dead-lettered.
     down = cli("run", "--source", str(source), "--top-n", "3", "--omdb-url", closed_port_url(),
                "--data-dir", str(lake), "--rate-limit", "0", key=KEY, **fast_failure)
-    assert down.exit_code == 0, down.output
+    assert down.exit_code == 5, down.output
+    assert "OMDb answered nothing usable" in down.stderr
     assert "failed (dead-lettered)" in down.output and KEY not in down.output
 
     listed = cli("dlq", "list", "--json", "--data-dir", str(lake))

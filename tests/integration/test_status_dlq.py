@@ -75,11 +75,13 @@ def test_a_run_whose_every_omdb_call_fails_ends_and_dead_letters_everything(
     summary = runtime(lake, clock, broken, max_retries=1).run(
         source=str(source), top_n=6, batch_size=1)
     assert summary.complete and summary.failed == 6 and summary.enriched == 0
+    assert summary.failed_run and summary.silver_state == "failed"  # nothing usable: a failed run
     assert broken.requests == 6 * 3 * 2  # 3 receives x (1 try + 1 retry), then dead-lettered
 
     status = lake_status(lake, clock=clock)
     [run] = status.runs
-    assert run.state == "complete" and run.failed == 6 and run.silver_rows == 0
+    assert run.state == "failed" and run.failed == 6 and run.silver_rows == 0
+    assert not (lake / "silver" / "movies").exists()  # no empty snapshot was written
     assert status.queue == {"visible": 0, "in_flight": 0, "delayed": 0, "dead_letters": 6}
     assert sorted(f.imdb_id for f in status.failed) == IDS
     assert all("503" in f.error and f.attempts == 3 and f.in_dead_letters for f in status.failed)

@@ -1,6 +1,7 @@
 """The client's taxonomy: answers, permanent errors, transient errors with backoff — and no key leaks."""
 
 import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -12,7 +13,13 @@ from cinelake.clock import FakeClock
 from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 from cinelake.devtools.synthetic import omdb_catalog
 from cinelake.omdb.client import OmdbClient, OmdbOptions, RateLimiter
-from cinelake.omdb.errors import InvalidApiKey, QuotaReached, RequestRejected, TransientFailure
+from cinelake.omdb.errors import (
+    InvalidApiKey,
+    NotAnOmdbAnswer,
+    QuotaReached,
+    RequestRejected,
+    TransientFailure,
+)
 
 KEY = "k3y-s3cr3t-value"
 IDS = ["tt0000001", "tt0000002", "tt0000003"]
@@ -142,7 +149,6 @@ def test_answers_and_retry_after_dates_use_the_injected_clock() -> None:
 
 @pytest.mark.parametrize("response,expected", [
     (httpx.Response(502, html="<html>bad gateway</html>"), "HTTP 502"),
-    (httpx.Response(200, text="<html>proxy</html>", headers={"content-type": "text/html"}), "non-JSON"),
     (httpx.Response(200, json={"Response": "False", "Error": "Error getting data."}), "Error getting data"),
 ])
 def test_what_counts_as_transient(response: httpx.Response, expected: str) -> None:
@@ -219,3 +225,88 @@ def test_concurrency_is_bounded() -> None:
 
     run(go())
     assert peak == 3
+
+
+# -- hopeless answers, and answers without end -------------------------------------------------
+
+class Counting:
+    """A transport answering every request with `make()`, counting the requests."""
+
+    def __init__(self, make: Any) -> None:
+        self.requests = 0
+        self.make = make
+
+    def transport(self) -> httpx.MockTransport:
+        def handle(request: httpx.Request) -> httpx.Response:
+            self.requests += 1
+            return self.make()  # type: ignore[no-any-return]
+        return httpx.MockTransport(handle)
+
+
+@pytest.mark.parametrize("make,expected", [
+    (lambda: httpx.Response(200, text="<html>portal</html>", headers={"content-type": "text/html"}),
+     "a non-JSON body (text/html)"),
+    (lambda: httpx.Response(200, json=[]), "a JSON array"),
+    (lambda: httpx.Response(200, content=b"null"), "JSON null"),
+    (lambda: httpx.Response(200, content=b""), "an empty body"),
+    (lambda: httpx.Response(200, json={"Title": "x"}), "a JSON object without Response"),
+])
+def test_an_answer_that_is_not_an_omdb_answer_is_not_retried(make: Any, expected: str) -> None:
+    server = Counting(make)
+
+    async def go() -> None:
+        async with client_for(server.transport(), max_retries=4) as c:
+            await c.fetch("tt0000001")
+
+    with pytest.raises(NotAnOmdbAnswer, match=re.escape(expected)) as info:
+        run(go())
+    assert server.requests == 1 and info.value.attempts == 1
+
+
+def test_an_answer_declared_larger_than_the_cap_is_not_read() -> None:
+    server = Counting(lambda: httpx.Response(200, content=b"{" + b" " * 5000 + b"}"))
+
+    async def go() -> None:
+        async with client_for(server.transport(), max_answer_bytes=4096) as c:
+            await c.fetch("tt0000001")
+
+    with pytest.raises(NotAnOmdbAnswer, match="larger than 4096 bytes"):
+        run(go())
+    assert server.requests == 1
+
+
+def test_an_endless_answer_stops_at_the_cap() -> None:
+    pulled = []
+
+    async def endless() -> Any:
+        yield b'{"Title": "'
+        while True:
+            pulled.append(65536)
+            yield b"x" * 65536
+
+    server = Counting(lambda: httpx.Response(200, content=endless()))
+
+    async def go() -> None:
+        async with client_for(server.transport(), max_answer_bytes=1024 * 1024) as c:
+            await c.fetch("tt0000001")
+
+    with pytest.raises(NotAnOmdbAnswer, match="larger than 1048576 bytes"):
+        run(go())
+    assert sum(pulled) <= 1024 * 1024 + 65536  # read up to the cap, not a byte-budget more
+
+
+def test_an_answer_that_drips_ends_at_the_deadline() -> None:
+    async def drip() -> Any:
+        while True:
+            yield b" "
+            await asyncio.sleep(0.01)  # the server's pace, not a wait of the test
+
+    server = Counting(lambda: httpx.Response(200, content=drip()))
+
+    async def go() -> None:
+        async with client_for(server.transport(), max_retries=1, answer_deadline_s=0.1) as c:
+            await c.fetch("tt0000001")
+
+    with pytest.raises(TransientFailure, match=r"took longer than 0.1 s \(answer_deadline_s\)"):
+        run(go())
+    assert server.requests == 2  # a slow answer may be a slow moment: retried, bounded

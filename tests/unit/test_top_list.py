@@ -91,17 +91,17 @@ def test_unreachable_url_names_host_only() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    client = httpx.Client(transport=httpx.MockTransport(refuse))
     with pytest.raises(SourceError) as err:
-        load_source("https://imdb-api.example/en/API/Top250Movies/k_secret123", http=client)
+        load_source("https://imdb-api.example/en/API/Top250Movies/k_secret123",
+                    transport=httpx.MockTransport(refuse))
     assert "imdb-api.example" in str(err.value) and "k_secret123" not in str(err.value)
     assert describe("https://h.example/a/k_1") == "https://h.example/…"
 
 
 def test_http_error_status() -> None:
-    client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(503, text="down")))
+    down = httpx.MockTransport(lambda r: httpx.Response(503, text="down"))
     with pytest.raises(SourceError, match="HTTP 503"):
-        load_source("http://h.example/top.json", http=client)
+        load_source("http://h.example/top.json", transport=down)
 
 
 @pytest.mark.skipif(not SHARED_TOP250.exists(), reason="shared Top250Movies.json snapshot not present")

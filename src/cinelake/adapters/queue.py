@@ -149,9 +149,16 @@ class LocalQueue:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.executescript(_SCHEMA)
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                from cinelake.damage import DamagedFile, first_line
+
+                raise DamagedFile(f"{self.path.parent.name}/{self.path.name}",
+                                  first_line(exc)) from None
             self._conn = conn
         return self._conn
 

@@ -83,6 +83,9 @@ class SimulatorConfig:
     """Seeds the error decisions and synthesized answers, so runs are reproducible."""
     error_status: int = 503
     """Status of the HTML error page: 503 or 502, as proxies send."""
+    endless_ids: frozenset[str] = frozenset()
+    """Answered 200 with a chunked JSON body that never ends (``serve()`` only), to test
+    that clients cap what they read."""
 
     def __post_init__(self) -> None:
         for name in ("error_rate", "rate_limited_rate"):
@@ -95,6 +98,7 @@ class SimulatorConfig:
             raise ValueError(f"error_status must be 502 or 503, got {self.error_status}")
         self.not_found_ids = frozenset(self.not_found_ids)
         self.html_error_ids = frozenset(self.html_error_ids)
+        self.endless_ids = frozenset(self.endless_ids)
 
 
 @dataclass(frozen=True)
@@ -328,6 +332,9 @@ def _make_handler(sim: OmdbSimulator) -> type[BaseHTTPRequestHandler]:
             query = urlsplit(self.path).query
             params = _first_values(parse_qsl(query, keep_blank_values=True))
             answer = self.simulator.respond(params)  # counted on arrival, like a real server
+            if params.get("i") in self.simulator.config.endless_ids:
+                self._endless()
+                return
             latency = self.simulator.config.latency_s
             if latency > 0 and self.server.stopping.wait(latency):
                 self.close_connection = True  # shutting down: hang up instead of answering
@@ -338,6 +345,22 @@ def _make_handler(sim: OmdbSimulator) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(answer.body)))
             self.end_headers()
             self.wfile.write(answer.body)
+
+        def _endless(self) -> None:
+            """A JSON answer whose Plot never ends, until the client hangs up."""
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Type", _JSON_TYPE)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"x" * 65536
+            try:
+                start = b'{"Response": "True", "Plot": "'
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(start), start))
+                while not self.server.stopping.is_set():
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except OSError:
+                return  # the client stopped reading: what it should do
 
         def log_message(self, format: str, *args: Any) -> None:
             """Silenced: per-request lines would drown test and benchmark output."""

@@ -22,6 +22,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                        value=sum(o.state == "built" for o in outcomes))
     for o in outcomes:
         logger.info("silver", extra=o.as_dict())
+        if o.state == "failed":  # nothing usable: the previous snapshot stays
+            metrics.add_metric(name="SilverBuildsFailed", unit="Count", value=1)
         if o.state == "built":
             metrics.add_metric(name="SilverRows", unit="Count", value=o.rows)
             metrics.add_metric(name="MoviesQuarantined", unit="Count", value=o.quarantined)

@@ -26,6 +26,7 @@ from cinelake.clock import Clock, SystemClock
 from cinelake.ids import require_imdb_id
 from cinelake.omdb.errors import (
     InvalidApiKey,
+    NotAnOmdbAnswer,
     OmdbError,
     QuotaReached,
     RequestRejected,
@@ -38,6 +39,11 @@ NOT_FOUND_ERRORS = ("incorrect imdb id", "movie not found", "series or episode n
 INVALID_KEY_ERRORS = ("invalid api key", "no api key provided")
 QUOTA_ERRORS = ("request limit reached",)
 MAX_RETRY_AFTER_S = 60.0  # a longer Retry-After is honoured only this far
+_DROPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+class _TooLarge(Exception):
+    """The answer passed max_answer_bytes (declared or while reading it)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,8 @@ class OmdbOptions:
     backoff_max_s: float = 20.0
     concurrency: int = 8
     plot: str = "short"
+    max_answer_bytes: int = 1024 * 1024
+    answer_deadline_s: float = 30.0
 
     def params(self, imdb_id: str) -> dict[str, str]:
         """The request parameters other than the key (these key the cache too)."""
@@ -241,9 +249,17 @@ class OmdbClient:
                     on_send()
                 try:
                     async with self._gate or _NO_GATE:
-                        resp = await self._http.get(self.options.base_url, params=params)
+                        resp = await self._get(params)
+                except _TooLarge:
+                    raise NotAnOmdbAnswer(
+                        f"OMDb's answer is larger than {self.options.max_answer_bytes} bytes "
+                        "(max_answer_bytes)", attempts) from None
                 except httpx.TimeoutException:
                     last_reason = "OMDb timed out"
+                    resp = None
+                except TimeoutError:
+                    last_reason = (f"OMDb's answer took longer than "
+                                   f"{self.options.answer_deadline_s:g} s (answer_deadline_s)")
                     resp = None
                 except httpx.TransportError as exc:
                     last_reason = f"cannot reach OMDb ({type(exc).__name__})"
@@ -269,6 +285,28 @@ class OmdbClient:
             )
             await self._sleep(delay)
 
+    async def _get(self, params: dict[str, str]) -> httpx.Response:
+        """One request, its answer read as a stream: never more than ``max_answer_bytes``
+        (an endless answer stops there) and never longer than ``answer_deadline_s`` in all
+        (a server that drips bytes stops there)."""
+        cap = self.options.max_answer_bytes
+        async with asyncio.timeout(self.options.answer_deadline_s):
+            async with self._http.stream("GET", self.options.base_url, params=params) as resp:
+                declared = resp.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > cap:
+                    raise _TooLarge
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.aiter_bytes():  # decoded: a gzip bomb counts in full
+                    size += len(chunk)
+                    if size > cap:
+                        raise _TooLarge
+                    chunks.append(chunk)
+                headers = [(k, v) for k, v in resp.headers.items()
+                           if k.lower() not in _DROPPED_HEADERS]
+                return httpx.Response(resp.status_code, headers=headers,
+                                      content=b"".join(chunks), request=resp.request)
+
     def _classify(
         self, resp: httpx.Response, attempts: int
     ) -> tuple[Literal["found", "not_found"], dict[str, Any]] | str:
@@ -281,9 +319,10 @@ class OmdbClient:
             body = resp.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             body = None
-        if not isinstance(body, dict):
-            kind = resp.headers.get("content-type", "unknown").split(";")[0]
-            return f"OMDb answered HTTP {status} with a non-JSON body ({kind})"
+        if not isinstance(body, dict) or ("Response" not in body and status == 200):
+            # Well-formed HTTP, but not an OMDb answer: asking again at once gets the same.
+            raise NotAnOmdbAnswer(f"OMDb answered HTTP {status} with {_what(resp, body)}, "
+                                  "not an OMDb answer", attempts)
         error = str(body.get("Error", ""))
         lowered = error.lower()
         if status == 401 or any(e in lowered for e in INVALID_KEY_ERRORS + QUOTA_ERRORS):
@@ -313,6 +352,17 @@ class OmdbClient:
         if retry_after is not None:
             delay = max(delay, min(retry_after, MAX_RETRY_AFTER_S))
         return delay
+
+
+def _what(resp: httpx.Response, body: Any) -> str:
+    if not resp.content.strip():
+        return "an empty body"
+    if body is None and resp.content.strip() != b"null":
+        kind = resp.headers.get("content-type", "unknown").split(";")[0].strip()[:40]
+        return f"a non-JSON body ({kind or 'unknown'})"
+    kinds = {list: "a JSON array", dict: "a JSON object without Response", str: "a JSON string",
+             bool: "a JSON boolean", int: "a JSON number", float: "a JSON number"}
+    return kinds.get(type(body), "JSON null")
 
 
 def _retry_after(resp: httpx.Response, now: datetime) -> float | None:

@@ -39,3 +39,10 @@ class TransientFailure(OmdbError):
 
 class RequestRejected(OmdbError):
     """A permanent answer that is neither found nor not-found (e.g. HTTP 400)."""
+
+
+class NotAnOmdbAnswer(RequestRejected):
+    """A well-formed HTTP answer that is not an OMDb answer (HTML, ``[]``, ``null``, an empty
+    body, JSON without ``Response``) or is larger than ``max_answer_bytes``. Retrying at once
+    would only spend quota: it is not retried within a delivery (so a movie costs at most
+    ``max_receive_count`` requests this way), then dead-lettered with this reason."""

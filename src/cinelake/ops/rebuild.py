@@ -42,7 +42,7 @@ class DayRebuild:
     snapshot_date: str
     run_id: str | None
     """The run the snapshot was rebuilt from; None when the day was skipped."""
-    state: Literal["built", "superseded", "skipped"]
+    state: Literal["built", "superseded", "skipped", "failed"]
     rows: int = 0
     quarantined: int = 0
     not_found: int = 0
@@ -76,6 +76,9 @@ class RebuildReport:
             if d.state == "built":
                 out.append(f"silver {d.snapshot_date}: {d.rows} rows, {d.quarantined} quarantined "
                            f"(run {d.run_id})")
+            elif d.state == "failed":
+                out.append(f"silver {d.snapshot_date}: run {d.run_id} has no usable OMDb answer; "
+                           "silver left as it is")
             elif d.state == "superseded":
                 out.append(f"silver {d.snapshot_date}: run {d.run_id} is superseded by a newer "
                            "complete run; silver left as it is")
@@ -115,7 +118,8 @@ def rebuild(
                 line = DayRebuild(day.isoformat(), chosen, "skipped", skipped=skipped)
                 if chosen is not None:
                     outcome = silver_stage.build_run(deps, chosen, force=True)
-                    line.state = "built" if outcome.state == "built" else "superseded"
+                    line.state = (outcome.state if outcome.state in ("built", "failed")
+                                  else "superseded")
                     line.rows, line.quarantined = outcome.rows, outcome.quarantined
                     line.not_found = outcome.not_found
                 report.days.append(line)

@@ -22,7 +22,7 @@ from cinelake.runtime.scheduler import latest_at_or_before, next_after, read_sta
 class RunStatus:
     run_id: str
     snapshot_date: str
-    state: str  # complete, superseded, queued, paused, interrupted, awaiting_silver
+    state: str  # complete, superseded, failed, queued, paused, interrupted, awaiting_silver
     started_at: str
     ended_at: str | None
     source: str
@@ -39,6 +39,8 @@ class RunStatus:
     omdb_requests: int
     cache_hits: int
     gold_datasets: int  # gold datasets that reflect this run (0 when gold predates it)
+    offline: bool = False  # enriched from the bundled sample: "not found" is "not in the sample"
+    omdb_url: str | None = None  # where the run fetches (never the key)
 
 
 @dataclass
@@ -66,6 +68,7 @@ class LakeStatus:
     gold: dict[str, Any] | None = None
     paused: dict[str, str] | None = None
     schedule: dict[str, Any] | None = None
+    damaged: list[dict[str, Any]] = field(default_factory=list)  # unreadable files, with the fix
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,6 +77,8 @@ class LakeStatus:
 STATE_HINTS = {
     "complete": "every movie accounted for; silver and gold built",
     "superseded": "complete; a later run of the same day owns the snapshot",
+    "failed": "OMDb answered nothing usable; silver and gold keep the previous snapshot. "
+              "Fix the cause, then `cinelake dlq redrive`",
     "queued": "movies still queued: `cinelake resume` (or the next run) continues",
     "paused": "enrichment paused (quota or key); continues on a later run",
     "interrupted": "movies neither done nor queued: `cinelake resume` re-queues them",
@@ -95,13 +100,24 @@ def lake_status(
     if not status.exists:
         status.message = (f"no lake at {data_dir} yet: run `cinelake run` (or pass --data-dir)")
         return status
+    from cinelake.damage import DamagedFile
+    from cinelake.ops.doctor import FIXES, Kind, Problem, check
+
+    problems = check(data_dir, quick=True)
+    if any(p.kind == "queue" for p in problems):
+        # Nothing below can read the queue; say what can be said.
+        status.damaged = [p.as_dict() for p in problems]
+        return status
     with open_lake(data_dir, clock=clock) as lake:
         now = lake.clock.now()
         ledger = lake.ledger
         run_ids = ledger.run_ids()
         status.total_runs = len(run_ids)
         queued = queued_ids_by_run(lake.queue)
-        pause = ledger.paused(now)
+        try:
+            pause = ledger.paused(now)
+        except DamagedFile:
+            pause = None  # named by the check above
         if pause is not None:
             status.paused = {"reason": pause.reason, "until": pause.until.isoformat(),
                              "detail": pause.detail}
@@ -110,8 +126,14 @@ def lake_status(
         manifests: dict[str, RunManifest] = {}
         shown = run_ids[-runs:] if runs > 0 else []
         for run_id in reversed(shown):
-            run = _run_status(lake, run_id, run_ids, manifests, queued.get(run_id, set()),
-                              pause is not None, gold_manifest, gold_mtime)
+            try:
+                run = _run_status(lake, run_id, run_ids, manifests, queued.get(run_id, set()),
+                                  pause is not None, gold_manifest, gold_mtime)
+            except DamagedFile as exc:
+                if all(p.path != exc.path for p in problems):
+                    kind: Kind = "outcome" if "/outcomes/" in exc.path else "stats"
+                    problems.append(Problem(exc.path, exc.problem, kind, FIXES[kind]))
+                continue
             if run is not None:
                 status.runs.append(run[0])
                 status.failed.extend(run[1])
@@ -129,6 +151,7 @@ def lake_status(
         status.dead_letters = [as_dict(d) for d in dead]
         status.quarantined = _quarantined(data_dir)
         status.gold = _gold(lake, gold_manifest, gold_mtime, now)
+    status.damaged = [p.as_dict() for p in problems]
     if not status.total_runs:
         status.message = f"the lake at {data_dir} has no runs yet: run `cinelake run`"
     return status
@@ -160,7 +183,8 @@ def _run_status(
     if len(outcomes) >= len(ids):
         # The silver stage's own verdict when it has one; else the question it would ask.
         if silver is not None:
-            state = "superseded" if silver.get("state") == "superseded" else "complete"
+            state = {"superseded": "superseded", "failed": "failed"}.get(
+                str(silver.get("state")), "complete")
         elif _superseded(lake, run_id, manifest, all_runs, manifests):
             state = "superseded"
         else:
@@ -194,6 +218,7 @@ def _run_status(
         omdb_requests=int(stats.get("omdb_requests", 0)),
         cache_hits=int(stats.get("cache_hits", 0)),
         gold_datasets=len((gold_manifest or {}).get("datasets", {})) if fresh_gold else 0,
+        offline=manifest.offline, omdb_url=manifest.omdb_url,
     )
     return run, failed
 
@@ -201,7 +226,7 @@ def _run_status(
 def _ended(state: str, silver_at: datetime | None, outcomes: dict[str, MovieOutcome]) -> str | None:
     if state == "complete" and silver_at is not None:
         return silver_at.isoformat()
-    if state in ("superseded", "awaiting_silver") and outcomes:
+    if state in ("superseded", "awaiting_silver", "failed") and outcomes:
         return max(o.at for o in outcomes.values()).isoformat()
     return None
 

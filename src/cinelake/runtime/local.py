@@ -92,10 +92,20 @@ class RunSummary:
     dashboard: str | None
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     available: int = 0
+    silver_state: str | None = None
+    offline: bool = False  # enriched from the bundled sample, not an OMDb
 
     @property
     def complete(self) -> bool:
         return self.still_queued == 0 and self.unaccounted == 0 and self.paused is None
+
+    @property
+    def failed_run(self) -> bool:
+        """OMDb answered nothing usable: no movie enriched (every one failed or not found),
+        so silver kept the previous snapshot."""
+        return self.complete and self.enriched == 0 and (
+            self.silver_state == "failed" or self.failed > 0
+        )
 
 
 class LocalRuntime:
@@ -106,7 +116,10 @@ class LocalRuntime:
         clock: Clock | None = None,
         omdb_transport: httpx.AsyncBaseTransport | None = None,
         progress: Progress | None = None,
+        omdb_url_override: bool = False,
     ) -> None:
+        """``omdb_url_override``: the operator chose ``settings.omdb_url`` for this command, so
+        earlier runs' movies go there too (otherwise each run keeps the URL it recorded)."""
         self.settings = settings
         self.progress = progress or Progress()
         self._pending: deque[Created] = deque()
@@ -122,6 +135,7 @@ class LocalRuntime:
         self.workers = max(1, math.ceil(settings.concurrency / per_call)) + (settings.concurrency > 1)
         self.deps.settings = settings.model_copy(update={"concurrency": per_call})
         self.deps.gate = RequestGate(settings.concurrency)
+        self.deps.omdb_url_override = omdb_url_override
         install(self.deps)
         # Locally the summary and `status` report the figures; EMF lines would only clutter.
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -382,6 +396,8 @@ class LocalRuntime:
                 for o in outcomes.values() if o.status == "failed"
             ],
             available=manifest.available,
+            silver_state=silver.get("state") if silver else None,
+            offline=manifest.offline,
         )
 
 

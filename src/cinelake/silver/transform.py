@@ -28,6 +28,7 @@ Steps, in one private in-memory DuckDB (compressed, memory-limited):
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -46,8 +47,10 @@ __all__ = [
     "IGNORED_OMDB_KEYS",
     "KNOWN_OMDB_KEYS",
     "OMDB_FIELDS",
+    "RejectedLine",
     "SilverBuild",
     "build_silver",
+    "rejected_rows",
 ]
 
 OMDB_FIELDS: Final[dict[str, Any]] = {
@@ -108,6 +111,22 @@ _DELIMITER: Final = "\x01"
 """A byte JSON text never contains unescaped, so each line is read as one column."""
 
 _DETAIL_CHARS: Final = 80
+
+MAX_BRONZE_LINE_BYTES: Final = 4 * 1024 * 1024
+"""The longest bronze line the reader takes (an OMDb answer is capped at fetch time by the
+``max_answer_bytes`` setting, at most 2 MiB, plus a source record that fits a queue message).
+A longer line is quarantined as ``line_too_large``, never read whole into DuckDB."""
+
+_RAW_PREFIX_CHARS: Final = 1000
+"""How much of a line too large, or not UTF-8, the quarantine keeps in ``raw``."""
+
+_ID_RE: Final = re.compile(rb'"imdb_id"\s*:\s*"(tt[0-9]{7,9})"')
+_RUN_RE: Final = re.compile(rb'"run_id"\s*:\s*"([0-9]{8}T[0-9]{6}Z-[0-9a-f]{6})"')
+_SCAN_BYTES: Final = 4096
+"""Where the envelope's ``imdb_id`` and ``run_id`` are looked for in a damaged line (they
+come first in every line cinelake writes)."""
+_CONTROL_RE: Final = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Raw control bytes: never in JSON text (it escapes them); a line with one is not JSON."""
 
 
 @dataclass(frozen=True)
@@ -271,7 +290,7 @@ def _parse_sql(files_param: str, *, check_json: bool) -> str:
         SELECT line, file_index
         FROM read_csv({files_param}, columns = {{'line': 'VARCHAR'}}, delim = $delim,
                       quote = '', escape = '', header = false, auto_detect = false,
-                      strict_mode = false)
+                      strict_mode = false, max_line_size = {MAX_BRONZE_LINE_BYTES + 1024})
         WHERE regexp_matches(line, '\S')  -- blank lines are not records
     ),
     decoded AS (
@@ -295,8 +314,14 @@ def _parse_sql(files_param: str, *, check_json: bool) -> str:
                 AS selected,
             b.snapshot_date AS snapshot_raw,
             b.bronze_version AS bronze_version,
-            b.run_id AS run_id,
-            b.imdb_id AS requested_imdb_id,
+            -- An unreadable line keeps the ids it still shows, so the movie it was meant
+            -- for is named in quarantine (and a good answer elsewhere still wins over it).
+            CASE WHEN b IS NULL THEN nullif(regexp_extract(left(line, {_SCAN_BYTES}),
+                '"run_id"\s*:\s*"([0-9]{{8}}T[0-9]{{6}}Z-[0-9a-f]{{6}})"', 1), '')
+                ELSE b.run_id END AS run_id,
+            CASE WHEN b IS NULL THEN nullif(regexp_extract(left(line, {_SCAN_BYTES}),
+                '"imdb_id"\s*:\s*"(tt[0-9]{{7,9}})"', 1), '')
+                ELSE b.imdb_id END AS requested_imdb_id,
             b.status AS status,
             TRY_CAST(b.fetch.fetched_at AS TIMESTAMPTZ) AS fetched_at,
             b.source.rank AS rank_raw,
@@ -346,7 +371,7 @@ def _parse_sql(files_param: str, *, check_json: bool) -> str:
     )
     SELECT
         selected,
-        CASE WHEN unreadable OR snap IS NULL OR requested_imdb_id IS NULL THEN NULL
+        CASE WHEN requested_imdb_id IS NULL OR (snap IS NULL AND NOT unreadable) THEN NULL
              ELSE requested_imdb_id END AS dedup_key,
         fetched_at,
         file_index AS file_no,
@@ -509,6 +534,100 @@ def build_silver(
         return _build(files, snapshot_date, run_id, ingested, None)
 
 
+@dataclass(frozen=True)
+class RejectedLine:
+    """A bronze line the reader does not hand to DuckDB, and why (a quarantine record)."""
+
+    requested_imdb_id: str | None
+    run_id: str | None
+    reason: str
+    raw: str
+
+
+def _recovered(line: bytes, pattern: re.Pattern[bytes]) -> str | None:
+    m = pattern.search(line[:_SCAN_BYTES])
+    return m.group(1).decode() if m else None
+
+
+def _rejected(line: bytes, reason: str) -> RejectedLine:
+    raw = line[: _RAW_PREFIX_CHARS * 4].decode("utf-8", "backslashreplace")[:_RAW_PREFIX_CHARS]
+    return RejectedLine(_recovered(line, _ID_RE), _recovered(line, _RUN_RE), reason, raw)
+
+
+def screen_line(line: bytes, *, strict: bool = False) -> RejectedLine | None:
+    """Why DuckDB must not read this bronze line (too large, not UTF-8, raw control bytes,
+    or with ``strict`` not a JSON object), or None when it may."""
+    if len(line) > MAX_BRONZE_LINE_BYTES:
+        return _rejected(line, f"line_too_large: {len(line)} bytes > {MAX_BRONZE_LINE_BYTES}")
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _rejected(line, f"invalid_utf8: byte {exc.start}")
+    if _CONTROL_RE.search(line):
+        return _rejected(line, "invalid_json: the line is not a JSON object")
+    if strict and text.strip():
+        try:
+            ok = isinstance(json.loads(text), dict)
+        except ValueError:
+            ok = False
+        if not ok:
+            return _rejected(line, "invalid_json: the line is not a JSON object")
+    return None
+
+
+def screen_files(
+    files: list[str], workdir: str, *, strict: bool = False
+) -> tuple[list[str], list[RejectedLine]]:
+    """Files DuckDB can read, and the lines taken out of them.
+
+    A file with nothing to take out is used as it is (the usual case, checked at C speed);
+    otherwise a cleaned copy in ``workdir`` stands in for it, in the same position.
+    """
+    out: list[str] = []
+    rejected: list[RejectedLine] = []
+    for n, name in enumerate(files):
+        data = Path(name).read_bytes()
+        if not strict and len(data) <= MAX_BRONZE_LINE_BYTES and not _CONTROL_RE.search(data):
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                out.append(name)
+                continue
+        kept: list[bytes] = []
+        for line in data.split(b"\n"):
+            bad = screen_line(line, strict=strict)
+            if bad is None:
+                kept.append(line)
+            else:
+                rejected.append(bad)
+        clean = Path(workdir) / f"screened-{n:06d}.ndjson"
+        clean.write_bytes(b"\n".join(kept))
+        out.append(str(clean))
+    return out, rejected
+
+
+def rejected_rows(
+    rejected: list[RejectedLine], answered: set[str], ingested: datetime
+) -> pa.Table:
+    """Quarantine records for the lines the reader took out. One per movie, and none for a
+    movie that has an answer (good, not found or quarantined) from another line."""
+    rows: dict[object, RejectedLine] = {}
+    for n, r in enumerate(rejected):
+        if r.requested_imdb_id is None or r.requested_imdb_id not in answered:
+            rows[r.requested_imdb_id or n] = r
+    kept = list(rows.values())
+    return pa.table({
+        "imdb_id": pa.array([None] * len(kept), pa.string()),
+        "requested_imdb_id": pa.array([r.requested_imdb_id for r in kept], pa.string()),
+        "run_id": pa.array([r.run_id for r in kept], pa.string()),
+        "reasons": pa.array([[r.reason] for r in kept], pa.list_(pa.string())),
+        "raw": pa.array([r.raw for r in kept], pa.string()),
+        "quarantined_at": pa.array([ingested] * len(kept), pa.timestamp("us", tz="UTC")),
+    })
+
+
 def _build(
     files: list[str],
     snapshot_date: date,
@@ -519,8 +638,9 @@ def _build(
     workdir = tempfile.mkdtemp(prefix="cinelake-silver-")
     con = _connect(workdir, memory_limit)
     try:
+        readable, rejected = screen_files(files, workdir)
         params = {
-            "files": _literal_paths(files, workdir),
+            "files": _literal_paths(readable, workdir),
             "snapshot_date": snapshot_date,
             "run_id": run_id,
             "delim": _DELIMITER,
@@ -529,7 +649,18 @@ def _build(
             con.execute("CREATE TABLE parsed AS " + _parse_sql("$files", check_json=False), params)
         except duckdb.InvalidInputException:
             # A malformed line: build again, validating every line first.
-            con.execute("CREATE TABLE parsed AS " + _parse_sql("$files", check_json=True), params)
+            try:
+                con.execute(
+                    "CREATE TABLE parsed AS " + _parse_sql("$files", check_json=True), params
+                )
+            except duckdb.InvalidInputException:
+                # Something DuckDB's reader still trips on: take out, in Python, every line
+                # that is not a JSON object, and read the rest.
+                readable, rejected = screen_files(files, workdir, strict=True)
+                params["files"] = _literal_paths(readable, workdir)
+                con.execute(
+                    "CREATE TABLE parsed AS " + _parse_sql("$files", check_json=True), params
+                )
         con.execute(_LATEST_SQL)
         records_read = _scalar(con, "SELECT count(*) FROM parsed WHERE selected")
         con.execute(_MOVIE_ORDER_SQL)
@@ -549,12 +680,18 @@ def _build(
     finally:
         con.close()
         shutil.rmtree(workdir, ignore_errors=True)
+    quarantine = schema.conform_quarantine(quarantine)
+    if rejected:
+        answered = (set(movies.column("imdb_id").to_pylist()) | set(not_found)
+                    | set(quarantine.column("requested_imdb_id").to_pylist()))
+        extra = schema.conform_quarantine(rejected_rows(rejected, answered, ingested))
+        quarantine = pa.concat_tables([quarantine, extra])
     return SilverBuild(
         movies=schema.conform_movies(movies),
-        quarantine=schema.conform_quarantine(quarantine),
+        quarantine=quarantine,
         not_found=not_found,
         drift=drift,
-        records_read=records_read,
+        records_read=records_read + len(rejected),
     )
 
 

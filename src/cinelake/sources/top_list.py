@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ class Selection:
 
 
 MAX_SOURCE_BYTES = 64 * 1024 * 1024  # a Top 250 list is ~110 KB; this is room for any real list
+SOURCE_DEADLINE_S = 120.0  # the whole download, however the server paces it
+READ_TIMEOUT_S = 30.0  # each connect / read, within the deadline
 
 
 def describe(location: str) -> str:
@@ -39,40 +42,65 @@ def describe(location: str) -> str:
     return location
 
 
-def _capped(data: bytes, location: str) -> bytes:
-    if len(data) > MAX_SOURCE_BYTES:
-        raise SourceError(
-            f"source {describe(location)} is larger than {MAX_SOURCE_BYTES // 2**20} MiB"
-        )
+def _too_large(location: str, max_bytes: int) -> SourceError:
+    size = f"{max_bytes // 2**20} MiB" if max_bytes >= 2**20 else f"{max_bytes} bytes"
+    return SourceError(f"source {describe(location)} is larger than {size} (source_max_bytes)")
+
+
+def _capped(data: bytes, location: str, max_bytes: int | None = None) -> bytes:
+    cap = MAX_SOURCE_BYTES if max_bytes is None else max_bytes
+    if len(data) > cap:
+        raise _too_large(location, cap)
     return data
 
 
-def load_source(location: str, *, http: httpx.Client | None = None, s3: Any = None) -> bytes:
-    """Bytes of the source list from a local path, an http(s) URL or an s3:// URL."""
+async def _download(
+    location: str, max_bytes: int, deadline_s: float, transport: httpx.AsyncBaseTransport | None
+) -> bytes:
+    """The body, read as a stream: at most ``max_bytes``, within ``deadline_s`` in all."""
+    async with httpx.AsyncClient(
+        timeout=min(READ_TIMEOUT_S, deadline_s), follow_redirects=True, transport=transport
+    ) as client, asyncio.timeout(deadline_s), client.stream("GET", location) as resp:
+        if resp.status_code != 200:
+            raise SourceError(f"source {describe(location)} answered HTTP {resp.status_code}")
+        declared = resp.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise _too_large(location, max_bytes)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise _too_large(location, max_bytes)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def load_source(
+    location: str, *, s3: Any = None, transport: httpx.AsyncBaseTransport | None = None,
+    max_bytes: int | None = None, deadline_s: float | None = None,
+) -> bytes:
+    """Bytes of the source list from a local path, an http(s) URL or an s3:// URL.
+
+    At most ``max_bytes`` (default ``MAX_SOURCE_BYTES``) are read; an http(s) download that
+    has not ended ``deadline_s`` after it started (default ``SOURCE_DEADLINE_S``) fails, however
+    the server paces its bytes.
+    """
+    cap = MAX_SOURCE_BYTES if max_bytes is None else max_bytes
+    deadline = SOURCE_DEADLINE_S if deadline_s is None else deadline_s
     scheme = urlsplit(location).scheme
     if scheme in ("http", "https"):
-        client = http or httpx.Client(timeout=30, follow_redirects=True)
         try:
-            with client.stream("GET", location) as resp:
-                if resp.status_code != 200:
-                    raise SourceError(
-                        f"source {describe(location)} answered HTTP {resp.status_code}"
-                    )
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in resp.iter_bytes():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > MAX_SOURCE_BYTES:
-                        break
-                return _capped(b"".join(chunks), location)
+            return asyncio.run(_download(location, cap, deadline, transport))
+        except TimeoutError:
+            raise SourceError(
+                f"source {describe(location)} did not arrive within {deadline:g} s "
+                "(source_deadline_s)"
+            ) from None
         except httpx.HTTPError as exc:
             raise SourceError(
                 f"cannot reach source {describe(location)}: {type(exc).__name__}"
             ) from None
-        finally:
-            if http is None:
-                client.close()
     if scheme == "s3":
         parts = urlsplit(location)
         if s3 is None:
@@ -81,7 +109,7 @@ def load_source(location: str, *, http: httpx.Client | None = None, s3: Any = No
             s3 = boto3.client("s3")
         try:
             body = s3.get_object(Bucket=parts.netloc, Key=parts.path.lstrip("/"))["Body"]
-            return _capped(body.read(MAX_SOURCE_BYTES + 1), location)
+            return _capped(body.read(cap + 1), location, cap)
         except SourceError:
             raise
         except Exception as exc:
@@ -91,7 +119,7 @@ def load_source(location: str, *, http: httpx.Client | None = None, s3: Any = No
         raise SourceError("source is empty: give a path or an http(s):// or s3:// URL")
     try:
         with path.open("rb") as fh:
-            return _capped(fh.read(MAX_SOURCE_BYTES + 1), location)
+            return _capped(fh.read(cap + 1), location, cap)
     except FileNotFoundError:
         raise SourceError(f"source file not found: {location}") from None
     except IsADirectoryError:

@@ -117,7 +117,8 @@ def safety_margin(remaining_s: float) -> float:
 
 
 async def fetch_movies(
-    deps: Deps, movies: list[SourceMovie], deadline_s: float | None = None
+    deps: Deps, movies: list[SourceMovie], deadline_s: float | None = None,
+    base_url: str | None = None,
 ) -> tuple[list[MovieResult], int]:
     """Answers for these movies from the cache, else OMDb. Errors are returned, not raised.
 
@@ -126,7 +127,7 @@ async def fetch_movies(
     TransientFailure and take the normal failure path, rather than the timeout killing the
     invocation with nothing recorded.
     """
-    options = deps.omdb_options()
+    options = deps.omdb_options(base_url)
     cache = deps.cache
     now = deps.clock.now()
     results: list[MovieResult] = []
@@ -208,6 +209,24 @@ async def fetch_movies(
         return results, client.requests
 
 
+async def _fetch_by_url(
+    deps: Deps, movies: list[tuple[str, SourceMovie]], deadline_s: float | None
+) -> tuple[list[MovieResult], int]:
+    """fetch_movies for each OMDb URL the movies' runs use, side by side; results in order."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for n, (url, _) in enumerate(movies):
+        groups[url].append(n)
+    fetched = await asyncio.gather(*(
+        fetch_movies(deps, [movies[n][1] for n in idx], deadline_s, base_url=url)
+        for url, idx in groups.items()
+    ))
+    results: list[MovieResult | None] = [None] * len(movies)
+    for idx, (group_results, _) in zip(groups.values(), fetched, strict=True):
+        for n, r in zip(idx, group_results, strict=True):
+            results[n] = r
+    return [r for r in results if r is not None], sum(sent for _, sent in fetched)
+
+
 def _pause_for(errors: list[BaseException], now: datetime) -> Pause | None:
     if any(isinstance(e, InvalidApiKey) for e in errors):
         # Short, so a fixed key is picked up soon; nothing is dead-lettered meanwhile.
@@ -247,7 +266,9 @@ def _write_stats(
     for _, msg, res in per_message:
         s = stats[msg.run_id]
         for r in res:
-            s["omdb_requests"] += _requests_spent(r)
+            # Answers from the bundled sample are lookups, not OMDb requests.
+            s["sample_lookups" if deps.settings.offline else "omdb_requests"] += (
+                _requests_spent(r))
             s["cache_hits"] += r.cache_hit
     for run_id, s in stats.items():
         deps.ledger.add_enrich_stats(run_id, dict(s))
@@ -286,9 +307,9 @@ def enrich_batch(
                                                          "error": redact(str(exc))[:500]})
             report.failed_message_ids.append(m.message_id)
 
-    movies = [movie for _, msg in parsed for movie in msg.movies]
+    movies = [(deps.omdb_url_for(msg.run_id), movie) for _, msg in parsed for movie in msg.movies]
     results, report.omdb_requests = (
-        asyncio.run(fetch_movies(deps, movies, deadline_s)) if movies else ([], 0)
+        asyncio.run(_fetch_by_url(deps, movies, deadline_s)) if movies else ([], 0)
     )
     by_movie = iter(results)
     per_message = [(sqs, msg, [next(by_movie) for _ in msg.movies]) for sqs, msg in parsed]

@@ -80,13 +80,17 @@ def fit_in_messages(
 
 
 def prepare(
-    request: IngestRequest, now: datetime, *, s3: Any = None
+    request: IngestRequest, now: datetime, *, s3: Any = None, max_bytes: int | None = None,
+    deadline_s: float | None = None,
 ) -> tuple[RunManifest, list[str]]:
-    """Everything up to (not including) any write: a bad input fails here with nothing written."""
+    """Everything up to (not including) any write: a bad input fails here with nothing written.
+
+    ``max_bytes`` and ``deadline_s`` bound the source download (see ``load_source``)."""
     if request.top_n < 1:
         raise SourceError(f"top N must be at least 1 (got {request.top_n})")
     when = request.when or now
-    items = parse_items(load_source(request.source, s3=s3))
+    items = parse_items(load_source(request.source, s3=s3, max_bytes=max_bytes,
+                                    deadline_s=deadline_s))
     selection = select_top(items, request.top_n)
     run_id = new_run_id(when if request.event_id else now, request.event_id)
     snapshot = when.date()
@@ -109,12 +113,16 @@ def prepare(
 
 
 def plan_run(deps: Deps, request: IngestRequest) -> tuple[RunManifest, list[str]]:
-    return prepare(request, deps.clock.now(), s3=deps.s3_client)
+    s = deps.settings
+    return prepare(request, deps.clock.now(), s3=deps.s3_client, max_bytes=s.source_max_bytes,
+                   deadline_s=s.source_deadline_s)
 
 
 def start_run(deps: Deps, request: IngestRequest) -> RunManifest:
     manifest, bodies = plan_run(deps, request)
     manifest.offline = deps.settings.offline
+    # Where the run goes, so resume, the next run and a redrive go there too.
+    manifest.omdb_url = None if deps.settings.offline else deps.settings.omdb_url
     ledger = deps.ledger
     if ledger.has_manifest(manifest.run_id):
         # The same schedule event again (EventBridge retries): finish queueing, start nothing.

@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
@@ -46,6 +46,9 @@ BRONZE_KEY_RE = re.compile(
 RUN_FOLDER_RE = re.compile(r"^run_id=(\d{8}T\d{6}Z-[0-9a-f]{6})/")
 """The run folder of a key below a day's bronze prefix."""
 MOVIES_PREFIX = "movies/"
+NOTHING_USABLE = (
+    "OMDb answered nothing usable for this snapshot: silver and gold keep the previous snapshot"
+)
 QUARANTINE_PREFIX = "quarantine/"
 
 
@@ -60,8 +63,10 @@ def quarantine_key(snapshot: date) -> str:
 @dataclass
 class SilverOutcome:
     run_id: str
-    state: Literal["built", "unchanged", "waiting", "superseded"]
-    """``unchanged``: built before from the same bronze inputs, so nothing was written."""
+    state: Literal["built", "unchanged", "waiting", "superseded", "failed"]
+    """``unchanged``: built before from the same bronze inputs, so nothing was written.
+    ``failed``: OMDb answered nothing usable (no movie for the snapshot), so nothing was written
+    and the day keeps the silver (and gold) it had."""
     snapshot_date: str = ""
     rows: int = 0
     quarantined: int = 0
@@ -170,7 +175,23 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
     keys = sorted(o.key for o in inputs)
     with local_copies(deps.bronze, keys) as files:
         day = build_silver(files, snapshot_date=snapshot, run_id=None, ingested_at=deps.clock.now())
-    build = for_manifest(day, manifest)
+    build = with_lost_movies(ledger, for_manifest(day, manifest), manifest, deps.clock.now())
+    if build.movies.num_rows == 0:
+        # A total outage (or every answer unusable): replacing the snapshot with an empty one
+        # would blank gold, the dashboard and the Athena tables. The movies stay dead-lettered
+        # (or queued), so a redrive builds the snapshot once OMDb answers again.
+        outcome = SilverOutcome(
+            run_id, "failed", snapshot.isoformat(), quarantined=build.quarantine.num_rows,
+            not_found=len(build.not_found), drift=dict(build.drift),
+        )
+        ledger.write_report(run_id, "silver", outcome.as_dict() | {
+            "reason": NOTHING_USABLE, "records_read": build.records_read,
+            "runs_read": sorted(r for r in bronze if r <= run_id),
+            "inputs_fingerprint": fingerprint,
+        })
+        get_logger().warning(NOTHING_USABLE, extra={"run_id": run_id,
+                                                  "snapshot_date": snapshot.isoformat()})
+        return outcome
     checkpoint("before_silver_write")
     # Quarantine first: the movies write raises the event gold listens to.
     deps.silver.put(quarantine_key(snapshot), parquet_bytes(build.quarantine))
@@ -259,6 +280,43 @@ def for_manifest(day: SilverBuild, manifest: RunManifest) -> SilverBuild:
         not_found=sorted((i for i in day.not_found if i in rank_of), key=lambda i: (rank_of[i], i)),
         drift=day.drift,
         records_read=day.records_read,
+    )
+
+
+def with_lost_movies(
+    ledger: RunLedger, build: SilverBuild, manifest: RunManifest, now: datetime
+) -> SilverBuild:
+    """The build plus a quarantine record for every movie the run's ledger says was answered
+    but that no bronze line of the day has (a truncated or lost part): never silently absent.
+
+    A movie with no outcome, or a failed one (dead-lettered), is absent as it should be.
+    """
+    from cinelake.silver import schema
+    from cinelake.silver.transform import RejectedLine, SilverBuild, rejected_rows
+
+    present = (
+        set(build.movies.column("imdb_id").to_pylist()) | set(build.not_found)
+        | set(build.quarantine.column("requested_imdb_id").to_pylist())
+    )
+    lost: list[RejectedLine] = []
+    for movie in manifest.movies:
+        if movie.imdb_id in present:
+            continue
+        outcome = ledger.outcome(manifest.run_id, movie.imdb_id)
+        if outcome is not None and outcome.status != "failed":
+            lost.append(RejectedLine(
+                movie.imdb_id, manifest.run_id,
+                f"missing_from_bronze: the ledger records {outcome.status} at "
+                f"{outcome.at.isoformat()} but no bronze line of the day has it", "",
+            ))
+    if not lost:
+        return build
+    get_logger().warning("movies missing from bronze", extra={
+        "run_id": manifest.run_id, "imdb_ids": [r.requested_imdb_id for r in lost]})
+    extra = schema.conform_quarantine(rejected_rows(lost, set(), now))
+    return SilverBuild(
+        movies=build.movies, quarantine=pa.concat_tables([build.quarantine, extra]),
+        not_found=build.not_found, drift=build.drift, records_read=build.records_read,
     )
 
 

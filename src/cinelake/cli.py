@@ -344,6 +344,29 @@ class Format(StrEnum):
     json = "json"
 
 
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: they become null."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
+
+
+def _shown(text: Any) -> str:
+    """An untrusted string (a title, an error) safe for the terminal: control characters and
+    escape sequences become "?", and Rich markup is shown as text."""
+    import re
+
+    from rich.markup import escape
+
+    return escape(re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", str(text)))
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
@@ -383,8 +406,9 @@ def query(
         hint = f" (views: {', '.join(views(con)) or 'none yet'})" if "does not exist" in message else ""
         fail(f"query failed: {message}{hint}")
     if fmt is Format.json:
-        sys.stdout.write(json.dumps([dict(zip(columns, r, strict=True)) for r in rows],
-                                    default=_jsonable, ensure_ascii=False, indent=2) + "\n")
+        records = [_finite(dict(zip(columns, r, strict=True))) for r in rows]
+        sys.stdout.write(json.dumps(records, default=_jsonable, ensure_ascii=False, indent=2,
+                                    allow_nan=False) + "\n")
     elif fmt is Format.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
@@ -504,7 +528,8 @@ def _when(iso: str | None) -> str:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=_jsonable, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json.dumps(_finite(data), default=_jsonable, ensure_ascii=False, indent=2,
+                                allow_nan=False) + "\n")
 
 
 def _runtime_or_fail(
@@ -751,6 +776,8 @@ def status(
                       highlight=False)
         latest = st.runs[0]
         hint = ("repair the damaged files first: `cinelake doctor --repair`" if st.damaged
+                else "a cinelake process is working on this lake now (run, resume, redrive or "
+                     "rebuild); check again when it ends" if st.busy and latest.state != "complete"
                 else STATE_HINTS.get(latest.state, ""))
         out.print(f"Latest run: {latest.state} — {hint}", highlight=False)
     q = st.queue
@@ -761,14 +788,15 @@ def status(
         out.print(f"[yellow]Enrichment paused[/] ({st.paused['detail']}) "
                   f"until {st.paused['until']}")
     for d in st.dead_letters:
-        out.print(f"  dead letter {d['imdb_id'] or d['message_id']} {d['title']!r} "
-                  f"(run {d['run_id']}, {d['attempts']} attempts): {d['error']}", highlight=False)
+        out.print(f"  dead letter {d['imdb_id'] or d['message_id']} {_shown(repr(d['title']))} "
+                  f"(run {d['run_id']}, {d['attempts']} attempts): {_shown(d['error'])}",
+                  highlight=False)
     if st.dead_letters:
         out.print("  retry them: cinelake dlq redrive [--id IMDB_ID ...]")
     redriven = [f for f in st.failed if not f.in_dead_letters]
     for f in redriven:
-        out.print(f"  failed {f.imdb_id} (run {f.run_id}): {f.error} — no longer in the dead "
-                  "letters (redriven)", highlight=False)
+        out.print(f"  failed {f.imdb_id} (run {f.run_id}): {_shown(f.error)} — not in the dead "
+                  "letters any more (redriven, or the queue was replaced)", highlight=False)
     out.print(f"Quarantined rows (all snapshots): {st.quarantined}")
     if st.gold:
         g = st.gold
@@ -813,8 +841,8 @@ def dlq_list(as_json: OptJson = False, data_dir: DataDir = None) -> None:
     table = Table("IMDb id", "title", "run", "attempts", "last error", title="Dead letters",
                   title_justify="left")
     for m in movies:
-        table.add_row(m.imdb_id or "(unreadable)", m.title, m.run_id or "-", str(m.attempts),
-                      m.error)
+        table.add_row(m.imdb_id or "(unreadable)", _shown(m.title), m.run_id or "-",
+                      str(m.attempts), _shown(m.error))
     out.print(table)
     out.print("Retry: cinelake dlq redrive [--id IMDB_ID ...]")
 

@@ -111,6 +111,14 @@ class Settings(BaseSettings):
 
         if not croniter.is_valid(v):
             raise ValueError(f"not a cron expression: {v!r}")
+        from datetime import UTC, datetime
+
+        from croniter import CroniterBadDateError
+
+        try:  # valid syntax that never fires (e.g. 30 February): no next time to wait for
+            croniter(v, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
+        except (CroniterBadDateError, ValueError):
+            raise ValueError(f"the cron expression {v!r} never fires") from None
         return v
 
     @field_validator("schedule_timezone")

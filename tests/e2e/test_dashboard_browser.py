@@ -407,3 +407,19 @@ def test_missing_gold_directory_still_renders(browser, tmp_path):
         assert view.errors == []
     finally:
         view.close()
+
+
+def test_oscars_without_known_nominations_never_read_eleven_of_zero(browser, tmp_path):
+    # "Won 11 Oscars." names no nominations: the chart says "11 won", not "11 / 0".
+    lotr = next(f for f in FILMS if f[0] == "tt0167260")
+    films = [f if f is not lotr else (*f[:13], None, *f[14:]) for f in FILMS]
+    path = tmp_path / "oscars.html"
+    path.write_text(render_dashboard(gold_from(films), generated_at=GENERATED), "utf-8")
+    view = Page(browser, path)
+    try:
+        chart = view.page.text_content('svg[data-chart="awards_summary"]')
+        assert "11 won" in chart and "11 / 0" not in chart
+        assert "6 / 11" in chart  # known nominations still read "won / nominated"
+        assert view.errors == []
+    finally:
+        view.close()

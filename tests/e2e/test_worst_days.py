@@ -323,3 +323,58 @@ def test_resume_and_status_on_a_damaged_lake_say_which_file_and_doctor_repairs_i
     assert again.exit_code == 0, again.output
     assert query_json(lake, "select count(*) as n from silver_movies") == [{"n": 5}]
     assert len(query_json(lake, "select * from gold_top_rated")) == 5
+
+
+# -- the smaller items -----------------------------------------------------------------------
+
+def test_an_empty_query_and_a_cron_that_never_fires_are_one_line(lake: Path) -> None:
+    offline_lake(lake)
+    empty = invoke_cli("query", "  ", "--data-dir", str(lake))
+    assert empty.exit_code == 1 and "the query is empty" in one_line(empty)
+    never = invoke_cli("schedule", "--cron", "0 0 30 2 *", "--offline", "--data-dir", str(lake))
+    assert never.exit_code == 1
+    assert "never fires" in one_line(never) and "'0 0 30 2 *'" in never.stderr
+
+
+def test_json_output_never_holds_nan(lake: Path) -> None:
+    offline_lake(lake)
+    rows = query_json(lake, "select 'nan'::double as x, 'inf'::double as y, [1.5, 'nan'::double] as z")
+    assert rows == [{"x": None, "y": None, "z": [1.5, None]}]
+
+
+def test_dead_letter_titles_cannot_drive_the_terminal(lake: Path, tmp_path: Path) -> None:
+    items = synthetic.source_list(1)["items"]
+    items[0]["title"] = "Evil\x1b[2J\x1b]0;owned\x07 [bold red]title[/]"
+    top = write_source(tmp_path / "evil.json", items)
+    down = OmdbSimulator({}, SimulatorConfig(error_rate=1.0))
+    with down.serve() as url:
+        run = cli("run", "--source", str(top), "--top-n", "1", "--omdb-url", url,
+                  "--data-dir", str(lake), CINELAKE_MAX_RETRIES="0")
+    assert run.exit_code == 5, run.output
+    for args in (["dlq", "list"], ["status"]):
+        shown = invoke_cli(*args, "--data-dir", str(lake))
+        assert shown.exit_code == 0, shown.output
+        assert "\x1b" not in shown.output and "\x07" not in shown.output
+    assert "[bold" in invoke_cli("dlq", "list", "--data-dir", str(lake)).output  # markup as text
+
+
+def test_status_during_a_live_run_does_not_advise_resume(lake: Path) -> None:
+    import subprocess
+    import sys
+
+    offline_lake(lake)
+    # One movie neither done nor queued (as after a crash): status advises `cinelake resume`.
+    next((lake / "bronze" / "_runs").glob("*/outcomes/*.json")).unlink()
+    idle = " ".join(invoke_cli("status", "--data-dir", str(lake)).stdout.split())
+    assert "`cinelake resume`" in idle
+    other = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    try:
+        (lake / "_state" / "runtime.lock").write_text(str(other.pid))  # as a live run leaves it
+        busy = " ".join(invoke_cli("status", "--data-dir", str(lake)).stdout.split())
+        as_json = json.loads(invoke_cli("status", "--json", "--data-dir", str(lake)).stdout)
+    finally:
+        other.communicate(b"")
+    assert "a cinelake process is working on this lake now" in busy
+    assert "`cinelake resume`" not in busy.split("Latest run:")[1].split("Queue:")[0]
+    assert as_json["busy"] is True

@@ -526,10 +526,14 @@
           (b.oscar_nominations || 0) - (a.oscar_nominations || 0) || byRanking(a, b);
       }).slice(0, 12);
     hbar(chart("awards_summary"), "awards_summary", awarded.map(function (m) {
-      var w = m.oscar_wins || 0, n = m.oscar_nominations || 0;
-      return { label: m.title, value: w, back: Math.max(n, w), valueLabel: w + " / " + n,
+      // "Won 11 Oscars." says nothing of nominations: a film cannot win more than it was
+      // nominated for, so fewer nominations than wins means "not known", never "11 / 0".
+      var w = m.oscar_wins || 0, n = m.oscar_nominations || 0, known = n >= w;
+      return { label: m.title, value: w, back: Math.max(n, w),
+        valueLabel: known ? w + " / " + n : w + " won",
         title: m.title + (m.year ? " (" + m.year + ")" : "") + ": " + plural(w, "Oscar", "Oscars") +
-          " won of " + plural(n, "nomination", "nominations") + " · " + fmtInt(m.award_wins) + " other wins" };
+          (known ? " won of " + plural(n, "nomination", "nominations") : " won (nominations not known)") +
+          " · " + fmtInt(m.award_wins) + " other wins" };
     }), { label: "Oscars won and nominations", color: "var(--gold)", backColor: "var(--gold-soft)",
       tick: fmtInt, integer: true, valueW: 64, empty: ms.length ? "No Oscar nominations among these movies" : none });
   }

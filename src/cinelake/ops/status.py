@@ -6,6 +6,7 @@ Read-only: no runtime lock is taken and nothing is created, so it answers while 
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,6 +70,7 @@ class LakeStatus:
     paused: dict[str, str] | None = None
     schedule: dict[str, Any] | None = None
     damaged: list[dict[str, Any]] = field(default_factory=list)  # unreadable files, with the fix
+    busy: bool = False  # another process holds the runtime lock: a run is going on now
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,6 +102,7 @@ def lake_status(
     if not status.exists:
         status.message = (f"no lake at {data_dir} yet: run `cinelake run` (or pass --data-dir)")
         return status
+    status.busy = runtime_busy(data_dir)
     from cinelake.damage import DamagedFile
     from cinelake.ops.doctor import FIXES, Kind, Problem, check
 
@@ -155,6 +158,15 @@ def lake_status(
     if not status.total_runs:
         status.message = f"the lake at {data_dir} has no runs yet: run `cinelake run`"
     return status
+
+
+def runtime_busy(data_dir: Path) -> bool:
+    """Whether a run, resume, redrive or rebuild holds the lake's runtime lock right now
+    (asked without taking the lock, so a run starting meanwhile is never refused)."""
+    from cinelake.runtime.locks import holder
+
+    pid = holder(Path(data_dir) / "_state" / "runtime.lock")
+    return pid is not None and pid != os.getpid()
 
 
 def _run_status(

@@ -712,7 +712,7 @@ def doctor(
         out.print(f"{len(problems)} damaged file(s). Repair: cinelake doctor --repair")
         raise typer.Exit(EXIT_ERROR)
     try:
-        report = repair_lake(settings, problems)
+        report = repair_lake(settings, problems, clock=CLOCK)
     except RuntimeBusy as exc:
         fail(str(exc))
     if as_json:

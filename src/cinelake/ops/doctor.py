@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from cinelake.clock import Clock
 from cinelake.damage import first_line
 from cinelake.ids import RUN_ID_RE
 from cinelake.models import MovieOutcome, RunManifest
@@ -186,7 +187,7 @@ class RepairReport:
         return out
 
 
-def repair(settings: Any, problems: list[Problem]) -> RepairReport:
+def repair(settings: Any, problems: list[Problem], *, clock: Clock | None = None) -> RepairReport:
     """Repair what can be rebuilt (see the module docstring); holds the runtime lock."""
     from cinelake.runtime.local import LocalRuntime
 
@@ -224,7 +225,7 @@ def repair(settings: Any, problems: list[Problem]) -> RepairReport:
     if requeue_runs:
         from cinelake.stages.ingest import requeue_unqueued
 
-        runtime = LocalRuntime(settings)
+        runtime = LocalRuntime(settings, clock=clock)
         try:
             with runtime.exclusive():
                 for run_id in sorted(requeue_runs):
@@ -237,7 +238,7 @@ def repair(settings: Any, problems: list[Problem]) -> RepairReport:
     if rebuild:
         from cinelake.ops.rebuild import rebuild as rebuild_lake
 
-        rebuild_lake(settings)
+        rebuild_lake(settings, clock=clock)
     return RepairReport(repaired, left, rebuild)
 
 

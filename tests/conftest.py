@@ -19,6 +19,8 @@ from cinelake.clock import FakeClock
 from cinelake.config import Settings
 
 SHARED_TOP250 = Path(__file__).resolve().parents[2] / "shared" / "data" / "imdb-api" / "Top250Movies.json"
+# A scraper's daily captures of the Top 250 (JSON arrays): read in place, never copied.
+SHARED_HISTORY = Path(__file__).resolve().parents[2] / "shared" / "data" / "top250-history"
 
 
 @pytest.fixture(autouse=True)

@@ -136,6 +136,24 @@ MOVIES_COLUMNS: tuple[ColumnSpec, ...] = (
         "source_rank", pa.int32(), False, "Rank of the movie in the source top list.", minimum=1
     ),
     ColumnSpec(
+        "source_rating",
+        pa.float64(),
+        True,
+        "The source's own rating of the movie, beside OMDb's `imdb_rating`: `averageRating` "
+        "of IMDb's datasets (`imdb-datasets`), or a list's rating column; null when the "
+        "source has none.",
+        minimum=0,
+        maximum=10,
+    ),
+    ColumnSpec(
+        "source_votes",
+        pa.int64(),
+        True,
+        "The source's own vote count, beside OMDb's `imdb_votes`: `numVotes` of IMDb's "
+        "datasets, or a list's votes column; null when the source has none.",
+        minimum=0,
+    ),
+    ColumnSpec(
         "title",
         pa.string(),
         True,

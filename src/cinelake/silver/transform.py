@@ -381,6 +381,10 @@ def _parse_sql(files_param: str, *, check_json: bool) -> str:
 _MOVIE_EXPRESSIONS: Final = {
     "imdb_id": "requested_imdb_id",
     "ingested_at": "$ingested_at::TIMESTAMPTZ",
+    # The source's figures are the run's, like its ranks: the stage takes them from the run's
+    # manifest (cinelake.stages.silver.for_manifest), not from whichever answer was kept.
+    "source_rating": "NULL::DOUBLE",
+    "source_votes": "NULL::BIGINT",
 }
 _MOVIE_SELECT: Final = ", ".join(
     f"{_MOVIE_EXPRESSIONS.get(c.name, c.name)} AS {c.name}"

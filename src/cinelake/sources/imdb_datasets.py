@@ -286,11 +286,13 @@ def load_ratings(con: duckdb.DuckDBPyConnection, path: Path, work: Path) -> int:
         )
         row = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE rating IS NULL OR votes IS NULL "
-            "OR rating < 0 OR rating > 10 OR votes < 0) FROM ratings"
+            "OR rating < 0 OR rating > 10 OR votes < 0), count(DISTINCT tconst) FROM ratings"
         ).fetchone()
     assert row is not None
     if row[1]:
         raise SourceError(f"{RATINGS}: {row[1]:,} rows without a 0-10 rating and a vote count")
+    if row[2] != row[0]:
+        raise SourceError(f"{RATINGS}: {row[0] - row[2]:,} titles are rated more than once")
     if not row[0]:
         raise SourceError(f"{RATINGS}: no rows")
     return int(row[0])
@@ -317,8 +319,12 @@ def build_compact(
             ) TO {_sql_str(str(target))} (FORMAT parquet, COMPRESSION zstd)
             """
         )
-        row = con.execute(f"SELECT count(*) FROM read_parquet({_sql_str(str(target))})").fetchone()
+        row = con.execute(
+            f"SELECT count(*), count(DISTINCT tconst) FROM read_parquet({_sql_str(str(target))})"
+        ).fetchone()
     assert row is not None
+    if row[0] != row[1]:
+        raise SourceError(f"{BASICS}: {row[0] - row[1]:,} titles appear more than once")
     return int(row[0])
 
 

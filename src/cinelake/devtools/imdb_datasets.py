@@ -65,8 +65,12 @@ class Datasets:
     by_id: dict[str, Title] = field(default_factory=dict)
 
 
-def generate(n_titles: int, *, seed: int = 12, rated: float = 0.6) -> Datasets:
-    """Titles tt0000001.. with traps; about `rated` of them (and a few orphans) rated."""
+def generate(n_titles: int, *, seed: int = 12, rated: float = 0.6, vote_scale: float = 1.0) -> Datasets:
+    """Titles tt0000001.. with traps; about `rated` of them (and a few orphans) rated.
+
+    Votes follow a heavy tail: about 0.5 % of the rated titles have 10,000 votes or more
+    (x `vote_scale`^0.9 : 25 gives a few hundred eligible movies per 20,000 titles at IMDb's
+    m = 25,000)."""
     rng = random.Random(seed)
     titles: list[Title] = []
     for i in range(1, n_titles + 1):
@@ -80,7 +84,7 @@ def generate(n_titles: int, *, seed: int = 12, rated: float = 0.6) -> Datasets:
     ratings: list[Rating] = []
     for t in titles:
         if rng.random() < rated:
-            votes = int(rng.paretovariate(0.9) * 40)  # heavy tail: a few with many votes
+            votes = int(rng.paretovariate(0.9) * 40 * vote_scale)  # heavy tail
             ratings.append(Rating(t.tconst, f"{rng.randint(10, 100) / 10:.1f}", votes))
     # Ties of rating and votes among popular movies: the tconst decides.
     popular = [r for r in ratings if r.votes >= 5000][:6]

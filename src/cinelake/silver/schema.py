@@ -285,7 +285,7 @@ REASON_CODES: tuple[tuple[str, str], ...] = (
     ("invalid_status", "`status` is neither `found` nor `not_found`"),
     ("missing_run_id", "the bronze line has no `run_id`"),
     ("invalid_imdb_id", "the requested `imdb_id` is not tt + 7-9 digits"),
-    ("invalid_source_rank", "the source list `rank` is missing or not a positive integer"),
+    ("invalid_source_rank", "the bronze line's `source_rank` (older lines: the source record's `rank`) is missing or not a positive integer"),
     ("response_false", "status is `found` but the OMDb answer says `Response: False`"),
     ("missing_imdb_id", "the OMDb answer has no `imdbID`"),
     ("imdb_id_mismatch", "OMDb answered for another id than the one asked"),

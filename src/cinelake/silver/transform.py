@@ -99,6 +99,7 @@ _ENVELOPE: Final[dict[str, Any]] = {
     "snapshot_date": "VARCHAR",
     "imdb_id": "VARCHAR",
     "status": "VARCHAR",
+    "source_rank": "VARCHAR",
     "source": {"rank": "VARCHAR"},
     "fetch": {"fetched_at": "VARCHAR"},
     "response": OMDB_FIELDS,
@@ -299,7 +300,8 @@ def _parse_sql(files_param: str, *, check_json: bool) -> str:
             b.imdb_id AS requested_imdb_id,
             b.status AS status,
             TRY_CAST(b.fetch.fetched_at AS TIMESTAMPTZ) AS fetched_at,
-            b.source.rank AS rank_raw,
+            -- The run's rank; older lines only have the IMDb-API record's own.
+            coalesce(b.source_rank, b.source.rank) AS rank_raw,
             b.response AS r
         FROM decoded
     ),

@@ -197,10 +197,10 @@ def rename_column(path: Path, old: str, new: str) -> None:
     (lambda d: rename_column(d / RATINGS, "numVotes", "votes"), f"{RATINGS}: missing column numVotes"),
     (lambda d: (d / RATINGS).unlink(), f"{RATINGS}: HTTP 404"),
     (lambda d: (d / RATINGS).write_bytes(gzip.compress(gzip.decompress((d / RATINGS).read_bytes())
-                                                       + b"tt0000001\t5.0\t10\n")),
+                                                       + b"tt0000001\t5.0\t1000000\n")),
      f"{RATINGS}: 1 titles are rated more than once"),
     (lambda d: (d / RATINGS).write_bytes(gzip.compress(gzip.decompress((d / RATINGS).read_bytes())
-                                                       + b"tt0000001\tten\t10\n")),
+                                                       + b"tt0000001\tten\t1000000\n")),
      f"{RATINGS}: cannot read it (Conversion Error"),
 ])
 def test_bad_files_fail_in_one_line_and_keep_the_good_copy(

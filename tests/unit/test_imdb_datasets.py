@@ -276,3 +276,30 @@ def test_any_title_without_tabs_or_newlines_reads_back_exactly(tmp_path_factory:
     prop()
     joined = "".join(seen)
     assert len(seen) > 40 and '"' in joined and "'" in joined and not joined.isascii()
+
+
+class RemoteStore(LocalObjectStore):
+    """A bucket that is not a local folder (as S3): files go through get/put."""
+
+    def local_path(self, key: str) -> Path | None:
+        return None
+
+
+def test_on_aws_the_cache_is_a_bronze_prefix(datasets, tmp_path: Path, clock: FakeClock) -> None:
+    from cinelake.config import Settings
+    from cinelake.sources.port import open_source
+
+    bronze = RemoteStore(tmp_path / "bronze", "bronze")
+    server = DatasetServer(datasets.basics_path.parent)
+    settings = Settings(backend="aws", source="imdb-datasets", min_votes=M, data_dir=tmp_path / "nolake")
+    with server.serve() as url:
+        settings = settings.model_copy(update={"imdb_datasets_url": url})
+        first = open_source(None, settings, bronze=bronze, clock=clock).select(20)
+        server.log.clear()
+        second = open_source(None, settings, bronze=bronze, clock=clock).select(20)
+    assert ids(first) == ids(second) == [e.tconst for e in reference_top(datasets, 20, M)]
+    assert [(e.path, e.status) for e in server.log] == [(RATINGS, 304)]
+    assert sorted(bronze.list_keys()) == [
+        "_sources/imdb-datasets/basics-compact.json", "_sources/imdb-datasets/basics-compact.parquet",
+        "_sources/imdb-datasets/title.ratings.json", "_sources/imdb-datasets/title.ratings.tsv.gz"]
+    assert not (tmp_path / "nolake").exists()

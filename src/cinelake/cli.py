@@ -754,9 +754,13 @@ def source_show(
     if fmt is Format.json:
         _print_json(rows)
     elif fmt is Format.csv:
+        from cinelake.gold.export import CSV_DANGEROUS_PREFIXES
+
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["rank"])
         writer.writeheader()
-        writer.writerows(rows)
+        # A title is untrusted text: one starting like a formula is quoted for spreadsheets.
+        writer.writerows({**r, "title": "'" + str(r["title"]) if str(r["title"]).startswith(
+            CSV_DANGEROUS_PREFIXES) else r["title"]} for r in rows)
     else:
         table = Table("rank", "imdb_id", "title", "year", "rating", "votes",
                       title=src.label, title_justify="left")

@@ -119,3 +119,23 @@ def test_a_scrapers_daily_capture_runs_end_to_end(lake: Path) -> None:
     assert silver == [{"imdb_id": i, "source_rank": int(r["Rank"]),
                        "source_rating": float(r["IMDb Rating"]) if r.get("IMDb Rating") else None}
                       for i, r in zip(ids, rows, strict=True)]
+
+
+def test_source_show_of_a_list_in_each_format(tmp_path: Path) -> None:
+    source = tmp_path / "top.csv"
+    source.write_text('Position,URL,Title,IMDb Rating\n2,https://www.imdb.com/title/tt0000002/,Plain,8.1\n'
+                      '1,https://www.imdb.com/title/tt0000001/,"=HYPERLINK(""x"")",9\n'
+                      '3,not-a-link,Lost,7\n')
+    as_json = cli("source", "show", "--source", str(source), "--format", "json")
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout) == [
+        {"rank": 1, "imdb_id": "tt0000001", "title": '=HYPERLINK("x")', "year": None, "rating": 9.0, "votes": None},
+        {"rank": 2, "imdb_id": "tt0000002", "title": "Plain", "year": None, "rating": 8.1, "votes": None},
+    ]
+    assert "rejected rank 3: 'not-a-link'" in as_json.stderr
+    as_csv = cli("source", "show", "--source", str(source), "--format", "csv")
+    assert as_csv.stdout.splitlines()[1] == "1,tt0000001,\"'=HYPERLINK(\"\"x\"\")\",,9.0,"  # never a formula
+    table = cli("source", "show", "--source", str(source), "--top-n", "1")
+    assert "tt0000001" in table.stdout and "tt0000002" not in table.stdout
+    bad = cli("source", "show", "--source", str(tmp_path / "missing.csv"))
+    assert bad.exit_code == 1 and "source file not found" in bad.stderr

@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.cinelake-installed
 DEV_STAMP := $(VENV)/.cinelake-dev-installed
 
-.PHONY: demo test test-future lint typecheck bench bench-enrich bench-silver docs clean
+.PHONY: demo test test-future lint typecheck bench bench-enrich bench-silver bench-source docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,13 +51,19 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 ## bench: benchmarks (not tests) — print figures beside a baseline measured in the same run
-bench: bench-enrich bench-silver
+bench: bench-enrich bench-silver bench-source
 
 bench-enrich: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_enrich.py
 
 bench-silver: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_silver.py
+
+# bench-source: full scale (12 M titles, 1.6 M ratings); the peers come with the bench extra.
+# BENCH_SOURCE_ARGS="--titles 4000000" scales it down.
+bench-source: $(DEV_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/bench_source.py $(BENCH_SOURCE_ARGS)
 
 ## docs: regenerate the schema docs from the code
 docs: $(DEV_STAMP)

@@ -8,7 +8,7 @@ Target: AWS Lambda python3.12 on arm64 (Amazon Linux 2023, glibc 2.34), so wheel
 manylinux <= 2.34 aarch64 for CPython 3.12, binary only (`--only-binary=:all:`), installed with
 `--no-deps --require-hashes` from the lock file. boto3/botocore are not shipped: the runtime has
 them. The layers split by weight: "core" (pydantic, httpx, Powertools ...) goes to every function,
-"lake" (duckdb, pyarrow) only to the silver and gold functions.
+"lake" (duckdb, pyarrow) to the ingest (imdb-datasets), silver and gold functions.
 
 Zips are reproducible (sorted entries, fixed timestamps), so an unchanged artifact keeps its hash
 and `sam deploy` does not upload it again. `build` reuses a layer when its lock lines are unchanged.

@@ -63,6 +63,8 @@ def clock_shift(request: pytest.FixtureRequest) -> tuple[datetime, int] | None:
 _SHIFT = pytest.StashKey[tuple[datetime, Any]]()
 
 SHARED_TOP250 = Path(__file__).resolve().parents[2] / "shared" / "data" / "imdb-api" / "Top250Movies.json"
+# A scraper's daily captures of the Top 250 (JSON arrays): read in place, never copied.
+SHARED_HISTORY = Path(__file__).resolve().parents[2] / "shared" / "data" / "top250-history"
 
 
 @pytest.fixture(autouse=True)

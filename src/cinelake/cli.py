@@ -47,7 +47,18 @@ OptTopN = Annotated[int | None, typer.Option(
 OptBatch = Annotated[int | None, typer.Option(
     "--batch-size", min=1, help="Movies per queue message \\[default: 1].")]
 OptSource = Annotated[str | None, typer.Option(
-    "--source", help="Top list: PATH, http(s):// or s3:// URL \\[default: bundled sample].")]
+    "--source", help="imdb-datasets, or a top list: PATH, http(s):// or s3:// URL (IMDb-API JSON, "
+    "JSON array or CSV) \\[default: bundled sample].")]
+OptDatasetsUrl = Annotated[str | None, typer.Option(
+    "--imdb-datasets-url", help="imdb-datasets: base URL or local directory of "
+    "title.basics/title.ratings.tsv.gz \\[default: https://datasets.imdbws.com/].")]
+OptMinVotes = Annotated[int | None, typer.Option(
+    "--min-votes", min=1, help="imdb-datasets: votes a movie needs (m) \\[default: 25000].")]
+OptGenre = Annotated[str | None, typer.Option("--genre", help="imdb-datasets: only this genre.")]
+OptYearFrom = Annotated[int | None, typer.Option(
+    "--year-from", help="imdb-datasets: only movies from this year on.")]
+OptYearTo = Annotated[int | None, typer.Option(
+    "--year-to", help="imdb-datasets: only movies up to this year.")]
 OptOmdbUrl = Annotated[str | None, typer.Option("--omdb-url", help="OMDb API base URL.")]
 OptOffline = Annotated[bool | None, typer.Option(
     "--offline", help="Use the bundled OMDb sample, no network.")]
@@ -185,12 +196,18 @@ def run(
     concurrency: OptConcurrency = None,
     rate_limit: OptRate = None,
     refresh: OptRefresh = None,
+    imdb_datasets_url: OptDatasetsUrl = None,
+    min_votes: OptMinVotes = None,
+    genre: OptGenre = None,
+    year_from: OptYearFrom = None,
+    year_to: OptYearTo = None,
 ) -> None:
     """Run the whole pipeline once now: ingest, enrich, silver, gold, dashboard."""
     from cinelake.adapters.secrets import SecretError
     from cinelake.observability import quiet_for_cli
     from cinelake.runtime.local import LocalRuntime, RuntimeBusy
     from cinelake.sample import top_movies_path
+    from cinelake.sources.port import open_source
     from cinelake.sources.top_list import SourceError
     from cinelake.stages.ingest import IngestRequest, prepare
 
@@ -198,6 +215,8 @@ def run(
     settings = settings_or_fail(
         top_n=top_n, batch_size=batch_size, source=source, omdb_url=omdb_url, data_dir=data_dir,
         offline=offline, concurrency=concurrency, rate_limit=rate_limit, refresh=refresh,
+        imdb_datasets_url=imdb_datasets_url, min_votes=min_votes, genre=genre,
+        year_from=year_from, year_to=year_to,
     )
     local_only(settings, "run")
     if not has_key_or_fail(settings):
@@ -214,7 +233,7 @@ def run(
     try:
         # Validate the source and batch size before anything is created in the lake.
         prepare(IngestRequest(run_source, settings.top_n, settings.batch_size), CLOCK.now(),
-                max_bytes=settings.source_max_bytes, deadline_s=settings.source_deadline_s)
+                source=open_source(run_source, settings, clock=CLOCK))
     except SourceError as exc:
         fail(str(exc))
     check_writable(settings.data_dir)
@@ -903,6 +922,59 @@ def dlq_redrive(
     _fail_if_nothing_usable(result.summaries)
     if not all(s.complete for s in result.summaries):
         raise typer.Exit(EXIT_INCOMPLETE)
+
+
+source_app = typer.Typer(help="The top list a run would use.", no_args_is_help=True)
+app.add_typer(source_app, name="source")
+
+
+@source_app.command("show")
+def source_show(
+    source: OptSource = None,
+    top_n: OptTopN = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    imdb_datasets_url: OptDatasetsUrl = None,
+    min_votes: OptMinVotes = None,
+    genre: OptGenre = None,
+    year_from: OptYearFrom = None,
+    year_to: OptYearTo = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Print the list a run would use (rank, imdb_id, title, year, rating, votes); no pipeline."""
+    from cinelake.sources.port import open_source
+    from cinelake.sources.top_list import SourceError
+
+    settings = settings_or_fail(
+        source=source, top_n=top_n, imdb_datasets_url=imdb_datasets_url, min_votes=min_votes,
+        genre=genre, year_from=year_from, year_to=year_to, data_dir=data_dir,
+    )
+    try:
+        src = open_source(None, settings, clock=CLOCK)
+        selection = src.select(settings.top_n)
+    except SourceError as exc:
+        fail(str(exc))
+    rows = [{"rank": m.rank, "imdb_id": m.imdb_id, "title": m.title, "year": m.year,
+             "rating": m.rating, "votes": m.votes} for m in selection.movies]
+    if fmt is Format.json:
+        _print_json(rows)
+    elif fmt is Format.csv:
+        from cinelake.gold.export import CSV_DANGEROUS_PREFIXES
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["rank"])
+        writer.writeheader()
+        # A title is untrusted text: one starting like a formula is quoted for spreadsheets.
+        writer.writerows({**r, "title": "'" + str(r["title"]) if str(r["title"]).startswith(
+            CSV_DANGEROUS_PREFIXES) else r["title"]} for r in rows)
+    else:
+        table = Table("rank", "imdb_id", "title", "year", "rating", "votes",
+                      title=src.label, title_justify="left")
+        for r in rows:
+            table.add_row(*("" if v is None else f"{v:,}" if k == "votes" else str(v)
+                            for k, v in r.items()))
+        out.print(table)
+    for bad in selection.rejected:
+        err.print(f"rejected rank {bad.rank}: {bad.id!r}: {bad.reason}", highlight=False,
+                  soft_wrap=True)
 
 
 @app.command("config")

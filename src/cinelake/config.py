@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -42,11 +42,21 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = Field(None, description="AWS endpoint override (emulators)")
 
     # What a run does
-    source: str | None = Field(None, description="top list: path, http(s):// or s3:// URL")
+    source: str | None = Field(
+        None, description="imdb-datasets, or a top list: path, http(s):// or s3:// URL"
+    )
     source_max_bytes: int = Field(
         64 * 1024 * 1024, ge=1024, description="largest source list read, bytes")
     source_deadline_s: float = Field(
         120.0, gt=0, description="longest time to download the source list, seconds")
+    imdb_datasets_url: str = Field(
+        "https://datasets.imdbws.com/",
+        description="where imdb-datasets reads title.basics/title.ratings: URL or directory",
+    )
+    min_votes: int = Field(25_000, ge=1, description="imdb-datasets: votes a movie needs (m)")
+    genre: str | None = Field(None, description="imdb-datasets: only movies of this genre")
+    year_from: int | None = Field(None, ge=1870, le=9999, description="imdb-datasets: from year")
+    year_to: int | None = Field(None, ge=1870, le=9999, description="imdb-datasets: to year")
     top_n: int = Field(10, ge=1, description="how many movies from the top of the list")
     batch_size: int = Field(1, ge=1, description="movies per queue message")
 
@@ -103,6 +113,22 @@ class Settings(BaseSettings):
         if not parts.hostname:
             raise ValueError("must name a host")
         return v
+
+    @field_validator("genre")
+    @classmethod
+    def _genre(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        v = v.strip()
+        if not v or "," in v or len(v) > 40:
+            raise ValueError("one genre name, e.g. Horror")
+        return v
+
+    @model_validator(mode="after")
+    def _years(self) -> Settings:
+        if self.year_from is not None and self.year_to is not None and self.year_from > self.year_to:
+            raise ValueError(f"year_from {self.year_from} is after year_to {self.year_to}")
+        return self
 
     @field_validator("schedule_cron")
     @classmethod

@@ -21,6 +21,11 @@ class SourceMovie(BaseModel):
     rank: int = Field(ge=1)
     title: str = ""
     record: dict[str, str] = Field(default_factory=dict)
+    # The source's own figures when it has them (a dataset's rating and votes), kept beside
+    # OMDb's; absent for lists that carry none.
+    year: int | None = None
+    rating: float | None = Field(None, ge=0, le=10)
+    votes: int | None = Field(None, ge=0)
 
     @field_validator("imdb_id")
     @classmethod
@@ -87,6 +92,8 @@ class RunManifest(BaseModel):
     available: int = 0  # items in the source list (top_n may ask for more than there are)
     offline: bool = False  # enriched from the bundled sample, not a real OMDb
     omdb_url: str | None = None  # the OMDb base URL the run uses (never the key); None: offline
+    # Which input files produced the list (dataset sources): file, date, ETag, size.
+    source_versions: list[dict[str, str | int | None]] = Field(default_factory=list)
 
     def ids(self) -> list[str]:
         return [m.imdb_id for m in self.movies]

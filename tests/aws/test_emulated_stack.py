@@ -282,7 +282,8 @@ def test_a_grant_missing_from_the_template_is_denied(
     ]
     policy["Statement"] = [st for st in policy["Statement"] if st.get("Sid") != "QueueMovies"]
     with moto_fidelity():
-        stack = EmulatedStack(moto_endpoint, mutated, {"Prefix": "cinelake-deny"})
+        # SourceUrl empty: the bundled sample (the default, imdb-datasets, would need the network).
+        stack = EmulatedStack(moto_endpoint, mutated, {"Prefix": "cinelake-deny", "SourceUrl": ""})
         stack.deploy(secret_value={"api_key": KEY})
         with stack.recorder.installed(), stack.enforce_iam():
             _, event = stack.scheduled_input("DailySchedule", datetime(2026, 11, 29, 3, tzinfo=UTC))

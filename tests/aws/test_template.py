@@ -187,7 +187,8 @@ def test_four_functions_run_this_package_on_the_packaged_runtime(
             template["Resources"][x["Ref"]]["Properties"]["ContentUri"] for x in props["Layers"]
         ]
         assert layers[0] == "build/lambda/layer-core.zip"
-        wants_lake = lid in ("ProcessBronzeToSilver", "ProcessSilverToGold")
+        # ingest reads the imdb-datasets files with DuckDB; enrich needs neither duckdb nor pyarrow.
+        wants_lake = lid in ("GetMoviesAndSendToQueue", "ProcessBronzeToSilver", "ProcessSilverToGold")
         assert ("build/lambda/layer-lake.zip" in layers) == wants_lake, lid
 
 
@@ -361,20 +362,35 @@ def test_the_schedule_hands_ingest_what_the_local_runtime_does(stack: Stack) -> 
     assert permission["SourceArn"] == f"arn:aws:events:{REGION}:{ACCOUNT}:rule/cinelake-daily-run"
 
 
-def test_the_source_defaults_to_the_bundled_sample_and_s3_sources_get_read_access(
+def test_the_source_defaults_to_imdb_datasets_sized_for_them_and_s3_sources_get_read_access(
     template: dict[str, Any],
 ) -> None:
     default = names(Stack(template, account_id=ACCOUNT, region=REGION))
-    assert (
-        "CINELAKE_SOURCE"
-        not in default.properties("GetMoviesAndSendToQueue")["Environment"]["Variables"]
-    )
-    sids = {
-        st["Sid"]
+    ingest = default.properties("GetMoviesAndSendToQueue")
+    env = ingest["Environment"]["Variables"]
+    assert env["CINELAKE_SOURCE"] == "imdb-datasets"
+    assert env["CINELAKE_IMDB_DATASETS_URL"] == "https://datasets.imdbws.com/"
+    assert int(env["CINELAKE_MIN_VOTES"]) == 25000
+    # title.basics (~200 MB gzip) goes to /tmp and is read by DuckDB capped at 700 MB.
+    assert int(ingest["MemorySize"]) >= 2048 and int(ingest["EphemeralStorage"]["Size"]) >= 1024
+    assert int(ingest["Timeout"]) >= 300
+    statements = {
+        st["Sid"]: st
         for p in default.properties("IngestFunctionRole")["Policies"]
         for st in p["PolicyDocument"]["Statement"]
     }
-    assert "ReadSourceList" not in sids
+    assert "ReadSourceList" not in statements
+    cache = statements["DatasetCache"]
+    assert sorted(cache["Action"]) == ["s3:GetObject", "s3:PutObject"]
+    assert cache["Resource"].endswith(f"-bronze-{ACCOUNT}-{REGION}/_sources/imdb-datasets/*")
+
+    sample = names(Stack(template, {"SourceUrl": ""}, account_id=ACCOUNT, region=REGION))
+    assert "CINELAKE_SOURCE" not in sample.properties("GetMoviesAndSendToQueue")["Environment"]["Variables"]
+    assert "DatasetCache" not in {
+        st["Sid"]
+        for p in sample.properties("IngestFunctionRole")["Policies"]
+        for st in p["PolicyDocument"]["Statement"]
+    }
 
     on_s3 = names(
         Stack(

@@ -136,6 +136,24 @@ MOVIES_COLUMNS: tuple[ColumnSpec, ...] = (
         "source_rank", pa.int32(), False, "Rank of the movie in the source top list.", minimum=1
     ),
     ColumnSpec(
+        "source_rating",
+        pa.float64(),
+        True,
+        "The source's own rating of the movie, beside OMDb's `imdb_rating`: `averageRating` "
+        "of IMDb's datasets (`imdb-datasets`), or a list's rating column; null when the "
+        "source has none.",
+        minimum=0,
+        maximum=10,
+    ),
+    ColumnSpec(
+        "source_votes",
+        pa.int64(),
+        True,
+        "The source's own vote count, beside OMDb's `imdb_votes`: `numVotes` of IMDb's "
+        "datasets, or a list's votes column; null when the source has none.",
+        minimum=0,
+    ),
+    ColumnSpec(
         "title",
         pa.string(),
         True,
@@ -275,7 +293,7 @@ REASON_CODES: tuple[tuple[str, str], ...] = (
     ("invalid_status", "`status` is neither `found` nor `not_found`"),
     ("missing_run_id", "the bronze line has no `run_id`"),
     ("invalid_imdb_id", "the requested `imdb_id` is not tt + 7-9 digits"),
-    ("invalid_source_rank", "the source list `rank` is missing or not a positive integer"),
+    ("invalid_source_rank", "the bronze line's `source_rank` (older lines: the source record's `rank`) is missing or not a positive integer"),
     ("response_false", "status is `found` but the OMDb answer says `Response: False`"),
     ("missing_imdb_id", "the OMDb answer has no `imdbID`"),
     ("imdb_id_mismatch", "OMDb answered for another id than the one asked"),

@@ -102,6 +102,7 @@ _ENVELOPE: Final[dict[str, Any]] = {
     "snapshot_date": "VARCHAR",
     "imdb_id": "VARCHAR",
     "status": "VARCHAR",
+    "source_rank": "VARCHAR",
     "source": {"rank": "VARCHAR"},
     "fetch": {"fetched_at": "VARCHAR"},
     "response": OMDB_FIELDS,
@@ -324,7 +325,8 @@ def _parse_sql(files_param: str, *, check_json: bool) -> str:
                 ELSE b.imdb_id END AS requested_imdb_id,
             b.status AS status,
             TRY_CAST(b.fetch.fetched_at AS TIMESTAMPTZ) AS fetched_at,
-            b.source.rank AS rank_raw,
+            -- The run's rank; older lines only have the IMDb-API record's own.
+            coalesce(b.source_rank, b.source.rank) AS rank_raw,
             b.response AS r
         FROM decoded
     ),
@@ -406,6 +408,10 @@ def _parse_sql(files_param: str, *, check_json: bool) -> str:
 _MOVIE_EXPRESSIONS: Final = {
     "imdb_id": "requested_imdb_id",
     "ingested_at": "$ingested_at::TIMESTAMPTZ",
+    # The source's figures are the run's, like its ranks: the stage takes them from the run's
+    # manifest (cinelake.stages.silver.for_manifest), not from whichever answer was kept.
+    "source_rating": "NULL::DOUBLE",
+    "source_votes": "NULL::BIGINT",
 }
 _MOVIE_SELECT: Final = ", ".join(
     f"{_MOVIE_EXPRESSIONS.get(c.name, c.name)} AS {c.name}"

@@ -13,6 +13,7 @@ import httpx
 
 from cinelake.ids import is_imdb_id
 from cinelake.models import RejectedItem, SourceMovie
+from cinelake.sources.fields import imdb_id_of, rank_of, rating_of, votes_of, year_of
 
 
 class SourceError(Exception):
@@ -24,6 +25,8 @@ class Selection:
     movies: list[SourceMovie]
     rejected: list[RejectedItem]
     available: int
+    # Which input files produced the list (dataset sources): recorded in the run's manifest.
+    versions: tuple[dict[str, str | int | None], ...] = ()
 
 
 MAX_SOURCE_BYTES = 64 * 1024 * 1024  # a Top 250 list is ~110 KB; this is room for any real list
@@ -134,6 +137,11 @@ def parse_items(data: bytes) -> list[dict[str, Any]]:
         doc = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SourceError(f"source is not JSON ({exc})") from None
+    return items_of(doc)
+
+
+def items_of(doc: Any) -> list[dict[str, Any]]:
+    """The items of a decoded IMDb-API document."""
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise SourceError('source has no "items" list')
     if doc.get("errorMessage"):
@@ -147,29 +155,52 @@ def parse_items(data: bytes) -> list[dict[str, Any]]:
     return items
 
 
-def _rank(item: dict[str, Any], position: int) -> int:
-    raw = item.get("rank")
-    label = f"source item #{position} (id {str(item.get('id'))[:20]!r})"
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise SourceError(f"{label}: rank is missing")
-    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-        raise SourceError(f"{label}: rank {str(raw)[:20]!r} is not a number")
-    text = str(raw).strip()
-    # isascii(): "²" and "١" are digits to str.isdigit but not ranks.
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise SourceError(f"{label}: rank {text[:20]!r} is not a positive whole number")
-    return int(text)
+@dataclass(frozen=True)
+class Columns:
+    """Which keys of a row hold what. The defaults are the IMDb-API "Top250Movies" keys."""
+
+    id: str = "id"
+    rank: str = "rank"
+    title: str | None = "title"
+    year: str | None = "year"
+    rating: str | None = "imDbRating"
+    votes: str | None = "imDbRatingCount"
+    urls: bool = False  # the id column may hold IMDb title URLs
 
 
-def select_top(items: list[dict[str, Any]], top_n: int) -> Selection:
+IMDB_API = Columns()
+
+
+def _rank(item: dict[str, Any], position: int, columns: Columns) -> int:
+    rank = rank_of(item.get(columns.rank))
+    if isinstance(rank, str):
+        label = f"source item #{position} ({columns.id} {str(item.get(columns.id))[:20]!r})"
+        raise SourceError(f"{label}: {rank}")
+    return rank
+
+
+def _id(item: dict[str, Any], columns: Columns) -> object:
+    raw = item.get(columns.id)
+    if columns.urls:
+        return imdb_id_of(raw) or raw
+    return raw.strip() if isinstance(raw, str) and is_imdb_id(raw.strip()) else raw
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else "" if value is None else json.dumps(value)
+
+
+def select_top(
+    items: list[dict[str, Any]], top_n: int, columns: Columns = IMDB_API
+) -> Selection:
     """The top N items by rank. Bad ranks and duplicate ids are fatal; bad ids are rejected."""
     if top_n < 1:
         raise SourceError(f"top N must be at least 1 (got {top_n})")
     ranked: list[tuple[int, int, dict[str, Any]]] = []
     first_rank: dict[str, int] = {}
     for position, item in enumerate(items, 1):
-        rank = _rank(item, position)
-        item_id = item.get("id")
+        rank = _rank(item, position, columns)
+        item_id = _id(item, columns)
         if isinstance(item_id, str):
             if item_id in first_rank:
                 raise SourceError(
@@ -181,14 +212,21 @@ def select_top(items: list[dict[str, Any]], top_n: int) -> Selection:
     movies: list[SourceMovie] = []
     rejected: list[RejectedItem] = []
     for rank, _, item in ranked[:top_n]:
-        item_id = item.get("id")
+        item_id = _id(item, columns)
         if not is_imdb_id(item_id):
+            what = "not an IMDb id or title URL" if columns.urls else "not an IMDb id"
             rejected.append(
-                RejectedItem(rank=rank, id=str(item_id)[:40], reason="not an IMDb id (tt + 7-9 digits)")
+                RejectedItem(rank=rank, id=str(item_id)[:40], reason=f"{what} (tt + 7-9 digits)")
             )
             continue
+        assert isinstance(item_id, str)
         record = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in item.items()}
-        movies.append(
-            SourceMovie(imdb_id=item_id, rank=rank, title=str(item.get("title", "")), record=record)
-        )
+        movies.append(SourceMovie(
+            imdb_id=item_id, rank=rank,
+            title=_text(item.get(columns.title)) if columns.title else "",
+            record=record,
+            year=year_of(item.get(columns.year)) if columns.year else None,
+            rating=rating_of(item.get(columns.rating)) if columns.rating else None,
+            votes=votes_of(item.get(columns.votes)) if columns.votes else None,
+        ))
     return Selection(movies, rejected, len(items))

@@ -90,6 +90,8 @@ def bronze_line(message: MovieMessage, result: MovieResult) -> dict[str, Any]:
         "snapshot_date": message.snapshot_date.isoformat(),
         "imdb_id": result.movie.imdb_id,
         "status": "found" if answer.kind == "found" else "not_found",
+        # The run's rank of the movie: lists name it in their own ways (Rank, position, ...).
+        "source_rank": result.movie.rank,
         "source": result.movie.record,
         "fetch": {
             "fetched_at": answer.fetched_at.isoformat(),

@@ -12,7 +12,8 @@ from cinelake.adapters.queue import SQS_MAX_MESSAGE_BYTES, dumps
 from cinelake.bootstrap import Deps
 from cinelake.models import MovieMessage, RejectedItem, RunManifest, SourceMovie
 from cinelake.runtime.faults import checkpoint
-from cinelake.sources.top_list import SourceError, describe, load_source, parse_items, select_top
+from cinelake.sources.port import ListSource, Source, open_source
+from cinelake.sources.top_list import SourceError
 
 
 class BatchTooLarge(SourceError):
@@ -80,18 +81,15 @@ def fit_in_messages(
 
 
 def prepare(
-    request: IngestRequest, now: datetime, *, s3: Any = None, max_bytes: int | None = None,
-    deadline_s: float | None = None,
+    request: IngestRequest, now: datetime, *, s3: Any = None, source: Source | None = None
 ) -> tuple[RunManifest, list[str]]:
-    """Everything up to (not including) any write: a bad input fails here with nothing written.
-
-    ``max_bytes`` and ``deadline_s`` bound the source download (see ``load_source``)."""
+    """Everything up to (not including) any write to the lake: a bad input fails here with
+    nothing written. `source` defaults to the list at `request.source`."""
     if request.top_n < 1:
         raise SourceError(f"top N must be at least 1 (got {request.top_n})")
     when = request.when or now
-    items = parse_items(load_source(request.source, s3=s3, max_bytes=max_bytes,
-                                    deadline_s=deadline_s))
-    selection = select_top(items, request.top_n)
+    source = source or ListSource(request.source, s3=s3)
+    selection = source.select(request.top_n)
     run_id = new_run_id(when if request.event_id else now, request.event_id)
     snapshot = when.date()
     movies, too_big = fit_in_messages(run_id, snapshot, selection.movies)
@@ -104,18 +102,19 @@ def prepare(
         )
     bodies = message_bodies(run_id, snapshot, movies, request.batch_size)
     manifest = RunManifest(
-        run_id=run_id, snapshot_date=snapshot, started_at=now, source=describe(request.source),
+        run_id=run_id, snapshot_date=snapshot, started_at=now, source=source.label,
         top_n=request.top_n, batch_size=request.batch_size, movies=movies,
         rejected=sorted(selection.rejected + too_big, key=lambda r: r.rank or 0),
         messages=len(bodies), available=selection.available,
+        source_versions=list(selection.versions),
     )
     return manifest, bodies
 
 
 def plan_run(deps: Deps, request: IngestRequest) -> tuple[RunManifest, list[str]]:
-    s = deps.settings
-    return prepare(request, deps.clock.now(), s3=deps.s3_client, max_bytes=s.source_max_bytes,
-                   deadline_s=s.source_deadline_s)
+    source = open_source(request.source, deps.settings, bronze=deps.bronze, clock=deps.clock,
+                         s3=deps.s3_client)
+    return prepare(request, deps.clock.now(), s3=deps.s3_client, source=source)
 
 
 def start_run(deps: Deps, request: IngestRequest) -> RunManifest:

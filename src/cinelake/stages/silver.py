@@ -241,7 +241,8 @@ def _unchanged(deps: Deps, run_id: str, snapshot: date, fingerprint: str) -> Sil
 def for_manifest(day: SilverBuild, manifest: RunManifest) -> SilverBuild:
     """The day's deduplicated answers cut down to the movies ``manifest`` asked for.
 
-    Movies and not-found ids keep only the run's ids and take the run's ``source_rank``.
+    Movies and not-found ids keep only the run's ids and take the run's ``source_rank``,
+    ``source_rating`` and ``source_votes``.
     ``run_id`` stays the row's own: the run that fetched the answer (the silver contract's
     meaning), so a movie answered by an earlier run of the day names that run. A movie the run
     asked for that no run of the day answered (dead-lettered) is simply absent.
@@ -259,9 +260,16 @@ def for_manifest(day: SilverBuild, manifest: RunManifest) -> SilverBuild:
 
     movies = day.movies.filter(pc.is_in(day.movies.column("imdb_id"), value_set=wanted))
     rank_at = pc.index_in(movies.column("imdb_id"), value_set=wanted)
-    movies = movies.set_column(
-        movies.schema.get_field_index("source_rank"), "source_rank", pc.take(ranks, rank_at)
-    ).sort_by([("source_rank", "ascending"), ("imdb_id", "ascending")])
+    figures = {
+        "source_rank": ranks,
+        "source_rating": pa.array([m.rating for m in manifest.movies], pa.float64()),
+        "source_votes": pa.array([m.votes for m in manifest.movies], pa.int64()),
+    }
+    for name, values in figures.items():
+        movies = movies.set_column(
+            movies.schema.get_field_index(name), name, pc.take(values, rank_at)
+        )
+    movies = movies.sort_by([("source_rank", "ascending"), ("imdb_id", "ascending")])
 
     q = day.quarantine
     requested = q.column("requested_imdb_id")

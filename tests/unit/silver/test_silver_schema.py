@@ -10,7 +10,8 @@ import pytest
 from cinelake.silver import schema
 
 CONTRACT = [
-    "imdb_id", "snapshot_date", "run_id", "source_rank", "title", "type", "year", "end_year",
+    "imdb_id", "snapshot_date", "run_id", "source_rank", "source_rating", "source_votes", "title",
+    "type", "year", "end_year",
     "rated", "released", "runtime_minutes", "genres", "directors", "writers", "actors",
     "languages", "countries", "plot", "awards_text", "oscar_wins", "oscar_nominations",
     "award_wins", "award_nominations", "poster_url", "imdb_rating", "imdb_votes", "metascore",

@@ -185,6 +185,8 @@ def test_full_record_becomes_typed_values(tmp_path: Path) -> None:
         "imdb_id": "tt0068646",
         "run_id": RUN,
         "source_rank": 2,
+        "source_rating": None,  # the source's figures come from the run's manifest (stage)
+        "source_votes": None,
         "title": "The Godfather",
         "type": "movie",
         "year": 1972,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,50 @@ os.environ.setdefault("POWERTOOLS_DEV", "false")
 from cinelake import bootstrap
 from cinelake.clock import FakeClock
 from cinelake.config import Settings
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--shift-clock", type=int, default=None, metavar="DAYS",
+        help="run with this process's wall clock moved DAYS days ahead (time-machine); "
+             "`make test-future` uses it to prove no test depends on today's date",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    days = config.getoption("--shift-clock")
+    if days:
+        import time_machine
+
+        real = datetime.now(UTC)
+        # tick=True: the shifted clock keeps running, so durations measured on it stay real.
+        traveller = time_machine.travel(real + timedelta(days=days), tick=True)
+        traveller.start()
+        config.stash[_SHIFT] = (real, traveller)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shifted = config.stash.get(_SHIFT, None)
+    if shifted is not None:
+        shifted[1].stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    shifted = config.stash.get(_SHIFT, None)
+    if shifted is None:
+        return None
+    return f"wall clock shifted: {shifted[0]:%Y-%m-%d} -> {datetime.now(UTC):%Y-%m-%d}"
+
+
+@pytest.fixture
+def clock_shift(request: pytest.FixtureRequest) -> tuple[datetime, int] | None:
+    """(the real start date, days shifted) when the run moved the wall clock, else None."""
+    shifted = request.config.stash.get(_SHIFT, None)
+    days = request.config.getoption("--shift-clock")
+    return None if shifted is None else (shifted[0], days)
+
+
+_SHIFT = pytest.StashKey[tuple[datetime, Any]]()
 
 SHARED_TOP250 = Path(__file__).resolve().parents[2] / "shared" / "data" / "imdb-api" / "Top250Movies.json"
 # A scraper's daily captures of the Top 250 (JSON arrays): read in place, never copied.

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cinelake.clock import Clock, SystemClock
 from cinelake.config import Settings, load_settings
 
 app = typer.Typer(
@@ -29,6 +30,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+# The CLI's one clock: every stamp and every "now" it hands on comes from here (tests swap it).
+CLOCK: Clock = SystemClock()
 out = Console()
 err = Console(stderr=True)
 
@@ -185,8 +188,8 @@ def run(
         out.print("Source: the bundled sample top list.")
     try:
         # Validate the source and batch size before anything is created in the lake.
-        prepare(IngestRequest(run_source, settings.top_n, settings.batch_size), datetime.now(UTC),
-                source=open_source(run_source, settings))
+        prepare(IngestRequest(run_source, settings.top_n, settings.batch_size), CLOCK.now(),
+                source=open_source(run_source, settings, clock=CLOCK))
     except SourceError as exc:
         fail(str(exc))
     check_writable(settings.data_dir)
@@ -203,7 +206,7 @@ def run(
         from cinelake.runtime.local import Progress as Hooks
 
         try:
-            runtime = LocalRuntime(settings, progress=Hooks(on_movies, on_stage))
+            runtime = LocalRuntime(settings, clock=CLOCK, progress=Hooks(on_movies, on_stage))
             summary = runtime.run(
                 source=run_source, top_n=settings.top_n, batch_size=settings.batch_size
             )
@@ -347,7 +350,7 @@ def dashboard(
     if not gold.is_dir():
         fail(f"no gold data under {gold} (run `cinelake run` first)")
     target = output or settings.data_dir / "dashboard.html"
-    path = write_dashboard(gold, target)
+    path = write_dashboard(gold, target, generated_at=CLOCK.now())
     out.print(f"Dashboard: {path}")
     if open_:
         import webbrowser
@@ -391,7 +394,7 @@ def rebuild(data_dir: DataDir = None) -> None:
             progress.update(task, description=stage, completed=done, total=total)
 
         try:
-            report = rebuild_lake(settings, progress=on_progress)
+            report = rebuild_lake(settings, progress=on_progress, clock=CLOCK)
         except RuntimeBusy as exc:
             progress.stop()
             fail(str(exc))
@@ -437,7 +440,7 @@ def _runtime_or_fail(settings: Settings, *, need_key: bool = False) -> Any:
         out.print("[yellow]No OMDB_API_KEY set:[/] queued movies stay queued "
                   "(set the key, or pass --offline to use the bundled sample).")
     check_writable(settings.data_dir)
-    return LocalRuntime(settings)
+    return LocalRuntime(settings, clock=CLOCK)
 
 
 def _print_summaries(summaries: list[Any]) -> None:
@@ -487,11 +490,11 @@ def schedule(
     check_writable(settings.data_dir)
 
     def log(message: str) -> None:
-        out.print(f"[dim]{datetime.now().astimezone():%Y-%m-%d %H:%M:%S}[/] {message}",
+        out.print(f"[dim]{CLOCK.now().astimezone():%Y-%m-%d %H:%M:%S}[/] {message}",
                   highlight=False, soft_wrap=True)
 
     def job(due: datetime) -> dict[str, Any]:
-        runtime = LocalRuntime(settings)
+        runtime = LocalRuntime(settings, clock=CLOCK)
         try:
             summary = runtime.run(source=run_source, top_n=settings.top_n,
                                   batch_size=settings.batch_size)
@@ -506,7 +509,7 @@ def schedule(
     try:
         scheduler = Scheduler(job, state_file=state_path(settings.data_dir),
                               cron=settings.schedule_cron, timezone=settings.schedule_timezone,
-                              stop=stop, log=log)
+                              clock=CLOCK, stop=stop, log=log)
     except ScheduleError as exc:
         fail(str(exc))
 
@@ -577,7 +580,7 @@ def status(
 
     settings = settings_or_fail(data_dir=data_dir)
     local_only(settings, "status")
-    st = lake_status(settings.data_dir, runs=runs, cron=settings.schedule_cron,
+    st = lake_status(settings.data_dir, runs=runs, clock=CLOCK, cron=settings.schedule_cron,
                      timezone=settings.schedule_timezone)
     if as_json:
         _print_json(st.as_dict())
@@ -651,7 +654,7 @@ def dlq_list(as_json: OptJson = False, data_dir: DataDir = None) -> None:
 
     settings = settings_or_fail(data_dir=data_dir)
     local_only(settings, "dlq list")
-    with open_lake(settings.data_dir) as lake:
+    with open_lake(settings.data_dir, clock=CLOCK) as lake:
         movies = dead_movies(lake.queue, lake.ledger)
     if as_json:
         _print_json([as_dict(m) for m in movies])
@@ -695,7 +698,7 @@ def dlq_redrive(
     local_only(settings, "dlq redrive")
     if not (settings.data_dir / "_state" / "queue.sqlite3").is_file():
         fail(f"no dead letters: no lake at {settings.data_dir} (pass --data-dir?)")
-    with open_lake(settings.data_dir) as lake:  # a first look, before asking for a key
+    with open_lake(settings.data_dir, clock=CLOCK) as lake:  # a first look, before asking for a key
         plan = plan_redrive(dead_messages(lake.queue, lake.ledger), wanted)
     result = None
     if plan.message_ids:
@@ -745,7 +748,7 @@ def source_show(
         genre=genre, year_from=year_from, year_to=year_to, data_dir=data_dir,
     )
     try:
-        src = open_source(None, settings)
+        src = open_source(None, settings, clock=CLOCK)
         selection = src.select(settings.top_n)
     except SourceError as exc:
         fail(str(exc))

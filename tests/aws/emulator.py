@@ -150,6 +150,22 @@ def _iam_glob(pattern: str, value: str) -> re.Match[str] | None:
     return re.fullmatch(regex, value)
 
 
+# The moto releases the patches below were checked against (pyproject pins the same range).
+# Outside it the patched internals may have moved: refuse rather than prove less than we claim.
+MOTO_CHECKED = ((5, 2), (5, 3))
+
+
+def check_moto_version(version: str) -> None:
+    parts = tuple(int(p) for p in re.findall(r"\d+", version)[:2])
+    low, high = MOTO_CHECKED
+    if not low <= parts < high:
+        raise RuntimeError(
+            f"moto {version} is outside the range the IAM emulation was checked against "
+            f"({'.'.join(map(str, low))} <= moto < {'.'.join(map(str, high))}); "
+            "recheck tests/aws/emulator.py's patches, then widen MOTO_CHECKED and pyproject"
+        )
+
+
 @contextlib.contextmanager
 def moto_fidelity() -> Iterator[None]:
     """Fixes to moto 5's policy evaluation, active for the whole emulated deployment.
@@ -165,7 +181,10 @@ def moto_fidelity() -> Iterator[None]:
     4. Secrets Manager calls are checked against the secret's ARN; moto checks "*", so no
        resource-scoped grant could ever allow them.
     """
+    import moto
     from moto.iam import access_control, policy_conditions
+
+    check_moto_version(moto.__version__)
     from moto.iam.access_control import IAMPolicyStatement, PermissionResult
     from moto.secretsmanager.responses import SecretsManagerResponse
 

@@ -289,8 +289,29 @@ def test_a_grant_missing_from_the_template_is_denied(
             _, event = stack.scheduled_input("DailySchedule", datetime(2026, 11, 29, 3, tzinfo=UTC))
             with pytest.raises(ClientError) as denied:
                 stack.invoke("GetMoviesAndSendToQueue", event)
-    # 403 (moto answers SQS's JSON protocol with an XML AccessDenied body botocore cannot parse)
-    assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-    assert denied.value.operation_name == "SendMessageBatch"
-    # The manifest was written (its grant is there), nothing was queued.
-    assert stack.recorder.by("GetMoviesAndSendToQueue")[-1].action == "sqs:SendMessage"
+        # 403 (moto answers SQS's JSON protocol with an XML AccessDenied body botocore cannot
+        # parse)
+        assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert denied.value.operation_name == "SendMessageBatch"
+        # The denied call is the send itself, after the manifest was written (its grant is
+        # there)...
+        assert stack.recorder.by("GetMoviesAndSendToQueue")[-1].action == "sqs:SendMessage"
+        manifests = [k for k in stack.keys("BronzeBucket", "_runs/") if k.endswith("/manifest.json")]
+        assert len(manifests) == 1
+        manifest = json.loads(stack.get("BronzeBucket", manifests[0]))
+        assert manifest["snapshot_date"] == "2026-11-29"
+        assert len(manifest["movies"]) == manifest["top_n"] > 0
+        # ...and nothing reached the queue, visible or in flight.
+        assert set(stack.queue_counts("MoviesQueue").values()) == {0}
+
+
+@pytest.mark.parametrize("version,ok", [("5.2.0", True), ("5.2.5", True), ("5.1.22", False),
+                                        ("5.3.0", False), ("6.0.0", False)])
+def test_the_emulator_refuses_a_moto_it_was_not_checked_against(version: str, ok: bool) -> None:
+    from tests.aws.emulator import check_moto_version
+
+    if ok:
+        check_moto_version(version)
+    else:
+        with pytest.raises(RuntimeError, match="outside the range"):
+            check_moto_version(version)

@@ -1,7 +1,8 @@
 """The offline dashboard in a real headless Chromium: charts drawn, filters work, no errors.
 
 Needs the Python package `playwright` and Debian's `chromium` (/usr/bin/chromium); the
-browser bundled by `playwright install` is never used. Saves docs/dashboard.png.
+browser bundled by `playwright install` is never used. The README's picture is made by
+`make docs` (scripts/dashboard_screenshot.py) from the demo lake, not by these tests.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ sync_api = pytest.importorskip(
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "docs" / "dashboard.png"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -338,9 +337,9 @@ def test_dashboard_draws_every_chart_filters_and_screenshot(browser, tmp_path):
         # reset, then the screenshot people will see
         page.click("#filter-reset")
         assert view.shown() == total
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
-        assert SCREENSHOT.stat().st_size > 10_000
+        screenshot = tmp_path / "dashboard.png"  # never into the working tree
+        page.screenshot(path=str(screenshot), full_page=True)
+        assert screenshot.stat().st_size > 10_000
 
         assert view.errors == []
         assert view.requests == []
@@ -397,7 +396,8 @@ def test_empty_gold_shows_the_no_data_state(browser, tmp_path):
 
 
 def test_missing_gold_directory_still_renders(browser, tmp_path):
-    out = write_dashboard(tmp_path / "nothing-here", tmp_path / "out" / "d.html")
+    out = write_dashboard(tmp_path / "nothing-here", tmp_path / "out" / "d.html",
+                          generated_at=GENERATED)
     view = Page(browser, out)
     try:
         assert view.page.is_visible("#no-data")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,14 @@ from cinelake.runtime.scheduler import (
 
 def at(day: int, hour: int, minute: int = 0, month: int = 1) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+class NoRealWait(threading.Event):
+    """A stop event that fails the test if the scheduler ever blocks on it for real time."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        assert not timeout, f"the scheduler waited {timeout} s of real time"
+        return self.is_set()
 
 
 class Recorder:
@@ -61,10 +68,10 @@ def test_fires_daily_at_three_without_real_sleeping(tmp_path: Path) -> None:
     clock = FakeClock(at(1, 1, 30))
     job = Recorder(clock, stop_after=3, duration_s=600)
     logs: list[str] = []
-    scheduler = make(tmp_path, clock, job, logs=logs)
-    started = time.monotonic()
+    scheduler = make(tmp_path, clock, job, logs=logs, stop=NoRealWait())
     scheduler.run()
-    assert time.monotonic() - started < 2.0  # the FakeClock did all the waiting
+    # The FakeClock did all the waiting: two days and more passed on it, none for real.
+    assert clock.monotonic() >= 2 * 86_400
     assert [due for due, _ in job.calls] == [at(1, 3), at(2, 3), at(3, 3)]
     assert [ran for _, ran in job.calls] == [at(1, 3), at(2, 3), at(3, 3)]  # on time
     assert any("next run due 2026-01-01 03:00 UTC (in 1h 30m)" in line for line in logs)
@@ -192,7 +199,7 @@ def test_a_busy_data_dir_is_retried_not_recorded_as_the_days_run(tmp_path: Path)
     logs: list[str] = []
     waits: list[float] = []
     between: list[Any] = []  # the persisted state while waiting to retry
-    scheduler = make(tmp_path, clock, job, logs=logs, busy_retry_s=60)
+    scheduler = make(tmp_path, clock, job, logs=logs, busy_retry_s=60, stop=NoRealWait())
     state_file = state_path(tmp_path / "lake")
     real_wait = scheduler.wait
 
@@ -203,9 +210,7 @@ def test_a_busy_data_dir_is_retried_not_recorded_as_the_days_run(tmp_path: Path)
         return real_wait(seconds)
 
     scheduler.wait = spy  # type: ignore[method-assign]
-    started = time.monotonic()
-    assert scheduler.run() == 1  # the busy attempt is not a run
-    assert time.monotonic() - started < 2.0  # the FakeClock did all the waiting
+    assert scheduler.run() == 1  # the busy attempt is not a run (NoRealWait: no real waiting)
     # Tried at 03:00, busy; tried again a minute later for the same due time, and it ran.
     assert attempts == [(at(1, 3), at(1, 3)), (at(1, 3), at(1, 3, 1))]
     assert between and all(s.status == "started" and s.last_due == at(1, 3) for s in between)
@@ -243,13 +248,24 @@ def test_bad_cron_or_timezone(tmp_path: Path, kwargs: dict[str, str]) -> None:
 
 
 def test_stop_ends_a_real_time_wait_at_once(tmp_path: Path) -> None:
-    stop = threading.Event()
+    entered = threading.Event()
+
+    class Stop(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            entered.set()  # the scheduler is now blocked in a real-time wait
+            return super().wait(timeout)
+
+    stop = Stop()
     scheduler = Scheduler(lambda due: None, state_file=state_path(tmp_path / "lake"),
                           clock=SystemClock(), stop=stop)
-    threading.Timer(0.05, stop.set).start()
-    started = time.monotonic()
-    assert scheduler.wait(3600) is True
-    assert time.monotonic() - started < 5
+    result: list[bool] = []
+    waiter = threading.Thread(target=lambda: result.append(scheduler.wait(3600)))
+    waiter.start()
+    assert entered.wait(timeout=30)
+    stop.set()
+    # Bounded join so a regression fails instead of hanging for the hour.
+    waiter.join(timeout=30)
+    assert not waiter.is_alive() and result == [True]
     assert scheduler.run() == 0  # already stopped: returns without firing
 
 

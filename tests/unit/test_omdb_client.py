@@ -1,11 +1,14 @@
 """The client's taxonomy: answers, permanent errors, transient errors with backoff — and no key leaks."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from cinelake.clock import FakeClock
 from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 from cinelake.devtools.synthetic import omdb_catalog
 from cinelake.omdb.client import OmdbClient, OmdbOptions, RateLimiter
@@ -114,6 +117,27 @@ def test_retry_after_is_honoured() -> None:
     answer = run(go())
     assert answer.kind == "found" and answer.attempts == 2
     assert sleeps.calls == [7.0]
+
+
+def test_answers_and_retry_after_dates_use_the_injected_clock() -> None:
+    # A Retry-After HTTP date 30 s after the *injected* now: the wait is 30 s whatever the
+    # real date is, and the answer is stamped with the injected clock, not the wall clock.
+    clock = FakeClock(datetime(2031, 6, 1, 12, 0, tzinfo=UTC))
+    later = format_datetime(clock.now() + timedelta(seconds=30), usegmt=True)
+    answers = iter([httpx.Response(503, headers={"Retry-After": later}, text="busy"),
+                    httpx.Response(200, json={"Response": "True", "imdbID": "tt0000001", "Title": "X"})])
+    sleeps = Sleeps()
+    options = OmdbOptions(base_url="http://omdb.test/", max_retries=3, backoff_base_s=0.1,
+                          backoff_max_s=1.0)
+
+    async def go() -> Any:
+        async with OmdbClient(KEY, options, transport=httpx.MockTransport(lambda r: next(answers)),
+                              sleep=sleeps, clock=clock) as c:
+            return await c.fetch("tt0000001")
+
+    answer = run(go())
+    assert sleeps.calls == [30.0]
+    assert answer.fetched_at == clock.now()
 
 
 @pytest.mark.parametrize("response,expected", [

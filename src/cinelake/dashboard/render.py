@@ -228,7 +228,7 @@ def write_dashboard(
     output: Path,
     movies: pa.Table | None = None,
     *,
-    generated_at: datetime | None = None,
+    generated_at: datetime,
     title: str = DEFAULT_TITLE,
 ) -> Path:
     """Render the dashboard from the gold Parquet files under ``gold_dir`` into ``output``.
@@ -237,7 +237,7 @@ def write_dashboard(
     """
     page = render_dashboard(
         read_gold_dir(gold_dir),
-        generated_at=generated_at or datetime.now(UTC),
+        generated_at=generated_at,
         movies=movies,
         title=title,
     )

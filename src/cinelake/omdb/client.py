@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import certifi
 import httpx
 
+from cinelake.clock import Clock, SystemClock
 from cinelake.ids import require_imdb_id
 from cinelake.omdb.errors import (
     InvalidApiKey,
@@ -173,6 +174,7 @@ class OmdbClient:
         rng: random.Random | None = None,
         gate: RequestGate | None = None,
         stops: StopSignals | None = None,
+        clock: Clock | None = None,
     ) -> None:
         if not api_key:
             raise InvalidApiKey("no OMDb API key configured")
@@ -184,6 +186,9 @@ class OmdbClient:
         self._semaphore = asyncio.Semaphore(options.concurrency)
         self._gate = gate
         self._stops = stops or StopSignals()
+        # Answers are stamped, and Retry-After dates compared, on the caller's clock: the
+        # cache's TTL is measured on that same clock.
+        self._clock = clock or SystemClock()
         self.requests = 0
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -249,11 +254,11 @@ class OmdbClient:
                     kind, body = outcome
                     return OmdbAnswer(
                         kind, imdb_id, body, resp.status_code, attempts,
-                        (time.perf_counter() - started) * 1000, datetime.now(UTC),
+                        (time.perf_counter() - started) * 1000, self._clock.now(),
                         self.public_url(imdb_id),
                     )
                 last_reason = outcome
-                retry_after = _retry_after(resp)
+                retry_after = _retry_after(resp, self._clock.now())
             if attempts > self.options.max_retries:
                 raise TransientFailure(last_reason, attempts)
             delay = self._backoff(attempts, retry_after)
@@ -310,7 +315,7 @@ class OmdbClient:
         return delay
 
 
-def _retry_after(resp: httpx.Response) -> float | None:
+def _retry_after(resp: httpx.Response, now: datetime) -> float | None:
     value = resp.headers.get("retry-after")
     if not value:
         return None
@@ -322,4 +327,4 @@ def _retry_after(resp: httpx.Response) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - now).total_seconds())

@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any, Literal
 
 from cinelake.adapters.storage import ObjectNotFound
+from cinelake.clock import Clock
 from cinelake.config import Settings
 from cinelake.ledger import RunLedger
 from cinelake.models import RunManifest
@@ -90,7 +91,9 @@ class RebuildReport:
         return asdict(self) | {"built": self.built}
 
 
-def rebuild(settings: Settings, *, progress: RebuildProgress | None = None) -> RebuildReport:
+def rebuild(
+    settings: Settings, *, progress: RebuildProgress | None = None, clock: Clock | None = None
+) -> RebuildReport:
     """Rebuild every day's silver snapshot from its latest complete run, then gold and the
     dashboard. Holds the runtime lock; raises ``RuntimeBusy`` if another process has it."""
     from cinelake.runtime.local import LocalRuntime
@@ -101,7 +104,7 @@ def rebuild(settings: Settings, *, progress: RebuildProgress | None = None) -> R
         if progress is not None:
             progress(stage, done, total)
 
-    runtime = LocalRuntime(settings)
+    runtime = LocalRuntime(settings, clock=clock)
     try:
         with runtime.exclusive():
             deps = runtime.deps

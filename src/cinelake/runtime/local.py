@@ -347,7 +347,8 @@ class LocalRuntime:
         if not (gold_dir / "_manifest.json").exists():
             return None
         self.progress.on_stage("dashboard")
-        return write_dashboard(gold_dir, Path(self.settings.data_dir) / "dashboard.html")
+        return write_dashboard(gold_dir, Path(self.settings.data_dir) / "dashboard.html",
+                               generated_at=self.deps.clock.now())
 
     # -- reporting ------------------------------------------------------------------------
     def summary(self, run_id: str) -> RunSummary:

@@ -166,7 +166,7 @@ async def fetch_movies(
 
     async with OmdbClient(
         key, options, limiter=deps.limiter, transport=deps.omdb_transport, gate=deps.gate,
-        stops=deps.stops,
+        stops=deps.stops, clock=deps.clock,
     ) as client:
 
         async def one(result: MovieResult) -> None:

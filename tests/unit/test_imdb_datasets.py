@@ -303,3 +303,30 @@ def test_on_aws_the_cache_is_a_bronze_prefix(datasets, tmp_path: Path, clock: Fa
         "_sources/imdb-datasets/basics-compact.json", "_sources/imdb-datasets/basics-compact.parquet",
         "_sources/imdb-datasets/title.ratings.json", "_sources/imdb-datasets/title.ratings.tsv.gz"]
     assert not (tmp_path / "nolake").exists()
+
+
+def test_the_same_files_give_the_list_again_without_recomputing(
+    datasets, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cinelake run` checks the source, then its ingest reads it again: once is enough."""
+    import cinelake.sources.imdb_datasets as module
+
+    files = broken_copy(datasets.basics_path.parent, tmp_path / "files")  # a copy to touch
+    server = DatasetServer(files)
+    with server.serve() as url:
+        first = source(url, tmp_path / "c", clock).select(30)
+        computed = []
+        real = module.top_movies
+        monkeypatch.setattr(module, "top_movies", lambda *a: computed.append(1) or real(*a))
+        server.log.clear()
+        again = source(url, tmp_path / "c", clock).select(30)
+        assert computed == [] and ids(again) == ids(first)
+        assert [(e.path, e.status) for e in server.log] == [(RATINGS, 304)]
+        assert {v["file"]: v["fetch"] for v in again.versions} == {
+            RATINGS: "not modified", BASICS: "not requested"}
+        # Anything that could change the list computes it: other options, other ratings.
+        source(url, tmp_path / "c", clock).select(31)
+        assert computed == [1]
+        touch_later(files / RATINGS)
+        source(url, tmp_path / "c", clock).select(31)
+        assert computed == [1, 1]

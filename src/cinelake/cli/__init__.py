@@ -37,8 +37,9 @@ __all__ = ["CLOCK", "app", "main"]
 CLOCK: Clock = SystemClock()
 
 HELP = "cinelake: today's top movies, enriched from OMDb, through a bronze/silver/gold lake."
-app = typer.Typer(help=HELP, no_args_is_help=True, pretty_exceptions_enable=False,
-                  add_completion=False)
+app = typer.Typer(
+    help=HELP, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False
+)
 
 
 @app.callback()

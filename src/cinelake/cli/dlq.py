@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 # cinelake.ops and the runtime are imported inside the commands: they pull in pyarrow, duckdb
 # and httpx, which `cinelake --help` does without.
 
-dlq_app = typer.Typer(help="Dead-lettered movies: list them, put them back in the queue.",
-                      no_args_is_help=True)
+dlq_app = typer.Typer(
+    help="Dead-lettered movies: list them, put them back in the queue.", no_args_is_help=True
+)
 
 
 @dlq_app.command("list")
@@ -81,8 +82,14 @@ def dlq_redrive(
         wanted = check_ids(ids) if ids else None
     except BadIds as exc:
         fail(str(exc))
-    settings = settings_or_fail(omdb_url=omdb_url, data_dir=data_dir, offline=offline,
-                                concurrency=concurrency, rate_limit=rate_limit, refresh=refresh)
+    settings = settings_or_fail(
+        omdb_url=omdb_url,
+        data_dir=data_dir,
+        offline=offline,
+        concurrency=concurrency,
+        rate_limit=rate_limit,
+        refresh=refresh,
+    )
     local_only(settings, "dlq redrive")
     if not (settings.data_dir / QUEUE_FILE).is_file():
         fail(f"no dead letters: no lake at {settings.data_dir} (pass --data-dir?)")
@@ -91,8 +98,7 @@ def dlq_redrive(
         plan = plan_redrive(dead_messages(lake.queue, lake.ledger), wanted)
     result: RedriveResult | None = None
     if plan.message_ids:
-        runtime = runtime_or_fail(settings, need_key=True,
-                                  omdb_url_override=omdb_url is not None)
+        runtime = runtime_or_fail(settings, need_key=True, omdb_url_override=omdb_url is not None)
         try:
             result = redrive(runtime, wanted)
         except RuntimeBusy as exc:
@@ -105,12 +111,15 @@ def dlq_redrive(
     if result is None or not result.moved:
         out.print("Nothing redriven." if wanted else "No dead letters to redrive.")
         raise typer.Exit(EXIT_ERROR if wanted else 0)
-    out.print(f"Redrove {result.moved} message(s): {', '.join(result.plan.movies)}",
-              highlight=False)
+    out.print(
+        f"Redrove {result.moved} message(s): {', '.join(result.plan.movies)}", highlight=False
+    )
     print_summaries(result.summaries)
     for run_id in result.superseded:
-        out.print(f"[yellow]Run {run_id} is superseded by a later run of the same day:[/] its "
-                  "redriven answers are in bronze, silver keeps the later run.")
+        out.print(
+            f"[yellow]Run {run_id} is superseded by a later run of the same day:[/] its "
+            "redriven answers are in bronze, silver keeps the later run."
+        )
     fail_if_nothing_usable(result.summaries)
     if not all(s.complete for s in result.summaries):
         raise typer.Exit(EXIT_INCOMPLETE)

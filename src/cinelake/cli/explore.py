@@ -51,7 +51,11 @@ def query(sql: OptSql, fmt: OptFormat = DEFAULT_FORMAT, data_dir: DataDir = None
         for view, problem in damaged.items():
             if view in message:
                 fail(f"{view} is unavailable: {problem}; run `cinelake doctor --repair`")
-        hint = f" (views: {', '.join(views(con)) or 'none yet'})" if "does not exist" in message else ""
+        hint = (
+            f" (views: {', '.join(views(con)) or 'none yet'})"
+            if "does not exist" in message
+            else ""
+        )
         fail(f"query failed: {message}{hint}")
     if fmt is Format.json:
         print_rows_json(columns, rows)
@@ -82,8 +86,11 @@ def dashboard(
             fail(f"{p.path} is damaged ({p.problem}): {REPAIR_HINT}")
     for p in damaged:
         if p.kind == "silver":  # the dashboard is drawn from gold, but say so
-            err.print(f"[yellow]warning:[/] {p.path} is damaged ({p.problem}): {REPAIR_HINT}",
-                      highlight=False, soft_wrap=True)
+            err.print(
+                f"[yellow]warning:[/] {p.path} is damaged ({p.problem}): {REPAIR_HINT}",
+                highlight=False,
+                soft_wrap=True,
+            )
     target = output or settings.data_dir / DASHBOARD_FILE
     path = write_dashboard(gold, target, generated_at=clock().now())
     out.print(f"Dashboard: {path}")

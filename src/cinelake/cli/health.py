@@ -59,8 +59,13 @@ def doctor(repair: OptRepair = False, as_json: OptJson = False, data_dir: DataDi
     except RuntimeBusy as exc:
         fail(str(exc))
     if as_json:
-        print_json({"repaired": report.repaired, "left": [p.as_dict() for p in report.left],
-                    "rebuilt": report.rebuilt})
+        print_json(
+            {
+                "repaired": report.repaired,
+                "left": [p.as_dict() for p in report.left],
+                "rebuilt": report.rebuilt,
+            }
+        )
     else:
         for line in report.lines():
             out.print(line, highlight=False, soft_wrap=True)
@@ -72,14 +77,21 @@ def doctor(repair: OptRepair = False, as_json: OptJson = False, data_dir: DataDi
 
 
 @lake_errors
-def status(as_json: OptJson = False, data_dir: DataDir = None, runs: OptRuns = DEFAULT_RUNS) -> None:
+def status(
+    as_json: OptJson = False, data_dir: DataDir = None, runs: OptRuns = DEFAULT_RUNS
+) -> None:
     """Recent runs, queue, dead letters, quarantine and gold freshness (read-only)."""
     from cinelake.ops.status import STATE_HINTS, lake_status
 
     settings = settings_or_fail(data_dir=data_dir)
     local_only(settings, "status")
-    st = lake_status(settings.data_dir, runs=runs, clock=clock(), cron=settings.schedule_cron,
-                     timezone=settings.schedule_timezone)
+    st = lake_status(
+        settings.data_dir,
+        runs=runs,
+        clock=clock(),
+        cron=settings.schedule_cron,
+        timezone=settings.schedule_timezone,
+    )
     if as_json:
         print_json(st.as_dict())
     else:
@@ -103,13 +115,23 @@ def config(
     """Effective settings and where each comes from: flag > env > file > default."""
     from cinelake.ops.config_report import config_report
 
-    flags = {"top_n": top_n, "batch_size": batch_size, "source": source, "omdb_url": omdb_url,
-             "data_dir": data_dir, "offline": offline, "concurrency": concurrency,
-             "rate_limit": rate_limit, "refresh": refresh, "schedule_cron": cron,
-             "schedule_timezone": timezone}
+    flags = {
+        "top_n": top_n,
+        "batch_size": batch_size,
+        "source": source,
+        "omdb_url": omdb_url,
+        "data_dir": data_dir,
+        "offline": offline,
+        "concurrency": concurrency,
+        "rate_limit": rate_limit,
+        "refresh": refresh,
+        "schedule_cron": cron,
+        "schedule_timezone": timezone,
+    }
     settings = settings_or_fail(**flags)
-    report = config_report(settings, {k: v for k, v in flags.items() if v is not None},
-                           config_file())
+    report = config_report(
+        settings, {k: v for k, v in flags.items() if v is not None}, config_file()
+    )
     if as_json:
         print_json(report.as_dict())
     else:

@@ -60,7 +60,8 @@ def setting(name: str, flag: str, *, check_range: bool = False, **help_kwargs: A
     """A typer option for the Settings field `name`. `check_range`: the flag refuses a value
     below the field's bound while parsing (exit 2), before any setting is read."""
     return typer.Option(
-        flag, help=setting_help(name, **help_kwargs),
+        flag,
+        help=setting_help(name, **help_kwargs),
         min=lower_bound(name) if check_range else None,
     )
 
@@ -68,10 +69,13 @@ def setting(name: str, flag: str, *, check_range: bool = False, **help_kwargs: A
 DataDir = Annotated[Path | None, setting("data_dir", "--data-dir")]
 OptTopN = Annotated[int | None, setting("top_n", "--top-n", check_range=True)]
 OptBatch = Annotated[int | None, setting("batch_size", "--batch-size", check_range=True)]
-OptSource = Annotated[str | None, setting(
-    "source", "--source", more=" (IMDb-API JSON, JSON array or CSV)", unset="bundled sample")]
-OptDatasetsUrl = Annotated[str | None, setting(
-    "imdb_datasets_url", "--imdb-datasets-url")]
+OptSource = Annotated[
+    str | None,
+    setting(
+        "source", "--source", more=" (IMDb-API JSON, JSON array or CSV)", unset="bundled sample"
+    ),
+]
+OptDatasetsUrl = Annotated[str | None, setting("imdb_datasets_url", "--imdb-datasets-url")]
 OptMinVotes = Annotated[int | None, setting("min_votes", "--min-votes", check_range=True)]
 OptGenre = Annotated[str | None, setting("genre", "--genre")]
 OptYearFrom = Annotated[int | None, setting("year_from", "--year-from")]
@@ -82,12 +86,17 @@ OptConcurrency = Annotated[int | None, setting("concurrency", "--concurrency", c
 OptRate = Annotated[float | None, setting("rate_limit", "--rate-limit", check_range=True)]
 OptRefresh = Annotated[bool | None, setting("refresh", "--refresh")]
 OptCron = Annotated[str | None, setting("schedule_cron", "--cron")]
-OptTimezone = Annotated[str | None, setting(
-    "schedule_timezone", "--timezone", more=", e.g. Europe/Paris")]
+OptTimezone = Annotated[
+    str | None, setting("schedule_timezone", "--timezone", more=", e.g. Europe/Paris")
+]
 
 # Options of the CLI alone (no setting behind them).
-OptConfig = Annotated[Path | None, typer.Option(
-    "--config", help=r"Settings file \[default: $CINELAKE_CONFIG, else ./cinelake.toml].")]
+OptConfig = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help=r"Settings file \[default: $CINELAKE_CONFIG, else ./cinelake.toml]."
+    ),
+]
 OptJson = Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")]
 
 
@@ -101,12 +110,18 @@ DEFAULT_FORMAT = Format.table
 OptFormat = Annotated[Format, typer.Option("--format", help="Output format.")]
 DEFAULT_RUNS = 5
 OptRuns = Annotated[int, typer.Option("--runs", min=0, help="How many recent runs to show.")]
-OptIds = Annotated[list[str] | None, typer.Option(
-    "--id", help=r"IMDb id to redrive (repeatable) \[default: all dead letters].")]
-OptRepair = Annotated[bool, typer.Option(
-    "--repair", help="Repair what can be rebuilt (silver and gold from bronze, ...).")]
-OptOutput = Annotated[Path | None, typer.Option(
-    "--output", help="HTML file \\[default: <data-dir>/dashboard.html].")]
+OptIds = Annotated[
+    list[str] | None,
+    typer.Option("--id", help=r"IMDb id to redrive (repeatable) \[default: all dead letters]."),
+]
+OptRepair = Annotated[
+    bool,
+    typer.Option("--repair", help="Repair what can be rebuilt (silver and gold from bronze, ...)."),
+]
+OptOutput = Annotated[
+    Path | None, typer.Option("--output", help="HTML file \\[default: <data-dir>/dashboard.html].")
+]
 OptOpen = Annotated[bool, typer.Option("--open", help="Open it in a browser.")]
-OptSql = Annotated[str, typer.Argument(
-    help="DuckDB SQL over silver_movies, silver_quarantine, gold_<dataset>.")]
+OptSql = Annotated[
+    str, typer.Argument(help="DuckDB SQL over silver_movies, silver_quarantine, gold_<dataset>.")
+]

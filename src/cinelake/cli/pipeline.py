@@ -55,6 +55,7 @@ from cinelake.sample import top_movies_path
 # The pipeline's modules are imported inside the commands: they pull in pyarrow, duckdb, httpx
 # and boto3, which `cinelake --help` does without.
 
+
 @lake_errors
 def run(
     top_n: OptTopN = None,
@@ -82,10 +83,20 @@ def run(
 
     quiet_for_cli()
     settings = settings_or_fail(
-        top_n=top_n, batch_size=batch_size, source=source, omdb_url=omdb_url, data_dir=data_dir,
-        offline=offline, concurrency=concurrency, rate_limit=rate_limit, refresh=refresh,
-        imdb_datasets_url=imdb_datasets_url, min_votes=min_votes, genre=genre,
-        year_from=year_from, year_to=year_to,
+        top_n=top_n,
+        batch_size=batch_size,
+        source=source,
+        omdb_url=omdb_url,
+        data_dir=data_dir,
+        offline=offline,
+        concurrency=concurrency,
+        rate_limit=rate_limit,
+        refresh=refresh,
+        imdb_datasets_url=imdb_datasets_url,
+        min_votes=min_votes,
+        genre=genre,
+        year_from=year_from,
+        year_to=year_to,
     )
     local_only(settings, "run")
     chose_offline = settings.offline
@@ -99,14 +110,18 @@ def run(
         out.print("Source: the bundled sample top list.")
     try:
         # Validate the source and batch size before anything is created in the lake.
-        prepare(IngestRequest(run_source, settings.top_n, settings.batch_size), clock().now(),
-                source=open_source(run_source, settings, clock=clock()))
+        prepare(
+            IngestRequest(run_source, settings.top_n, settings.batch_size),
+            clock().now(),
+            source=open_source(run_source, settings, clock=clock()),
+        )
     except SourceError as exc:
         fail(str(exc))
     check_writable(settings.data_dir)
     # A run rebuilds today's silver and gold; damaged run records or queue would stop it.
-    healthy_or_fail(settings.data_dir, kinds={"manifest", "report", "marker", "pause", "queue"},
-                    quick=True)
+    healthy_or_fail(
+        settings.data_dir, kinds={"manifest", "report", "marker", "pause", "queue"}, quick=True
+    )
 
     with progress() as bar:
         task = bar.add_task("starting", total=None)
@@ -117,8 +132,12 @@ def run(
         def on_stage(stage: str) -> None:
             bar.update(task, description=stage)
 
-        runtime = LocalRuntime(settings, clock=clock(), progress=Progress(on_movies, on_stage),
-                               omdb_url_override=omdb_url is not None)
+        runtime = LocalRuntime(
+            settings,
+            clock=clock(),
+            progress=Progress(on_movies, on_stage),
+            omdb_url_override=omdb_url is not None,
+        )
         try:
             summary = runtime.run(
                 source=run_source, top_n=settings.top_n, batch_size=settings.batch_size
@@ -128,15 +147,20 @@ def run(
             fail(str(exc))
         except KeyboardInterrupt:
             bar.stop()
-            fail("interrupted: nothing is lost; `cinelake resume` (or the next run) finishes "
-                 "this run", EXIT_INTERRUPTED)
+            fail(
+                "interrupted: nothing is lost; `cinelake resume` (or the next run) finishes "
+                "this run",
+                EXIT_INTERRUPTED,
+            )
         finally:
             runtime.queue.close()
     print_summary(summary)
     if summary.paused is not None and summary.paused.reason == "invalid_key":
-        fail("OMDb rejected the API key: check OMDB_API_KEY (the key is not shown). "
-             f"{summary.still_queued} movies stay queued; run again once the key is fixed.",
-             EXIT_KEY_REJECTED)
+        fail(
+            "OMDb rejected the API key: check OMDB_API_KEY (the key is not shown). "
+            f"{summary.still_queued} movies stay queued; run again once the key is fixed.",
+            EXIT_KEY_REJECTED,
+        )
     fail_if_nothing_usable([summary])
     if not summary.complete:
         raise typer.Exit(EXIT_INCOMPLETE)
@@ -194,9 +218,16 @@ def schedule(
 
     quiet_for_cli()
     settings = settings_or_fail(
-        schedule_cron=cron, schedule_timezone=timezone, top_n=top_n, batch_size=batch_size,
-        source=source, omdb_url=omdb_url, data_dir=data_dir, offline=offline,
-        concurrency=concurrency, rate_limit=rate_limit,
+        schedule_cron=cron,
+        schedule_timezone=timezone,
+        top_n=top_n,
+        batch_size=batch_size,
+        source=source,
+        omdb_url=omdb_url,
+        data_dir=data_dir,
+        offline=offline,
+        concurrency=concurrency,
+        rate_limit=rate_limit,
     )
     local_only(settings, "schedule")
     settings = offline_unless_keyed(settings, what="runs enrich")
@@ -204,32 +235,49 @@ def schedule(
     check_writable(settings.data_dir)
 
     def log(message: str) -> None:
-        out.print(f"[dim]{clock().now().astimezone():%Y-%m-%d %H:%M:%S}[/] {message}",
-                  highlight=False, soft_wrap=True)
+        out.print(
+            f"[dim]{clock().now().astimezone():%Y-%m-%d %H:%M:%S}[/] {message}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
     def job(due: datetime) -> dict[str, Any]:
         runtime = LocalRuntime(settings, clock=clock(), omdb_url_override=omdb_url is not None)
         try:
-            summary = runtime.run(source=run_source, top_n=settings.top_n,
-                                  batch_size=settings.batch_size)
+            summary = runtime.run(
+                source=run_source, top_n=settings.top_n, batch_size=settings.batch_size
+            )
         finally:
             runtime.queue.close()
         print_summary(summary)
-        return {"run_id": summary.run_id, "complete": summary.complete,
-                "enriched": summary.enriched, "failed": summary.failed,
-                "still_queued": summary.still_queued, "nothing_usable": summary.failed_run}
+        return {
+            "run_id": summary.run_id,
+            "complete": summary.complete,
+            "enriched": summary.enriched,
+            "failed": summary.failed,
+            "still_queued": summary.still_queued,
+            "nothing_usable": summary.failed_run,
+        }
 
     stop = threading.Event()
     try:
-        scheduler = Scheduler(job, state_file=schedule_state_path(settings.data_dir),
-                              cron=settings.schedule_cron, timezone=settings.schedule_timezone,
-                              clock=clock(), stop=stop, log=log)
+        scheduler = Scheduler(
+            job,
+            state_file=schedule_state_path(settings.data_dir),
+            cron=settings.schedule_cron,
+            timezone=settings.schedule_timezone,
+            clock=clock(),
+            stop=stop,
+            log=log,
+        )
     except ScheduleError as exc:
         fail(str(exc))
 
     try:
-        with graceful_stop(stop, lambda: scheduler.running, log), \
-                single_scheduler(scheduler.state_file):
+        with (
+            graceful_stop(stop, lambda: scheduler.running, log),
+            single_scheduler(scheduler.state_file),
+        ):
             scheduler.run()
     except SchedulerBusy as exc:
         fail(str(exc))
@@ -253,8 +301,13 @@ def resume(
     from cinelake.runtime.local import RuntimeBusy
 
     quiet_for_cli()
-    settings = settings_or_fail(omdb_url=omdb_url, data_dir=data_dir, offline=offline,
-                                concurrency=concurrency, rate_limit=rate_limit)
+    settings = settings_or_fail(
+        omdb_url=omdb_url,
+        data_dir=data_dir,
+        offline=offline,
+        concurrency=concurrency,
+        rate_limit=rate_limit,
+    )
     local_only(settings, "resume")
     if not (settings.data_dir / BRONZE_DIR).is_dir():
         fail(f"no lake at {settings.data_dir} (run `cinelake run` first, or pass --data-dir)")

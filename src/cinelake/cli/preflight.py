@@ -79,8 +79,10 @@ def settings_or_fail(**overrides: Any) -> Settings:
 def local_only(settings: Settings, command: str) -> None:
     """The CLI drives the embedded runtime; on AWS the stack runs itself (see README)."""
     if settings.backend != "local":
-        fail(f"`cinelake {command}` drives the local runtime; with backend={settings.backend} the "
-             "deployed stack runs the pipeline (see the README's deploy section)")
+        fail(
+            f"`cinelake {command}` drives the local runtime; with backend={settings.backend} the "
+            "deployed stack runs the pipeline (see the README's deploy section)"
+        )
 
 
 def has_key_or_fail(settings: Settings) -> bool:
@@ -104,8 +106,10 @@ def offline_unless_keyed(settings: Settings, *, what: str) -> Settings:
     if "omdb_url" in settings.model_fields_set and not settings.offline:
         from cinelake.sources.top_list import describe
 
-        fail(f"no OMDb API key for {describe(settings.omdb_url)}: set OMDB_API_KEY (the bundled "
-             "sample is used only when no OMDb URL is chosen; --offline forces it)")
+        fail(
+            f"no OMDb API key for {describe(settings.omdb_url)}: set OMDB_API_KEY (the bundled "
+            "sample is used only when no OMDb URL is chosen; --offline forces it)"
+        )
     out.print(f"No OMDB_API_KEY set: {what} from the bundled OMDb sample (offline).")
     return settings.model_copy(update={"offline": True})
 
@@ -119,9 +123,7 @@ def check_writable(data_dir: Path) -> None:
         fail(f"data dir {data_dir} is not writable ({exc.strerror or type(exc).__name__})")
 
 
-def healthy_or_fail(
-    data_dir: Path, *, kinds: set[str] | None = None, quick: bool = False
-) -> None:
+def healthy_or_fail(data_dir: Path, *, kinds: set[str] | None = None, quick: bool = False) -> None:
     """Before a command that reads the lake: one line naming the first damaged file."""
     from cinelake.ops.doctor import check
 
@@ -142,7 +144,9 @@ def runtime_or_fail(
     if not has_key and need_key:
         fail("no OMDb API key: set OMDB_API_KEY (or pass --offline to use the bundled sample)")
     if not has_key:
-        out.print("[yellow]No OMDB_API_KEY set:[/] queued movies stay queued "
-                  "(set the key, or pass --offline to use the bundled sample).")
+        out.print(
+            "[yellow]No OMDB_API_KEY set:[/] queued movies stay queued "
+            "(set the key, or pass --offline to use the bundled sample)."
+        )
     check_writable(settings.data_dir)
     return LocalRuntime(settings, clock=clock(), omdb_url_override=omdb_url_override)

@@ -73,12 +73,20 @@ def when(iso: str | None) -> str:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(finite(data), default=jsonable, ensure_ascii=False, indent=2,
-                                allow_nan=False) + "\n")
+    sys.stdout.write(
+        json.dumps(finite(data), default=jsonable, ensure_ascii=False, indent=2, allow_nan=False)
+        + "\n"
+    )
 
 
 def _cell(value: Any) -> str:
-    return "" if value is None else ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return (
+        ""
+        if value is None
+        else ", ".join(map(str, value))
+        if isinstance(value, list)
+        else str(value)
+    )
 
 
 # -- query results -----------------------------------------------------------------------------
@@ -106,8 +114,12 @@ def print_rows_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> N
 def progress() -> Progress:
     """The transient progress bar of a run or a rebuild, on stderr."""
     return Progress(
-        TextColumn("[bold]{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=err, transient=True,
+        TextColumn("[bold]{task.description:<24}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     )
 
 
@@ -116,8 +128,11 @@ def not_found_label(s: Any) -> str:
 
 
 def print_summary(s: RunSummary) -> None:
-    out.print(f"[bold]Run {s.run_id}[/] · snapshot {s.snapshot_date} · source {s.source}",
-              highlight=False, soft_wrap=True)
+    out.print(
+        f"[bold]Run {s.run_id}[/] · snapshot {s.snapshot_date} · source {s.source}",
+        highlight=False,
+        soft_wrap=True,
+    )
     table = Table(show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -143,22 +158,29 @@ def print_summary(s: RunSummary) -> None:
     table.add_row("gold datasets written", str(len(s.gold_datasets)))
     out.print(table)
     for r in s.rejected:
-        out.print(f"  rejected rank {r['rank']}: {r['id']!r}: {r['reason']}", highlight=False,
-                  soft_wrap=True)
+        out.print(
+            f"  rejected rank {r['rank']}: {r['id']!r}: {r['reason']}",
+            highlight=False,
+            soft_wrap=True,
+        )
     for d in s.dead_letters:
         out.print(f"  dead-lettered {d['imdb_id']}: {d['error']}", highlight=False, soft_wrap=True)
     if s.drift:
         out.print(f"  schema drift (kept in bronze): {', '.join(sorted(s.drift))}")
     if s.paused is not None:
-        out.print(f"[yellow]Enrichment paused ({s.paused.detail}) until "
-                  f"{s.paused.until:%Y-%m-%d %H:%M} UTC; {s.still_queued} movies stay queued "
-                  "and continue on the next run.[/]")
+        out.print(
+            f"[yellow]Enrichment paused ({s.paused.detail}) until "
+            f"{s.paused.until:%Y-%m-%d %H:%M} UTC; {s.still_queued} movies stay queued "
+            "and continue on the next run.[/]"
+        )
     elif s.failed_run:
         pass  # the one-line error that follows says it
     elif s.complete and s.failed:
-        out.print(f"[yellow]Run complete, with {s.failed} movie(s) dead-lettered:[/] fix the cause, "
-                  "then `cinelake dlq redrive`. Lake: "
-                  f"{s.data_dir}/  (bronze/, silver/, gold/)")
+        out.print(
+            f"[yellow]Run complete, with {s.failed} movie(s) dead-lettered:[/] fix the cause, "
+            "then `cinelake dlq redrive`. Lake: "
+            f"{s.data_dir}/  (bronze/, silver/, gold/)"
+        )
     elif s.complete:
         out.print(f"[green]Run complete.[/] Lake: {s.data_dir}/  (bronze/, silver/, gold/)")
     else:
@@ -183,10 +205,16 @@ def fail_if_nothing_usable(summaries: Sequence[RunSummary]) -> None:
     if s.not_found:
         counts.append(f"{s.not_found} {not_found_label(s)}")
     cause = f", last error: {s.dead_letters[0]['error']}" if s.dead_letters else ""
-    fix = ("Fix the cause, then `cinelake dlq redrive`." if s.failed
-           else "Check the source list and the OMDb URL.")
-    fail(f"run {s.run_id}: OMDb answered nothing usable ({', '.join(counts) or 'no movie'}"
-         f"{cause}); silver and gold keep the previous snapshot. {fix}", EXIT_NOTHING_USABLE)
+    fix = (
+        "Fix the cause, then `cinelake dlq redrive`."
+        if s.failed
+        else "Check the source list and the OMDb URL."
+    )
+    fail(
+        f"run {s.run_id}: OMDb answered nothing usable ({', '.join(counts) or 'no movie'}"
+        f"{cause}); silver and gold keep the previous snapshot. {fix}",
+        EXIT_NOTHING_USABLE,
+    )
 
 
 # -- status ------------------------------------------------------------------------------------
@@ -196,70 +224,102 @@ def print_status(st: LakeStatus, hints: dict[str, str]) -> None:
     if not st.exists:
         return
     for d in st.damaged:
-        out.print(f"[red]damaged:[/] {d['path']}: {d['problem']}", highlight=False,
-                  soft_wrap=True)
+        out.print(f"[red]damaged:[/] {d['path']}: {d['problem']}", highlight=False, soft_wrap=True)
     if st.damaged:
-        out.print(f"{len(st.damaged)} damaged file(s): run `cinelake doctor --repair` "
-                  "(`cinelake doctor` says what it does)", highlight=False)
+        out.print(
+            f"{len(st.damaged)} damaged file(s): run `cinelake doctor --repair` "
+            "(`cinelake doctor` says what it does)",
+            highlight=False,
+        )
         if not st.queue:
             return
     if st.runs:
         out.print(f"[bold]Runs[/] ({len(st.runs)} of {st.total_runs}, newest first)")
         for r in st.runs:
             state = {"complete": "[green]complete[/]", "superseded": "superseded"}.get(
-                r.state, f"[yellow]{r.state}[/]")
-            out.print(f"[bold]{r.run_id}[/] · snapshot {r.snapshot_date} · {state}\n"
-                      f"  started {when(r.started_at)}, ended {when(r.ended_at)}\n"
-                      f"  asked {r.asked}: enriched {r.enriched}, "
-                      f"{not_found_label(r)} {r.not_found}, "
-                      f"failed {r.failed}, queued {r.queued}"
-                      + (f", unaccounted {r.unaccounted}" if r.unaccounted else "") + "\n"
-                      f"  silver {r.silver_rows} rows, {r.quarantined} quarantined; "
-                      f"gold datasets {r.gold_datasets}; "
-                      + ("OMDb requests none (bundled sample)" if r.offline
-                         else f"OMDb requests {r.omdb_requests}")
-                      + f", cache hits {r.cache_hits}",
-                      highlight=False)
+                r.state, f"[yellow]{r.state}[/]"
+            )
+            out.print(
+                f"[bold]{r.run_id}[/] · snapshot {r.snapshot_date} · {state}\n"
+                f"  started {when(r.started_at)}, ended {when(r.ended_at)}\n"
+                f"  asked {r.asked}: enriched {r.enriched}, "
+                f"{not_found_label(r)} {r.not_found}, "
+                f"failed {r.failed}, queued {r.queued}"
+                + (f", unaccounted {r.unaccounted}" if r.unaccounted else "")
+                + "\n"
+                f"  silver {r.silver_rows} rows, {r.quarantined} quarantined; "
+                f"gold datasets {r.gold_datasets}; "
+                + (
+                    "OMDb requests none (bundled sample)"
+                    if r.offline
+                    else f"OMDb requests {r.omdb_requests}"
+                )
+                + f", cache hits {r.cache_hits}",
+                highlight=False,
+            )
         latest = st.runs[0]
-        hint = ("repair the damaged files first: `cinelake doctor --repair`" if st.damaged
-                else "a cinelake process is working on this lake now (run, resume, redrive or "
-                     "rebuild); check again when it ends" if st.busy and latest.state != "complete"
-                else hints.get(latest.state, ""))
+        hint = (
+            "repair the damaged files first: `cinelake doctor --repair`"
+            if st.damaged
+            else "a cinelake process is working on this lake now (run, resume, redrive or "
+            "rebuild); check again when it ends"
+            if st.busy and latest.state != "complete"
+            else hints.get(latest.state, "")
+        )
         out.print(f"Latest run: {latest.state} — {hint}", highlight=False)
     q = st.queue
-    out.print(f"Queue: {q['visible']} visible, {q['in_flight']} in flight, "
-              f"{q['delayed']} delayed; {q['dead_letters']} dead-lettered message(s)",
-              highlight=False)
+    out.print(
+        f"Queue: {q['visible']} visible, {q['in_flight']} in flight, "
+        f"{q['delayed']} delayed; {q['dead_letters']} dead-lettered message(s)",
+        highlight=False,
+    )
     if st.paused:
-        out.print(f"[yellow]Enrichment paused[/] ({st.paused['detail']}) "
-                  f"until {st.paused['until']}")
+        out.print(
+            f"[yellow]Enrichment paused[/] ({st.paused['detail']}) until {st.paused['until']}"
+        )
     for d in st.dead_letters:
-        out.print(f"  dead letter {d['imdb_id'] or d['message_id']} {shown(repr(d['title']))} "
-                  f"(run {d['run_id']}, {d['attempts']} attempts): {shown(d['error'])}",
-                  highlight=False)
+        out.print(
+            f"  dead letter {d['imdb_id'] or d['message_id']} {shown(repr(d['title']))} "
+            f"(run {d['run_id']}, {d['attempts']} attempts): {shown(d['error'])}",
+            highlight=False,
+        )
     if st.dead_letters:
         out.print("  retry them: cinelake dlq redrive [--id IMDB_ID ...]")
     redriven = [f for f in st.failed if not f.in_dead_letters]
     for f in redriven:
-        out.print(f"  failed {f.imdb_id} (run {f.run_id}): {shown(f.error)} — not in the dead "
-                  "letters any more (redriven, or the queue was replaced)", highlight=False)
+        out.print(
+            f"  failed {f.imdb_id} (run {f.run_id}): {shown(f.error)} — not in the dead "
+            "letters any more (redriven, or the queue was replaced)",
+            highlight=False,
+        )
     out.print(f"Quarantined rows (all snapshots): {st.quarantined}")
     if st.gold:
         g = st.gold
-        stale = (" [yellow](older than silver: `cinelake resume` rebuilds it)[/]"
-                 if g["stale"] and not st.damaged else "")
-        out.print(f"Gold: built {when(g['built_at'])} ({ago(g['age_s'])}), "
-                  f"snapshot {g['snapshot_date']}, {len(g['datasets'])} datasets{stale}",
-                  highlight=False)
+        stale = (
+            " [yellow](older than silver: `cinelake resume` rebuilds it)[/]"
+            if g["stale"] and not st.damaged
+            else ""
+        )
+        out.print(
+            f"Gold: built {when(g['built_at'])} ({ago(g['age_s'])}), "
+            f"snapshot {g['snapshot_date']}, {len(g['datasets'])} datasets{stale}",
+            highlight=False,
+        )
     else:
         out.print("Gold: not built yet")
     if st.schedule:
         sch = st.schedule
-        last = (f"last fired for {when(sch['last_due'])} ({sch.get('status')})"
-                if sch.get("status") in ("started", "finished") else "has not fired yet")
+        last = (
+            f"last fired for {when(sch['last_due'])} ({sch.get('status')})"
+            if sch.get("status") in ("started", "finished")
+            else "has not fired yet"
+        )
         error = f", error: {sch['error']}" if sch.get("error") else ""
-        out.print(f"Schedule {sch.get('cron', '?')!r} ({sch.get('timezone', '?')}): "
-                  f"{last}{error}; next due {when(sch.get('next_due'))}", highlight=False)
+        out.print(
+            f"Schedule {sch.get('cron', '?')!r} ({sch.get('timezone', '?')}): "
+            f"{last}{error}; next due {when(sch.get('next_due'))}",
+            highlight=False,
+        )
 
 
 # -- dead letters, config, source ---------------------------------------------------------------
@@ -267,11 +327,23 @@ def print_dead_letters(movies: Sequence[DeadMovie]) -> None:
     if not movies:
         out.print("No dead letters.")
         return
-    table = Table("IMDb id", "title", "run", "attempts", "last error", title="Dead letters",
-                  title_justify="left")
+    table = Table(
+        "IMDb id",
+        "title",
+        "run",
+        "attempts",
+        "last error",
+        title="Dead letters",
+        title_justify="left",
+    )
     for m in movies:
-        table.add_row(m.imdb_id or "(unreadable)", shown(m.title), m.run_id or "-",
-                      str(m.attempts), shown(m.error))
+        table.add_row(
+            m.imdb_id or "(unreadable)",
+            shown(m.title),
+            m.run_id or "-",
+            str(m.attempts),
+            shown(m.error),
+        )
     out.print(table)
     out.print("Retry: cinelake dlq redrive [--id IMDB_ID ...]")
 
@@ -281,12 +353,16 @@ def print_config(report: ConfigReport) -> None:
     out.print(f"Config file: {report.file} ({found})", highlight=False)
     table = Table("setting", "value", "from", show_edge=False)
     for v in report.values:
-        table.add_row(v.name, "" if v.value is None else str(v.value),
-                      v.origin if v.source != "default" else "[dim]default[/]")
+        table.add_row(
+            v.name,
+            "" if v.value is None else str(v.value),
+            v.origin if v.source != "default" else "[dim]default[/]",
+        )
     out.print(table)
     if report.unknown_keys:
-        out.print(f"[yellow]Unknown keys in {report.file} (ignored):[/] "
-                  f"{', '.join(report.unknown_keys)}")
+        out.print(
+            f"[yellow]Unknown keys in {report.file} (ignored):[/] {', '.join(report.unknown_keys)}"
+        )
 
 
 def print_source_csv(rows: Sequence[dict[str, Any]]) -> None:
@@ -295,20 +371,30 @@ def print_source_csv(rows: Sequence[dict[str, Any]]) -> None:
     writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["rank"])
     writer.writeheader()
     # A title is untrusted text: one starting like a formula is quoted for spreadsheets.
-    writer.writerows({**r, "title": "'" + str(r["title"]) if str(r["title"]).startswith(
-        CSV_DANGEROUS_PREFIXES) else r["title"]} for r in rows)
+    writer.writerows(
+        {
+            **r,
+            "title": "'" + str(r["title"])
+            if str(r["title"]).startswith(CSV_DANGEROUS_PREFIXES)
+            else r["title"],
+        }
+        for r in rows
+    )
 
 
 def print_source_table(rows: Sequence[dict[str, Any]], label: str) -> None:
-    table = Table("rank", "imdb_id", "title", "year", "rating", "votes",
-                  title=label, title_justify="left")
+    table = Table(
+        "rank", "imdb_id", "title", "year", "rating", "votes", title=label, title_justify="left"
+    )
     for r in rows:
-        table.add_row(*("" if v is None else f"{v:,}" if k == "votes" else str(v)
-                        for k, v in r.items()))
+        table.add_row(
+            *("" if v is None else f"{v:,}" if k == "votes" else str(v) for k, v in r.items())
+        )
     out.print(table)
 
 
 def print_rejected(rejected: Iterable[RejectedItem]) -> None:
     for bad in rejected:
-        err.print(f"rejected rank {bad.rank}: {bad.id!r}: {bad.reason}", highlight=False,
-                  soft_wrap=True)
+        err.print(
+            f"rejected rank {bad.rank}: {bad.id!r}: {bad.reason}", highlight=False, soft_wrap=True
+        )

@@ -41,16 +41,31 @@ def source_show(
     from cinelake.sources.top_list import SourceError
 
     settings = settings_or_fail(
-        source=source, top_n=top_n, imdb_datasets_url=imdb_datasets_url, min_votes=min_votes,
-        genre=genre, year_from=year_from, year_to=year_to, data_dir=data_dir,
+        source=source,
+        top_n=top_n,
+        imdb_datasets_url=imdb_datasets_url,
+        min_votes=min_votes,
+        genre=genre,
+        year_from=year_from,
+        year_to=year_to,
+        data_dir=data_dir,
     )
     try:
         src = open_source(None, settings, clock=clock())
         selection = src.select(settings.top_n)
     except SourceError as exc:
         fail(str(exc))
-    rows = [{"rank": m.rank, "imdb_id": m.imdb_id, "title": m.title, "year": m.year,
-             "rating": m.rating, "votes": m.votes} for m in selection.movies]
+    rows = [
+        {
+            "rank": m.rank,
+            "imdb_id": m.imdb_id,
+            "title": m.title,
+            "year": m.year,
+            "rating": m.rating,
+            "votes": m.votes,
+        }
+        for m in selection.movies
+    ]
     if fmt is Format.json:
         print_json(rows)
     elif fmt is Format.csv:

@@ -41,6 +41,7 @@ FORMATTED := src/cinelake/cli scripts/package_lambda.py tests/aws/test_packaging
 test: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check $(FORMATTED)
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
@@ -52,6 +53,7 @@ test-future: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check $(FORMATTED)
+	$(BIN)/lint-imports
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
@@ -82,7 +84,7 @@ docs: $(DEV_STAMP)
 	  $(BIN)/python scripts/dashboard_screenshot.py "$$tmp/lake/dashboard.html" docs/dashboard.png
 
 clean:
-	rm -rf lake build dist .pytest_cache .ruff_cache .mypy_cache
+	rm -rf lake build dist .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache
 
 # --- AWS packaging (issue 6) ---
 .PHONY: package lock-lambda

@@ -35,7 +35,7 @@ demo: $(STAMP)
 # The files `ruff format` already keeps; the rest is formatted in one commit of its own, then this
 # becomes `src tests benchmarks scripts`.
 FORMATTED := src/cinelake/cli scripts/package_lambda.py tests/aws/test_packaging.py \
-	tests/e2e/test_cli.py tests/e2e/test_ops_cli.py
+	tests/e2e/test_cli.py tests/e2e/test_ops_cli.py tests/unit/test_cli_options.py
 
 ## test: set up and run the whole suite
 test: $(DEV_STAMP)

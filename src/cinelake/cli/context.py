@@ -16,7 +16,6 @@ out = Console()
 err = Console(stderr=True)
 
 EXIT_ERROR = 1
-EXIT_USAGE = 2  # click's own: a flag out of range, an unknown option
 EXIT_INCOMPLETE = 3
 EXIT_KEY_REJECTED = 4
 EXIT_NOTHING_USABLE = 5

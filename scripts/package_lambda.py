@@ -64,6 +64,22 @@ PRUNE_GLOBS = (
 PRUNED_MODULES = ("pyarrow.flight", "pyarrow._flight", "pyarrow._pyarrow_cpp_tests")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
+# The code zip ships what the four handlers run, not the repository's other tools. Paths are
+# relative to src/cinelake ("dir/" for a whole folder). tests/aws/test_packaging.py imports every
+# handler from the zip without them.
+CODE_EXCLUDE = (
+    "cli/",  # the command line
+    "dashboard/",  # the HTML dashboard (the CLI writes it)
+    "devtools/",  # the OMDb simulator and synthetic data (tests, benchmarks, demo)
+    "aws/",  # template tooling: cfn.py (reads template.yaml), glue_tables.py (writes it)
+    "ops/",  # status, doctor, dlq, rebuild, config: CLI commands over a local lake
+    "query.py",  # `cinelake query`
+    "runtime/local.py",  # the local runtime plays EventBridge/SQS/S3; Lambda is the real thing
+    "runtime/scheduler.py",  # `cinelake schedule`
+    "runtime/locks.py",  # one local process per lake
+    "runtime/events.py",  # AWS-shaped events for the local runtime and the tests
+)
+
 
 def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -282,11 +298,22 @@ def build_layer(name: str, requirements: list[str], out: Path, force: bool) -> P
     return zip_path
 
 
+def shipped(relative: str) -> bool:
+    """Whether src/cinelake/<relative> (a POSIX path, "dir/" for a folder) goes into the code zip."""
+    return not any(
+        relative.startswith(x) if x.endswith("/") else relative == x for x in CODE_EXCLUDE
+    )
+
+
 def build_code(out: Path) -> Path:
     zip_path = out / "cinelake.zip"
     with tempfile.TemporaryDirectory(prefix="cinelake-code-") as tmp:
         dest = Path(tmp) / "cinelake"
         shutil.copytree(SRC, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for path in sorted(dest.rglob("*"), reverse=True):  # a folder's files before the folder
+            relative = path.relative_to(dest).as_posix() + ("/" if path.is_dir() else "")
+            if not shipped(relative):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
         write_zip(zip_path, Path(tmp))
     return zip_path
 

@@ -4,6 +4,10 @@ The layers are built for Linux arm64 / CPython 3.12 from requirements/lambda.txt
 build/lambda holds layers built from the current lock they are measured as they are;
 otherwise they are built into a temporary folder (that needs the package index; without it
 these tests skip and say so).
+
+The code zip ships only what Lambda runs (no CLI, dashboard, simulator or template tooling): the
+tests below unzip it and import each handler with nothing else of the package on sys.path; they
+need no package index.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ import json
 import re
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import textwrap
 import zipfile
+from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,6 +35,7 @@ pytestmark = pytest.mark.slow
 # What the python3.12 Lambda runtime itself provides (the SDK and its dependencies).
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
 MIB = 1024 * 1024
+SRC_HANDLERS = Path(__file__).resolve().parents[2] / "src" / "cinelake" / "handlers"
 
 
 @pytest.fixture(scope="session")
@@ -240,3 +247,164 @@ def test_the_handlers_need_nothing_the_artifacts_do_not_ship(
     imported = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert {"pydantic", "httpx", "aws_lambda_powertools", "duckdb", "pyarrow"} <= imported
     assert "numpy" not in imported and "pandas" not in imported  # the lake layer ships neither
+
+
+# -- what the code zip ships ---------------------------------------------------------------------
+# The code zip carries what Lambda runs and nothing of the repository's other tools.
+NOT_SHIPPED = (
+    "cinelake/cli/",  # the command line
+    "cinelake/dashboard/",  # the dashboard writer
+    "cinelake/devtools/",  # the OMDb simulator, synthetic data
+    "cinelake/aws/cfn.py",  # template tooling
+    "cinelake/aws/glue_tables.py",  # template generator
+    "cinelake/ops/",  # CLI commands over a local lake
+    "cinelake/query.py",  # `cinelake query`
+    "cinelake/runtime/local.py",  # the local runtime (it plays EventBridge/SQS/S3)
+    "cinelake/runtime/scheduler.py",  # `cinelake schedule`
+)
+HANDLERS = sorted(p.stem for p in SRC_HANDLERS.glob("*.py") if p.stem != "__init__")
+
+
+@pytest.fixture(scope="session")
+def code_dir(package_script: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """cinelake.zip as built by `make package`, unzipped the way Lambda lays it out (/var/task)."""
+    zip_path = package_script.build_code(tmp_path_factory.mktemp("code-zip"))
+    task = tmp_path_factory.mktemp("task")
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(task)
+    return task
+
+
+def _layer_modules(package_script: ModuleType) -> dict[str, set[str]]:
+    """Layer name -> the top-level modules of the distributions it pins (requirements/lambda.txt),
+    as this environment installs them (one this platform does without, such as tzdata, by its
+    name: it cannot be imported here either way)."""
+    tops: dict[str, set[str]] = {}
+    for dist in metadata.distributions():
+        modules = tops.setdefault(package_script.canonical(dist.metadata["Name"]), set())
+        for file in dist.files or []:
+            first = file.parts[0]
+            if not first.endswith((".dist-info", ".data", ".pth")) and first not in ("..", "bin"):
+                modules.add(first.split(".")[0])  # a package folder, a module, an extension
+    layers: dict[str, set[str]] = {}
+    for layer, entries in package_script.read_lock().items():
+        pinned = [entry.split("==", 1)[0] for entry in entries]
+        layers[layer] = set().union(*(tops.get(n, {n.replace("-", "_")}) for n in pinned))
+    return layers
+
+
+def _handler_layers(template: dict[str, Any]) -> dict[str, list[str]]:
+    """Handler module (e.g. cinelake.handlers.ingest) -> the layers its function has (core, lake)."""
+    out: dict[str, list[str]] = {}
+    for lid, res in template["Resources"].items():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        props = function_properties(template, lid)
+        module = props["Handler"].rsplit(".", 1)[0]
+        out[module] = [
+            Path(template["Resources"][x["Ref"]]["Properties"]["ContentUri"]).stem.removeprefix(
+                "layer-"
+            )
+            for x in props["Layers"]
+        ]
+    return out
+
+
+IMPORT_CHILD = textwrap.dedent("""
+    import importlib, importlib.abc, json, os, sys
+
+    task, deps, allowed_json, pruned_json, module = sys.argv[1:6]
+    # Lambda's sys.path: the function code first, then the layers (here: this environment's copy
+    # of exactly the layers' distributions, and the runtime's SDK).
+    sys.path[:0] = [task]
+    sys.path += json.loads(deps)
+    allowed = set(sys.stdlib_module_names) | {"cinelake"} | set(json.loads(allowed_json))
+    pruned = json.loads(pruned_json)
+
+    class OnlyTheArtifacts(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            top = name.split(".")[0]
+            if (top not in allowed and not top.startswith("_sysconfigdata")) or any(
+                    name == p or name.startswith(p + ".") for p in pruned):
+                raise ModuleNotFoundError(f"No module named {name!r} in the Lambda artifacts", name=name)
+            return None
+
+    sys.meta_path.insert(0, OnlyTheArtifacts())
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    handler = importlib.import_module(module).handler
+    assert callable(handler), module
+    print(json.dumps({n: getattr(m, "__file__", None) for n, m in sys.modules.items()
+                      if n == "cinelake" or n.startswith("cinelake.")}))
+""")
+
+
+def test_the_code_zip_has_no_cli_dashboard_simulator_or_template_tooling(code_dir: Path) -> None:
+    shipped = {p.relative_to(code_dir).as_posix() for p in code_dir.rglob("*") if p.is_file()}
+    for part in NOT_SHIPPED:
+        assert not [n for n in shipped if n == part or n.startswith(part)], part
+    for name in HANDLERS:
+        assert f"cinelake/handlers/{name}.py" in shipped
+    assert "cinelake/sample/top_movies.json" in shipped  # a run without --source reads it
+
+
+@pytest.mark.parametrize("name", HANDLERS)
+def test_each_handler_imports_from_the_packaged_layout(
+    name: str, code_dir: Path, package_script: ModuleType, template: dict[str, Any]
+) -> None:
+    """Each handler imports with only what its function has: the unzipped code, its layers'
+    distributions and the runtime's SDK — not the source tree, not the dev tools."""
+    module = f"cinelake.handlers.{name}"
+    layers = _handler_layers(template)
+    assert module in layers, f"{module} is no function's handler in template.yaml"
+    by_layer = _layer_modules(package_script)
+    allowed = set().union(*(by_layer[layer] for layer in layers[module])) | RUNTIME_PROVIDED
+    paths = sysconfig.get_paths()
+    deps = sorted({paths["purelib"], paths["platlib"]})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-I",  # no PYTHONPATH, no user site
+            "-S",  # no site-packages, no .pth (so not the editable install of src/)
+            "-c",
+            IMPORT_CHILD,
+            str(code_dir),
+            json.dumps(deps),
+            json.dumps(sorted(allowed)),
+            json.dumps(list(package_script.PRUNED_MODULES)),
+            module,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=code_dir,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert module in loaded
+    outside = {n: f for n, f in loaded.items() if f and not Path(f).is_relative_to(code_dir)}
+    assert not outside, f"imported from outside the zip: {outside}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="cinelake.bootstrap.offline_transport imports cinelake.devtools.omdb_simulator (and "
+    "it cinelake.devtools.synthetic) inside the function: an offline run in Lambda would not "
+    "find the simulator. Issue 11 moves offline OMDb into the product; then drop this marker.",
+)
+def test_no_handler_reaches_what_the_zip_leaves_out_even_lazily(code_dir: Path) -> None:
+    """The handlers' imports, function-level ones included, stay inside the shipped code."""
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("cinelake")
+    shipped = {
+        ".".join(p.relative_to(code_dir).with_suffix("").parts).removesuffix(".__init__")
+        for p in code_dir.rglob("*.py")
+    }
+    chains = []
+    for name in HANDLERS:
+        module = f"cinelake.handlers.{name}"
+        for needed in sorted(graph.find_upstream_modules(module) - shipped):
+            chain = graph.find_shortest_chain(importer=module, imported=needed)
+            chains.append(" -> ".join(chain or (module, needed)))
+    assert not chains, "\n".join(chains)

@@ -48,6 +48,7 @@ def query_json(lake: Path, sql: str) -> list[dict[str, Any]]:
 
 # -- status ---------------------------------------------------------------------------------
 
+
 def test_status_on_a_missing_lake(tmp_path: Path) -> None:
     lake = tmp_path / "nothing-here"
     result = cli("status", "--data-dir", str(lake))
@@ -60,6 +61,7 @@ def test_status_on_a_missing_lake(tmp_path: Path) -> None:
 
 # -- dead letters, over real HTTP -------------------------------------------------------------
 
+
 def test_dead_letters_listed_and_redriven_end_to_end(lake: Path, tmp_path: Path) -> None:
     source = write_source(tmp_path / "top.json", synthetic.source_list(3)["items"])
     ids = [synthetic.imdb_id(i) for i in range(1, 4)]
@@ -68,8 +70,21 @@ def test_dead_letters_listed_and_redriven_end_to_end(lake: Path, tmp_path: Path)
 
     # OMDb is unreachable: every call fails, the run ends as a failed run (exit 5) and
     # everything is dead-lettered.
-    down = cli("run", "--source", str(source), "--top-n", "3", "--omdb-url", closed_port_url(),
-               "--data-dir", str(lake), "--rate-limit", "0", key=KEY, **fast_failure)
+    down = cli(
+        "run",
+        "--source",
+        str(source),
+        "--top-n",
+        "3",
+        "--omdb-url",
+        closed_port_url(),
+        "--data-dir",
+        str(lake),
+        "--rate-limit",
+        "0",
+        key=KEY,
+        **fast_failure,
+    )
     assert down.exit_code == 5, down.output
     assert "OMDb answered nothing usable" in down.stderr
     assert "failed (dead-lettered)" in down.output and KEY not in down.output
@@ -77,8 +92,9 @@ def test_dead_letters_listed_and_redriven_end_to_end(lake: Path, tmp_path: Path)
     listed = cli("dlq", "list", "--json", "--data-dir", str(lake))
     assert listed.exit_code == 0, listed.output
     dead = json.loads(listed.stdout)
-    assert [(d["imdb_id"], d["title"], d["attempts"]) for d in dead] == \
-        [(i, t, 3) for i, t in zip(ids, titles, strict=True)]
+    assert [(d["imdb_id"], d["title"], d["attempts"]) for d in dead] == [
+        (i, t, 3) for i, t in zip(ids, titles, strict=True)
+    ]
     assert all(d["error"] for d in dead)
     table = cli("dlq", "list", "--data-dir", str(lake))
     assert ids[0] in table.output and titles[0].split()[0] in table.output
@@ -98,15 +114,38 @@ def test_dead_letters_listed_and_redriven_end_to_end(lake: Path, tmp_path: Path)
 
     sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(api_key=KEY))
     with sim.serve() as url:
-        one = cli("dlq", "redrive", "--id", ids[1], "--id", "tt7654321", "--omdb-url", url,
-                  "--data-dir", str(lake), "--rate-limit", "0", key=KEY)
+        one = cli(
+            "dlq",
+            "redrive",
+            "--id",
+            ids[1],
+            "--id",
+            "tt7654321",
+            "--omdb-url",
+            url,
+            "--data-dir",
+            str(lake),
+            "--rate-limit",
+            "0",
+            key=KEY,
+        )
         assert one.exit_code == 0, one.output
         assert "Not in the dead letters: tt7654321" in one.output
         assert f"Redrove 1 message(s): {ids[1]}" in one.output
-        assert [r["imdb_id"] for r in query_json(lake, "select imdb_id from silver_movies")] == \
-            [ids[1]]
-        rest = cli("dlq", "redrive", "--omdb-url", url, "--data-dir", str(lake),
-                   "--rate-limit", "0", key=KEY)
+        assert [r["imdb_id"] for r in query_json(lake, "select imdb_id from silver_movies")] == [
+            ids[1]
+        ]
+        rest = cli(
+            "dlq",
+            "redrive",
+            "--omdb-url",
+            url,
+            "--data-dir",
+            str(lake),
+            "--rate-limit",
+            "0",
+            key=KEY,
+        )
         assert rest.exit_code == 0, rest.output
         assert "Run complete" in rest.output
     assert sorted(sim.requests_by_id) == sorted(ids)
@@ -119,6 +158,7 @@ def test_dead_letters_listed_and_redriven_end_to_end(lake: Path, tmp_path: Path)
 
 # -- resume -------------------------------------------------------------------------------------
 
+
 def test_resume_without_work_and_without_a_lake(lake: Path) -> None:
     missing = cli("resume", "--data-dir", str(lake))
     assert missing.exit_code == 1 and "no lake at" in missing.output
@@ -129,6 +169,7 @@ def test_resume_without_work_and_without_a_lake(lake: Path) -> None:
 
 
 # -- configuration ----------------------------------------------------------------------------
+
 
 def test_config_shows_values_and_their_origin_with_the_key_masked(tmp_path: Path) -> None:
     (tmp_path / "cinelake.toml").write_text(
@@ -161,7 +202,9 @@ def test_config_shows_values_and_their_origin_with_the_key_masked(tmp_path: Path
 def test_every_run_flag_is_a_setting_with_env_and_file(tmp_path: Path) -> None:
     from cinelake.config import Settings
 
-    run_cmd = next(c for c in app.registered_commands if c.callback and c.callback.__name__ == "run")
+    run_cmd = next(
+        c for c in app.registered_commands if c.callback and c.callback.__name__ == "run"
+    )
     import inspect
 
     flags = set(inspect.signature(run_cmd.callback).parameters)  # type: ignore[arg-type]
@@ -205,12 +248,14 @@ def test_alternative_config_file_and_errors(tmp_path: Path, lake: Path) -> None:
 
 # -- schedule, as a real process -------------------------------------------------------------
 
+
 class Proc:
     """A subprocess whose output lines can be awaited without sleeping."""
 
     def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
-        self.proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(
+            args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -255,10 +300,19 @@ class Proc:
 
 
 def schedule_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("CINELAKE_") and k != "OMDB_API_KEY"}
-    return env | {"OMDB_API_KEY": KEY, "PYTHONUNBUFFERED": "1", "COLUMNS": "200",
-                  "POWERTOOLS_METRICS_DISABLED": "true"} | extra
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("CINELAKE_") and k != "OMDB_API_KEY"
+    }
+    return (
+        env
+        | {
+            "OMDB_API_KEY": KEY,
+            "PYTHONUNBUFFERED": "1",
+            "COLUMNS": "200",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+        | extra
+    )
 
 
 @pytest.mark.slow
@@ -266,9 +320,24 @@ def test_schedule_catches_up_once_and_stops_cleanly_on_sigterm(lake: Path, tmp_p
     write_state(state_path(lake), {"last_due": "2026-01-01T03:00:00+00:00", "status": "finished"})
     sim = OmdbSimulator(load_omdb_answers(), SimulatorConfig(api_key=KEY, latency_s=0.15))
     with sim.serve() as url:
-        args = [sys.executable, "-m", "cinelake.cli", "schedule", "--data-dir", str(lake),
-                "--omdb-url", url, "--concurrency", "1", "--rate-limit", "0", "--top-n", "10",
-                "--timezone", "Europe/Paris"]
+        args = [
+            sys.executable,
+            "-m",
+            "cinelake.cli",
+            "schedule",
+            "--data-dir",
+            str(lake),
+            "--omdb-url",
+            url,
+            "--concurrency",
+            "1",
+            "--rate-limit",
+            "0",
+            "--top-n",
+            "10",
+            "--timezone",
+            "Europe/Paris",
+        ]
         proc = Proc(args, schedule_env(), tmp_path)
         try:
             proc.expect(r"missed due time\(s\) since 2026-01-02 03:00 Europe/Paris")
@@ -297,12 +366,26 @@ def test_schedule_catches_up_once_and_stops_cleanly_on_sigterm(lake: Path, tmp_p
 
 
 @pytest.mark.slow
-def test_schedule_abandoned_mid_run_is_finished_on_the_next_start(lake: Path, tmp_path: Path) -> None:
+def test_schedule_abandoned_mid_run_is_finished_on_the_next_start(
+    lake: Path, tmp_path: Path
+) -> None:
     write_state(state_path(lake), {"last_due": "2026-01-01T03:00:00+00:00", "status": "finished"})
     sim = OmdbSimulator(load_omdb_answers(), SimulatorConfig(api_key=KEY, latency_s=0.3))
     with sim.serve() as url:
-        args = [sys.executable, "-m", "cinelake.cli", "schedule", "--data-dir", str(lake),
-                "--omdb-url", url, "--concurrency", "1", "--rate-limit", "0"]
+        args = [
+            sys.executable,
+            "-m",
+            "cinelake.cli",
+            "schedule",
+            "--data-dir",
+            str(lake),
+            "--omdb-url",
+            url,
+            "--concurrency",
+            "1",
+            "--rate-limit",
+            "0",
+        ]
         proc = Proc(args, schedule_env(), tmp_path)
         try:
             proc.expect(r"run due .* starting")

@@ -1,0 +1,100 @@
+"""Reading the lake: `query` (DuckDB SQL over silver and gold) and `dashboard`."""
+
+from __future__ import annotations
+
+import webbrowser
+from typing import Annotated
+
+import typer
+
+from cinelake.cli.context import clock, err, fail, out
+from cinelake.cli.options import (
+    DEFAULT_FORMAT,
+    DataDir,
+    Format,
+    OptFormat,
+    OptOpen,
+    OptOutput,
+    OptSql,
+)
+from cinelake.cli.preflight import DASHBOARD_FILE, GOLD_DIR, lake_errors, settings_or_fail
+from cinelake.cli.render import print_rows_csv, print_rows_json, print_rows_table
+from cinelake.cli.server import URL, serve
+from cinelake.damage import REPAIR_HINT
+
+# duckdb, pyarrow and the lake's readers are imported inside the commands: `cinelake --help`
+# does without them.
+
+OptServe = Annotated[bool, typer.Option("--serve", help=f"Serve it on {URL}.")]
+
+
+@lake_errors
+def query(sql: OptSql, fmt: OptFormat = DEFAULT_FORMAT, data_dir: DataDir = None) -> None:
+    """Query the lake with DuckDB SQL."""
+    import duckdb
+
+    from cinelake.query import connect, views
+
+    settings = settings_or_fail(data_dir=data_dir)
+    if not settings.data_dir.is_dir():
+        fail(f"no lake at {settings.data_dir} (run `cinelake run` first, or pass --data-dir)")
+    if not sql.strip():
+        fail('the query is empty: give SQL, e.g. cinelake query "select * from gold_top_rated"')
+    damaged: dict[str, str] = {}
+    con = connect(settings.data_dir, damaged)
+    try:
+        cur = con.execute(sql)
+        columns = [d[0] for d in cur.description] if cur.description else []
+        rows = cur.fetchall()
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        for view, problem in damaged.items():
+            if view in message:
+                fail(f"{view} is unavailable: {problem}; run `cinelake doctor --repair`")
+        hint = (
+            f" (views: {', '.join(views(con)) or 'none yet'})"
+            if "does not exist" in message
+            else ""
+        )
+        fail(f"query failed: {message}{hint}")
+    if fmt is Format.json:
+        print_rows_json(columns, rows)
+    elif fmt is Format.csv:
+        print_rows_csv(columns, rows)
+    else:
+        print_rows_table(columns, rows)
+
+
+@lake_errors
+def dashboard(
+    data_dir: DataDir = None,
+    output: OptOutput = None,
+    open_: OptOpen = False,
+    serve_: OptServe = False,
+) -> None:
+    """Write the self-contained HTML dashboard from gold."""
+    from cinelake.dashboard import write_dashboard
+    from cinelake.ops.doctor import check
+
+    settings = settings_or_fail(data_dir=data_dir)
+    gold = settings.data_dir / GOLD_DIR
+    if not gold.is_dir():
+        fail(f"no gold data under {gold} (run `cinelake run` first)")
+    damaged = check(settings.data_dir, quick=True)
+    for p in damaged:
+        if p.kind == "gold":
+            fail(f"{p.path} is damaged ({p.problem}): {REPAIR_HINT}")
+    for p in damaged:
+        if p.kind == "silver":  # the dashboard is drawn from gold, but say so
+            err.print(
+                f"[yellow]warning:[/] {p.path} is damaged ({p.problem}): {REPAIR_HINT}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    target = output or settings.data_dir / DASHBOARD_FILE
+    path = write_dashboard(gold, target, generated_at=clock().now())
+    out.print(f"Dashboard: {path}")
+    if open_:
+        webbrowser.open(path.resolve().as_uri())
+    if serve_:
+        serve(path)

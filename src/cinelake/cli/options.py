@@ -1,0 +1,127 @@
+"""Every option a command takes, declared once.
+
+The options that set a `Settings` field take their help text and their "[default: ...]" from
+that field (its description and its default), and their range from its bound where the flag
+checks it at parse time (a usage error, exit 2). Their Python default is None: "not given", so
+the flag > environment > file > default order of `Settings` decides. No command restates a
+default or a help text: each one lists the option types below.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic.fields import FieldInfo
+
+from cinelake.config import Settings
+
+
+def _field(name: str) -> FieldInfo:
+    return Settings.model_fields[name]
+
+
+def lower_bound(name: str) -> int | float | None:
+    """The `ge` bound of a Settings field (e.g. top_n >= 1), the one place it is declared."""
+    for meta in _field(name).metadata:
+        ge = getattr(meta, "ge", None)
+        if ge is not None:
+            return ge  # type: ignore[no-any-return]
+    return None
+
+
+def shown_default(name: str) -> str | None:
+    """A Settings field's default as help text shows it; None when there is none to show."""
+    value = _field(name).default
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, Path):
+        return str(value) if value.is_absolute() else f"./{value}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def setting_help(name: str, *, more: str = "", unset: str | None = None) -> str:
+    """Help from the Settings field: its description (+ `more`), then its default, or what
+    happens when it is unset (`unset`) for a field whose default is None."""
+    text = _field(name).description or name
+    first = text.split(" ", 1)[0]
+    if first.isalpha() and first.islower():  # a sentence, not a name such as imdb-datasets
+        text = text[0].upper() + text[1:]
+    default = shown_default(name) or unset
+    suffix = f" \\[default: {default}]" if default else ""
+    return f"{text}{more}{suffix}."
+
+
+def setting(name: str, flag: str, *, check_range: bool = False, **help_kwargs: Any) -> Any:
+    """A typer option for the Settings field `name`. `check_range`: the flag refuses a value
+    below the field's bound while parsing (exit 2), before any setting is read."""
+    return typer.Option(
+        flag,
+        help=setting_help(name, **help_kwargs),
+        min=lower_bound(name) if check_range else None,
+    )
+
+
+DataDir = Annotated[Path | None, setting("data_dir", "--data-dir")]
+OptTopN = Annotated[int | None, setting("top_n", "--top-n", check_range=True)]
+OptBatch = Annotated[int | None, setting("batch_size", "--batch-size", check_range=True)]
+OptSource = Annotated[
+    str | None,
+    setting(
+        "source", "--source", more=" (IMDb-API JSON, JSON array or CSV)", unset="bundled sample"
+    ),
+]
+OptDatasetsUrl = Annotated[str | None, setting("imdb_datasets_url", "--imdb-datasets-url")]
+OptMinVotes = Annotated[int | None, setting("min_votes", "--min-votes", check_range=True)]
+OptGenre = Annotated[str | None, setting("genre", "--genre")]
+OptYearFrom = Annotated[int | None, setting("year_from", "--year-from")]
+OptYearTo = Annotated[int | None, setting("year_to", "--year-to")]
+OptOmdbUrl = Annotated[str | None, setting("omdb_url", "--omdb-url")]
+OptOffline = Annotated[bool | None, setting("offline", "--offline")]
+OptConcurrency = Annotated[int | None, setting("concurrency", "--concurrency", check_range=True)]
+OptRate = Annotated[float | None, setting("rate_limit", "--rate-limit", check_range=True)]
+OptRefresh = Annotated[bool | None, setting("refresh", "--refresh")]
+OptCron = Annotated[str | None, setting("schedule_cron", "--cron")]
+OptTimezone = Annotated[
+    str | None, setting("schedule_timezone", "--timezone", more=", e.g. Europe/Paris")
+]
+
+# Options of the CLI alone (no setting behind them).
+OptConfig = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help=r"Settings file \[default: $CINELAKE_CONFIG, else ./cinelake.toml]."
+    ),
+]
+OptJson = Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")]
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+DEFAULT_FORMAT = Format.table
+OptFormat = Annotated[Format, typer.Option("--format", help="Output format.")]
+DEFAULT_RUNS = 5
+OptRuns = Annotated[int, typer.Option("--runs", min=0, help="How many recent runs to show.")]
+OptIds = Annotated[
+    list[str] | None,
+    typer.Option("--id", help=r"IMDb id to redrive (repeatable) \[default: all dead letters]."),
+]
+OptRepair = Annotated[
+    bool,
+    typer.Option("--repair", help="Repair what can be rebuilt (silver and gold from bronze, ...)."),
+]
+OptOutput = Annotated[
+    Path | None, typer.Option("--output", help="HTML file \\[default: <data-dir>/dashboard.html].")
+]
+OptOpen = Annotated[bool, typer.Option("--open", help="Open it in a browser.")]
+OptSql = Annotated[
+    str, typer.Argument(help="DuckDB SQL over silver_movies, silver_quarantine, gold_<dataset>.")
+]

@@ -1,0 +1,330 @@
+"""The commands that run the pipeline: run, resume, schedule, rebuild.
+
+They check (preflight), hand the work to the local runtime or `cinelake.ops`, and render the
+result (render); the exit code follows from the run summaries.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+import typer
+
+from cinelake.cli.context import (
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_KEY_REJECTED,
+    clock,
+    fail,
+    out,
+)
+from cinelake.cli.options import (
+    DataDir,
+    OptBatch,
+    OptConcurrency,
+    OptCron,
+    OptDatasetsUrl,
+    OptGenre,
+    OptMinVotes,
+    OptOffline,
+    OptOmdbUrl,
+    OptRate,
+    OptRefresh,
+    OptSource,
+    OptTimezone,
+    OptTopN,
+    OptYearFrom,
+    OptYearTo,
+)
+from cinelake.cli.preflight import (
+    BRONZE_DIR,
+    check_writable,
+    healthy_or_fail,
+    lake_errors,
+    local_only,
+    offline_unless_keyed,
+    runtime_or_fail,
+    settings_or_fail,
+)
+from cinelake.cli.render import fail_if_nothing_usable, print_summaries, print_summary, progress
+from cinelake.cli.signals import graceful_stop
+from cinelake.sample import top_movies_path
+
+# The pipeline's modules are imported inside the commands: they pull in pyarrow, duckdb, httpx
+# and boto3, which `cinelake --help` does without.
+
+
+@lake_errors
+def run(
+    top_n: OptTopN = None,
+    batch_size: OptBatch = None,
+    source: OptSource = None,
+    omdb_url: OptOmdbUrl = None,
+    data_dir: DataDir = None,
+    offline: OptOffline = None,
+    concurrency: OptConcurrency = None,
+    rate_limit: OptRate = None,
+    refresh: OptRefresh = None,
+    imdb_datasets_url: OptDatasetsUrl = None,
+    min_votes: OptMinVotes = None,
+    genre: OptGenre = None,
+    year_from: OptYearFrom = None,
+    year_to: OptYearTo = None,
+) -> None:
+    """Run the whole pipeline once now: ingest, enrich, silver, gold, dashboard."""
+    from cinelake.adapters.secrets import SecretError
+    from cinelake.observability import quiet_for_cli
+    from cinelake.runtime.local import LocalRuntime, Progress, RuntimeBusy
+    from cinelake.sources.port import open_source
+    from cinelake.sources.top_list import SourceError
+    from cinelake.stages.ingest import IngestRequest, prepare
+
+    quiet_for_cli()
+    settings = settings_or_fail(
+        top_n=top_n,
+        batch_size=batch_size,
+        source=source,
+        omdb_url=omdb_url,
+        data_dir=data_dir,
+        offline=offline,
+        concurrency=concurrency,
+        rate_limit=rate_limit,
+        refresh=refresh,
+        imdb_datasets_url=imdb_datasets_url,
+        min_votes=min_votes,
+        genre=genre,
+        year_from=year_from,
+        year_to=year_to,
+    )
+    local_only(settings, "run")
+    chose_offline = settings.offline
+    settings = offline_unless_keyed(settings, what="enriching")
+    if chose_offline:
+        out.print("Offline: enriching from the bundled OMDb sample.")
+    if settings.source is not None and not settings.source.strip():
+        fail("--source is empty: give a path or an http(s):// or s3:// URL")
+    run_source = settings.source or str(top_movies_path())
+    if settings.source is None:
+        out.print("Source: the bundled sample top list.")
+    try:
+        # Validate the source and batch size before anything is created in the lake.
+        prepare(
+            IngestRequest(run_source, settings.top_n, settings.batch_size),
+            clock().now(),
+            source=open_source(run_source, settings, clock=clock()),
+        )
+    except SourceError as exc:
+        fail(str(exc))
+    check_writable(settings.data_dir)
+    # A run rebuilds today's silver and gold; damaged run records or queue would stop it.
+    healthy_or_fail(
+        settings.data_dir, kinds={"manifest", "report", "marker", "pause", "queue"}, quick=True
+    )
+
+    with progress() as bar:
+        task = bar.add_task("starting", total=None)
+
+        def on_movies(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        def on_stage(stage: str) -> None:
+            bar.update(task, description=stage)
+
+        runtime = LocalRuntime(
+            settings,
+            clock=clock(),
+            progress=Progress(on_movies, on_stage),
+            omdb_url_override=omdb_url is not None,
+        )
+        try:
+            summary = runtime.run(
+                source=run_source, top_n=settings.top_n, batch_size=settings.batch_size
+            )
+        except (SourceError, RuntimeBusy, SecretError) as exc:
+            bar.stop()
+            fail(str(exc))
+        except KeyboardInterrupt:
+            bar.stop()
+            fail(
+                "interrupted: nothing is lost; `cinelake resume` (or the next run) finishes "
+                "this run",
+                EXIT_INTERRUPTED,
+            )
+        finally:
+            runtime.queue.close()
+    print_summary(summary)
+    if summary.paused is not None and summary.paused.reason == "invalid_key":
+        fail(
+            "OMDb rejected the API key: check OMDB_API_KEY (the key is not shown). "
+            f"{summary.still_queued} movies stay queued; run again once the key is fixed.",
+            EXIT_KEY_REJECTED,
+        )
+    fail_if_nothing_usable([summary])
+    if not summary.complete:
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+@lake_errors
+def rebuild(data_dir: DataDir = None) -> None:
+    """Rebuild silver (then gold) from bronze alone: no OMDb calls.
+
+    Each day is rebuilt from its latest complete run; incomplete runs are skipped and named.
+    """
+    from cinelake.observability import quiet_for_cli
+    from cinelake.ops.rebuild import rebuild as rebuild_lake
+    from cinelake.runtime.local import RuntimeBusy
+
+    quiet_for_cli()
+    settings = settings_or_fail(data_dir=data_dir)
+    local_only(settings, "rebuild")
+    if not (settings.data_dir / BRONZE_DIR).is_dir():
+        fail(f"no bronze data under {settings.data_dir} (run `cinelake run` first)")
+    check_writable(settings.data_dir)
+    with progress() as bar:
+        task = bar.add_task("silver", total=None)
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        try:
+            report = rebuild_lake(settings, progress=on_progress, clock=clock())
+        except RuntimeBusy as exc:
+            bar.stop()
+            fail(str(exc))
+    for line in report.lines():
+        out.print(line, highlight=False, soft_wrap=True)
+
+
+@lake_errors
+def schedule(
+    cron: OptCron = None,
+    timezone: OptTimezone = None,
+    top_n: OptTopN = None,
+    batch_size: OptBatch = None,
+    source: OptSource = None,
+    omdb_url: OptOmdbUrl = None,
+    data_dir: DataDir = None,
+    offline: OptOffline = None,
+    concurrency: OptConcurrency = None,
+    rate_limit: OptRate = None,
+) -> None:
+    """Run in the foreground and start a run on a cron schedule (a missed run runs once)."""
+    from cinelake.observability import quiet_for_cli
+    from cinelake.runtime.local import LocalRuntime
+    from cinelake.runtime.scheduler import ScheduleError, Scheduler, SchedulerBusy, single_scheduler
+    from cinelake.runtime.scheduler import state_path as schedule_state_path
+
+    quiet_for_cli()
+    settings = settings_or_fail(
+        schedule_cron=cron,
+        schedule_timezone=timezone,
+        top_n=top_n,
+        batch_size=batch_size,
+        source=source,
+        omdb_url=omdb_url,
+        data_dir=data_dir,
+        offline=offline,
+        concurrency=concurrency,
+        rate_limit=rate_limit,
+    )
+    local_only(settings, "schedule")
+    settings = offline_unless_keyed(settings, what="runs enrich")
+    run_source = settings.source or str(top_movies_path())
+    check_writable(settings.data_dir)
+
+    def log(message: str) -> None:
+        out.print(
+            f"[dim]{clock().now().astimezone():%Y-%m-%d %H:%M:%S}[/] {message}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    def job(due: datetime) -> dict[str, Any]:
+        runtime = LocalRuntime(settings, clock=clock(), omdb_url_override=omdb_url is not None)
+        try:
+            summary = runtime.run(
+                source=run_source, top_n=settings.top_n, batch_size=settings.batch_size
+            )
+        finally:
+            runtime.queue.close()
+        print_summary(summary)
+        return {
+            "run_id": summary.run_id,
+            "complete": summary.complete,
+            "enriched": summary.enriched,
+            "failed": summary.failed,
+            "still_queued": summary.still_queued,
+            "nothing_usable": summary.failed_run,
+        }
+
+    stop = threading.Event()
+    try:
+        scheduler = Scheduler(
+            job,
+            state_file=schedule_state_path(settings.data_dir),
+            cron=settings.schedule_cron,
+            timezone=settings.schedule_timezone,
+            clock=clock(),
+            stop=stop,
+            log=log,
+        )
+    except ScheduleError as exc:
+        fail(str(exc))
+
+    try:
+        with (
+            graceful_stop(stop, lambda: scheduler.running, log),
+            single_scheduler(scheduler.state_file),
+        ):
+            scheduler.run()
+    except SchedulerBusy as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        log("run abandoned; the next `cinelake run`, `resume` or schedule start finishes it")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    log("scheduler stopped")
+
+
+@lake_errors
+def resume(
+    omdb_url: OptOmdbUrl = None,
+    data_dir: DataDir = None,
+    offline: OptOffline = None,
+    concurrency: OptConcurrency = None,
+    rate_limit: OptRate = None,
+) -> None:
+    """Finish what earlier runs left (queued movies, silver, gold) without starting a new run."""
+    from cinelake.observability import quiet_for_cli
+    from cinelake.ops.status import unfinished_runs
+    from cinelake.runtime.local import RuntimeBusy
+
+    quiet_for_cli()
+    settings = settings_or_fail(
+        omdb_url=omdb_url,
+        data_dir=data_dir,
+        offline=offline,
+        concurrency=concurrency,
+        rate_limit=rate_limit,
+    )
+    local_only(settings, "resume")
+    if not (settings.data_dir / BRONZE_DIR).is_dir():
+        fail(f"no lake at {settings.data_dir} (run `cinelake run` first, or pass --data-dir)")
+    healthy_or_fail(settings.data_dir)
+    pending = unfinished_runs(settings.data_dir)
+    runtime = runtime_or_fail(settings, omdb_url_override=omdb_url is not None)
+    try:
+        summaries = runtime.resume()
+    except RuntimeBusy as exc:
+        fail(str(exc))
+    finally:
+        runtime.queue.close()
+    shown = [s for s in summaries if s.run_id in pending]
+    if not shown:
+        out.print("Nothing to resume: every run is finished.")
+        return
+    print_summaries(shown)
+    fail_if_nothing_usable(shown)
+    if not all(s.complete for s in shown):
+        raise typer.Exit(EXIT_INCOMPLETE)

@@ -19,6 +19,7 @@ from cinelake.adapters.secrets import FileKey, KeyProvider, SecretsManagerKey, S
 from cinelake.adapters.storage import CreatedListener, LocalObjectStore, ObjectStore, S3ObjectStore
 from cinelake.clock import Clock, SystemClock
 from cinelake.config import Settings
+from cinelake.layout import STORES, LocalLake
 from cinelake.ledger import RunLedger
 from cinelake.omdb.cache import ResponseCache
 from cinelake.omdb.client import OmdbOptions, RateLimiter, RequestGate, StopSignals
@@ -107,12 +108,10 @@ def build_local(
     omdb_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Deps:
     clock = clock or SystemClock()
-    root = settings.data_dir
-    stores = {
-        name: LocalObjectStore(root / name, name, on_created) for name in ("bronze", "silver", "gold")
-    }
+    lake = LocalLake(settings.data_dir)
+    stores = {name: LocalObjectStore(lake.store(name), name, on_created) for name in STORES}
     queue = LocalQueue(
-        root / "_state" / "queue.sqlite3",
+        lake.queue,
         visibility_timeout_s=settings.visibility_timeout_s,
         max_receive_count=settings.max_receive_count,
         clock=clock,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cinelake import layout
 from cinelake.clock import Clock
 from cinelake.models import MovieOutcome, RunManifest
 from cinelake.ops.dlq import as_dict, dead_movies
@@ -125,7 +126,7 @@ def lake_status(
             status.paused = {"reason": pause.reason, "until": pause.until.isoformat(),
                              "detail": pause.detail}
         gold_manifest = lake.gold_manifest()
-        gold_mtime = _mtime(lake.gold, "_manifest.json")
+        gold_mtime = _mtime(lake.gold, layout.GOLD_MANIFEST)
         manifests: dict[str, RunManifest] = {}
         shown = run_ids[-runs:] if runs > 0 else []
         for run_id in reversed(shown):
@@ -165,7 +166,7 @@ def runtime_busy(data_dir: Path) -> bool:
     (asked without taking the lock, so a run starting meanwhile is never refused)."""
     from cinelake.runtime.locks import holder
 
-    pid = holder(Path(data_dir) / "_state" / "runtime.lock")
+    pid = holder(layout.LocalLake(data_dir).runtime_lock)
     return pid is not None and pid != os.getpid()
 
 
@@ -188,7 +189,7 @@ def _run_status(
     outcomes = {k: v for k, v in ledger.outcomes(run_id).items() if k in ids}
     statuses = [o.status for o in outcomes.values()]
     silver = ledger.report(run_id, "silver")
-    silver_at = _mtime(lake.bronze, f"_runs/{run_id}/silver.json")
+    silver_at = _mtime(lake.bronze, layout.report_key(run_id, "silver"))
     stats = ledger.enrich_stats(run_id)
     still_queued = len((queued & ids) - set(outcomes))
     unaccounted = len(ids - set(outcomes) - queued)
@@ -279,7 +280,7 @@ def _quarantined(data_dir: Path) -> int:
     import pyarrow.parquet as pq
 
     total = 0
-    for path in sorted((data_dir / "silver" / "quarantine").glob("snapshot_date=*/*.parquet")):
+    for path in layout.LocalLake(data_dir).silver_files("quarantine"):
         try:
             total += pq.read_metadata(path).num_rows
         except (OSError, ValueError):
@@ -302,7 +303,8 @@ def _gold(
         except ValueError:
             built_at = None
     newest_silver = max(
-        (o.last_modified for o in lake.silver.list("movies/") if o.key.endswith(".parquet")),
+        (o.last_modified for o in lake.silver.list(layout.MOVIES_PREFIX)
+         if layout.is_silver_movies_key(o.key)),
         default=None,
     )
     return {

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
+from cinelake import layout
 from cinelake.adapters.queue import LocalQueue, QueueMessage
 from cinelake.bootstrap import Deps, build_local, install
 from cinelake.clock import Clock
@@ -35,15 +36,16 @@ from cinelake.omdb.client import RequestGate
 from cinelake.runtime.events import Created, LocalContext, s3_event, schedule_input, sqs_event
 from cinelake.runtime.locks import held
 from cinelake.stages import silver as silver_stage
-from cinelake.stages.enrich import bronze_prefix
 from cinelake.stages.ingest import requeue_unqueued
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 # Mirrors the bucket notification configuration of template.yaml.
 ROUTES: dict[str, tuple[str, str, str, Handler]] = {
-    "bronze": ("omdb/", ".jsonl", "ProcessBronzeToSilver", bronze_to_silver.handler),
-    "silver": ("movies/", ".parquet", "ProcessSilverToGold", silver_to_gold.handler),
+    "bronze": (layout.OMDB_PREFIX, layout.BRONZE_SUFFIX, "ProcessBronzeToSilver",
+               bronze_to_silver.handler),
+    "silver": (layout.MOVIES_PREFIX, layout.PARQUET_SUFFIX, "ProcessSilverToGold",
+               silver_to_gold.handler),
 }
 
 
@@ -180,7 +182,7 @@ class LocalRuntime:
     def exclusive(self) -> contextlib.AbstractContextManager[None]:
         data_dir = self.settings.data_dir
         return held(
-            Path(data_dir) / "_state" / "runtime.lock",
+            layout.LocalLake(data_dir).runtime_lock,
             lambda: RuntimeBusy(f"another cinelake process is using {data_dir}"),
         )
 
@@ -332,7 +334,7 @@ class LocalRuntime:
         if not ledger.progress(run_id).complete or ledger.report(run_id, "silver") is not None:
             return
         manifest = ledger.manifest(run_id)
-        keys = [o for o in self.deps.bronze.list(bronze_prefix(manifest.snapshot_date, run_id))]
+        keys = list(self.deps.bronze.list(layout.bronze_run_prefix(manifest.snapshot_date, run_id)))
         if keys:
             # S3 delivers at least once; so do we.
             self._pending.append(Created("bronze", keys[-1].key, keys[-1].size))
@@ -343,12 +345,13 @@ class LocalRuntime:
 
     def ensure_gold(self) -> None:
         """Rebuild gold if it is older than silver (a crash between the two left it behind)."""
-        movies = [o for o in self.deps.silver.list(silver_stage.MOVIES_PREFIX)
-                  if o.key.endswith(".parquet")]
+        movies = [o for o in self.deps.silver.list(layout.MOVIES_PREFIX)
+                  if layout.is_silver_movies_key(o.key)]
         if not movies:
             return
         newest = max(movies, key=lambda o: o.last_modified)
-        built = [o for o in self.deps.gold.list("_manifest.json") if o.key == "_manifest.json"]
+        built = [o for o in self.deps.gold.list(layout.GOLD_MANIFEST)
+                 if o.key == layout.GOLD_MANIFEST]
         if not built or built[0].last_modified < newest.last_modified:
             self._pending.append(Created("silver", newest.key, newest.size))
             self.dispatch_notifications()
@@ -357,11 +360,11 @@ class LocalRuntime:
         """The local stand-in for QuickSight, regenerated after every run."""
         from cinelake.dashboard import write_dashboard
 
-        gold_dir = Path(self.settings.data_dir) / "gold"
-        if not (gold_dir / "_manifest.json").exists():
+        lake = layout.LocalLake(self.settings.data_dir)
+        if not lake.gold_manifest.exists():
             return None
         self.progress.on_stage("dashboard")
-        return write_dashboard(gold_dir, Path(self.settings.data_dir) / "dashboard.html",
+        return write_dashboard(lake.gold, lake.dashboard,
                                generated_at=self.deps.clock.now())
 
     # -- reporting ------------------------------------------------------------------------
@@ -374,9 +377,9 @@ class LocalRuntime:
         queued_ids = queued_ids_by_run(self.queue.bodies()).get(run_id, set())
         silver = ledger.report(run_id, "silver") or {}
         stats = ledger.enrich_stats(run_id)
-        gold_manifest = _read_json(deps.gold, "_manifest.json") or {}
+        gold_manifest = _read_json(deps.gold, layout.GOLD_MANIFEST) or {}
         accounted = set(outcomes) | queued_ids
-        dashboard = Path(self.settings.data_dir) / "dashboard.html"
+        dashboard = layout.LocalLake(self.settings.data_dir).dashboard
         return RunSummary(
             run_id=run_id, snapshot_date=manifest.snapshot_date.isoformat(),
             top_n=manifest.top_n, source=manifest.source, selected=len(manifest.movies),

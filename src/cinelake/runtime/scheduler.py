@@ -35,10 +35,10 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 
 from cinelake.clock import Clock, SystemClock
+from cinelake.layout import LocalLake
 from cinelake.runtime.locks import held
 
 DEFAULT_CRON = "0 3 * * *"
-STATE_FILE = Path("_state") / "schedule.json"
 
 Job = Callable[[datetime], "dict[str, Any] | None"]
 Log = Callable[[str], None]
@@ -56,7 +56,7 @@ class ScheduleState:
 
 
 def state_path(data_dir: Path) -> Path:
-    return Path(data_dir) / STATE_FILE
+    return LocalLake(data_dir).schedule
 
 
 def read_state(path: Path) -> ScheduleState | None:

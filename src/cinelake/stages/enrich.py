@@ -9,7 +9,6 @@ failed, in the shape Lambda's ReportBatchItemFailures expects.
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -20,8 +19,10 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from cinelake import bronze, layout
 from cinelake.adapters.secrets import SecretError
 from cinelake.bootstrap import Deps
+from cinelake.bronze import bronze_line, part_bytes
 from cinelake.ledger import Pause
 from cinelake.models import MovieMessage, MovieOutcome, SourceMovie
 from cinelake.observability import get_logger, redact
@@ -31,8 +32,6 @@ from cinelake.runtime.faults import checkpoint
 
 T = TypeVar("T")
 
-BRONZE_PREFIX = "omdb/"
-BRONZE_VERSION = 1
 MAX_SQS_DELAY_S = 900
 # Time an invocation keeps back from OMDb for writing bronze and the ledger before Lambda's
 # timeout: 10 s or 15 % of the time left, whichever is larger; an invocation too short for that
@@ -75,34 +74,6 @@ class EnrichReport:
     paused: Pause | None = None
     bronze_keys: list[str] = field(default_factory=list)
     completed_runs: list[str] = field(default_factory=list)
-
-
-def bronze_prefix(snapshot: date, run_id: str) -> str:
-    return f"{BRONZE_PREFIX}snapshot_date={snapshot.isoformat()}/run_id={run_id}/"
-
-
-def bronze_line(message: MovieMessage, result: MovieResult) -> dict[str, Any]:
-    answer = result.answer
-    assert answer is not None
-    return {
-        "bronze_version": BRONZE_VERSION,
-        "run_id": message.run_id,
-        "snapshot_date": message.snapshot_date.isoformat(),
-        "imdb_id": result.movie.imdb_id,
-        "status": "found" if answer.kind == "found" else "not_found",
-        # The run's rank of the movie: lists name it in their own ways (Rank, position, ...).
-        "source_rank": result.movie.rank,
-        "source": result.movie.record,
-        "fetch": {
-            "fetched_at": answer.fetched_at.isoformat(),
-            "omdb_url": answer.request_url,
-            "http_status": answer.http_status,
-            "attempts": answer.attempts,
-            "elapsed_ms": round(answer.elapsed_ms, 1),
-            "cache_hit": result.cache_hit,
-        },
-        "response": answer.body,
-    }
 
 
 async def _io(deps: Deps, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -317,18 +288,19 @@ def enrich_batch(
     per_message = [(sqs, msg, [next(by_movie) for _ in msg.movies]) for sqs, msg in parsed]
 
     # 1. Bronze: one object per (snapshot, run) in this batch, then the ledger outcomes.
-    lines: dict[tuple[date, str], list[str]] = defaultdict(list)
+    lines: dict[tuple[date, str], list[dict[str, Any]]] = defaultdict(list)
     answered: list[tuple[MovieMessage, MovieResult]] = []
     for _, msg, res in per_message:
         for r in res:
             if r.answer is not None:
                 lines[(msg.snapshot_date, msg.run_id)].append(
-                    json.dumps(bronze_line(msg, r), ensure_ascii=False)
+                    bronze_line(msg.run_id, msg.snapshot_date, r.movie, r.answer,
+                                cache_hit=r.cache_hit)
                 )
                 answered.append((msg, r))
     for (snapshot, run_id), group in lines.items():
-        key = f"{bronze_prefix(snapshot, run_id)}part-{uuid.uuid4().hex}.jsonl"
-        deps.bronze.put(key, ("\n".join(group) + "\n").encode(), "application/x-ndjson")
+        key = layout.bronze_part_key(snapshot, run_id, uuid.uuid4().hex)
+        deps.bronze.put(key, part_bytes(group), bronze.CONTENT_TYPE)
         checkpoint("after_bronze_write")
         report.bronze_keys.append(key)
     for msg, r in answered:
@@ -391,7 +363,7 @@ def enrich_batch(
     touched = {(msg.snapshot_date, msg.run_id) for _, msg, _ in per_message}
     for snapshot, run_id in sorted(touched):
         if ledger.progress(run_id).complete:
-            key = f"{bronze_prefix(snapshot, run_id)}part-{uuid.uuid4().hex}.jsonl"
-            deps.bronze.put(key, b"", "application/x-ndjson")
+            key = layout.bronze_part_key(snapshot, run_id, uuid.uuid4().hex)
+            deps.bronze.put(key, b"", bronze.CONTENT_TYPE)
             report.completed_runs.append(run_id)
     return report

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,37 +28,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cinelake import layout
 from cinelake.adapters.storage import ObjectInfo, ObjectNotFound, local_copies
 from cinelake.bootstrap import Deps
 from cinelake.ledger import RunLedger
 from cinelake.models import RunManifest
 from cinelake.observability import get_logger
 from cinelake.runtime.faults import checkpoint
-from cinelake.stages.enrich import BRONZE_PREFIX
 
 if TYPE_CHECKING:
     from cinelake.silver.transform import SilverBuild
 
-BRONZE_KEY_RE = re.compile(
-    r"^omdb/snapshot_date=(\d{4}-\d{2}-\d{2})/run_id=(\d{8}T\d{6}Z-[0-9a-f]{6})/part-[0-9a-f]+\.jsonl$"
-)
-RUN_FOLDER_RE = re.compile(r"^run_id=(\d{8}T\d{6}Z-[0-9a-f]{6})/")
-"""The run folder of a key below a day's bronze prefix."""
-MOVIES_PREFIX = "movies/"
 NOTHING_USABLE = (
     "OMDb answered nothing usable for this snapshot: silver and gold keep the previous snapshot"
 )
-QUARANTINE_PREFIX = "quarantine/"
-
-
-def movies_key(snapshot: date) -> str:
-    return f"{MOVIES_PREFIX}snapshot_date={snapshot.isoformat()}/data.parquet"
-
-
-def quarantine_key(snapshot: date) -> str:
-    return f"{QUARANTINE_PREFIX}snapshot_date={snapshot.isoformat()}/data.parquet"
-
-
 @dataclass
 class SilverOutcome:
     run_id: str
@@ -86,20 +68,16 @@ def parquet_bytes(table: pa.Table) -> bytes:
 
 def runs_in_keys(keys: list[str]) -> list[str]:
     """The runs named by bronze object keys (other keys are ignored, like an S3 filter would)."""
-    runs = {m.group(2) for k in keys if (m := BRONZE_KEY_RE.match(k))}
+    runs = {m.group(2) for k in keys if (m := layout.BRONZE_KEY_RE.match(k))}
     return sorted(runs)
-
-
-def day_prefix(snapshot: date) -> str:
-    return f"{BRONZE_PREFIX}snapshot_date={snapshot.isoformat()}/"
 
 
 def day_bronze(deps: Deps, snapshot: date) -> dict[str, list[ObjectInfo]]:
     """Every bronze object of the day (key and size), by run (one listing of the day's prefix)."""
-    prefix = day_prefix(snapshot)
+    prefix = layout.bronze_day_prefix(snapshot)
     by_run: dict[str, list[ObjectInfo]] = {}
     for obj in deps.bronze.list(prefix):
-        if m := RUN_FOLDER_RE.match(obj.key[len(prefix):]):
+        if m := layout.RUN_FOLDER_RE.match(obj.key[len(prefix):]):
             by_run.setdefault(m.group(1), []).append(obj)
     return by_run
 
@@ -194,8 +172,8 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
         return outcome
     checkpoint("before_silver_write")
     # Quarantine first: the movies write raises the event gold listens to.
-    deps.silver.put(quarantine_key(snapshot), parquet_bytes(build.quarantine))
-    deps.silver.put(movies_key(snapshot), parquet_bytes(build.movies))
+    deps.silver.put(layout.quarantine_key(snapshot), parquet_bytes(build.quarantine))
+    deps.silver.put(layout.movies_key(snapshot), parquet_bytes(build.movies))
     outcome = SilverOutcome(
         run_id, "built", snapshot.isoformat(), rows=build.movies.num_rows,
         quarantined=build.quarantine.num_rows, not_found=len(build.not_found),
@@ -228,7 +206,7 @@ def _unchanged(deps: Deps, run_id: str, snapshot: date, fingerprint: str) -> Sil
         previous is None
         or previous.get("state") != "built"
         or previous.get("inputs_fingerprint") != fingerprint
-        or not deps.silver.exists(movies_key(snapshot))
+        or not deps.silver.exists(layout.movies_key(snapshot))
     ):
         return None
     return SilverOutcome(

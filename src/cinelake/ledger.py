@@ -1,15 +1,15 @@
 """The run ledger: what each run asked for and where each movie ended up, kept in the bronze bucket.
 
-Completion is decided from this ledger, never from "the last message": every movie of the manifest
-must have a terminal outcome (enriched, not found, or failed = dead-lettered). Outcomes are one
-object per movie, so duplicate or out-of-order deliveries overwrite rather than double count.
+The ledger keeps the facts; :mod:`cinelake.accounting` answers from them whether a run is complete
+(never from "the last message") and what became of each movie. Outcomes are one object per
+movie, so duplicate or out-of-order deliveries overwrite rather than double count.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -23,22 +23,6 @@ from cinelake.models import MovieOutcome, RunManifest
 
 _M = TypeVar("_M", bound=BaseModel)
 
-
-
-@dataclass
-class RunProgress:
-    run_id: str
-    expected: int
-    done: int
-    by_status: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def complete(self) -> bool:
-        return self.done >= self.expected
-
-    @property
-    def remaining(self) -> int:
-        return max(0, self.expected - self.done)
 
 
 @dataclass(frozen=True)
@@ -131,16 +115,6 @@ class RunLedger:
         """Ids with a terminal outcome, from a listing alone (no reads)."""
         prefix = layout.outcomes_prefix(run_id)
         return {key[len(prefix) : -len(".json")] for key in self.store.list_keys(prefix)}
-
-    def progress(self, run_id: str, *, with_status: bool = False) -> RunProgress:
-        manifest = self.manifest(run_id)
-        expected = set(manifest.ids())
-        if with_status:
-            outcomes = {k: v for k, v in self.outcomes(run_id).items() if k in expected}
-            return RunProgress(
-                run_id, len(expected), len(outcomes), Counter(o.status for o in outcomes.values())
-            )
-        return RunProgress(run_id, len(expected), len(self.done_ids(run_id) & expected))
 
     # -- enrichment statistics (one object per invocation, summed on read) ----------------
     def add_enrich_stats(self, run_id: str, stats: dict[str, int]) -> None:

@@ -6,6 +6,7 @@ import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ class LakeView:
     queue: LocalQueue | None  # None while no queue file exists
     clock: Clock
 
-    @property
+    @cached_property
     def ledger(self) -> RunLedger:
         return RunLedger(self.bronze)
 

@@ -17,13 +17,14 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from cinelake import layout
+from cinelake import accounting, layout
 from cinelake.adapters.queue import LocalQueue, QueueMessage
 from cinelake.bootstrap import Deps, build_local, install
 from cinelake.clock import Clock
@@ -195,16 +196,18 @@ class LocalRuntime:
         self.check_mode()
         self.queue.release_in_flight(include_delayed=True)
         ledger.resume()  # an explicit run is the operator's decision to try again
-        queued = set(queued_ids_by_run(self.queue.bodies()))
+        queued = queued_ids_by_run(self.queue.bodies())
         unfinished = []
-        for run_id in ledger.run_ids():
+        run_ids = ledger.run_ids()
+        for run_id in run_ids:
             if not ledger.is_queued(run_id) and run_id in queued:
                 # The crash came after the send (one transaction, so every message is there)
                 # but before it was recorded: sending again would only duplicate the work.
                 ledger.mark_queued(run_id, ledger.manifest(run_id).messages)
             if requeue_unqueued(self.deps, run_id):
-                queued.add(run_id)
-            if run_id in queued or ledger.report(run_id, "silver") is None:
+                queued.setdefault(run_id, set(ledger.manifest(run_id).ids()))
+            run = accounting.account(ledger, run_id, queued.get(run_id, ()), silver=True)
+            if run.needs_work(partial(accounting.is_superseded, ledger, run_id, run_ids)):
                 unfinished.append(run_id)
         return unfinished
 
@@ -331,7 +334,8 @@ class LocalRuntime:
     def finish(self, run_id: str) -> None:
         """Silver and gold for a complete run, replaying the bronze event if it was missed."""
         ledger = self.deps.ledger
-        if not ledger.progress(run_id).complete or ledger.report(run_id, "silver") is not None:
+        run = accounting.account(ledger, run_id, silver=True)
+        if not run.complete or run.silver is not None:
             return
         manifest = ledger.manifest(run_id)
         keys = list(self.deps.bronze.list(layout.bronze_run_prefix(manifest.snapshot_date, run_id)))
@@ -371,23 +375,21 @@ class LocalRuntime:
     def summary(self, run_id: str) -> RunSummary:
         deps = self.deps
         ledger = deps.ledger
-        manifest = ledger.manifest(run_id)
-        outcomes = ledger.outcomes(run_id)
-        statuses = [o.status for o in outcomes.values() if o.imdb_id in set(manifest.ids())]
-        queued_ids = queued_ids_by_run(self.queue.bodies()).get(run_id, set())
-        silver = ledger.report(run_id, "silver") or {}
+        run = accounting.account(
+            ledger, run_id, queued_ids_by_run(self.queue.bodies()).get(run_id, ()),
+            outcomes=True, silver=True,
+        )
+        manifest = run.manifest
+        silver = run.silver or {}
         stats = ledger.enrich_stats(run_id)
         gold_manifest = _read_json(deps.gold, layout.GOLD_MANIFEST) or {}
-        accounted = set(outcomes) | queued_ids
         dashboard = layout.LocalLake(self.settings.data_dir).dashboard
         return RunSummary(
             run_id=run_id, snapshot_date=manifest.snapshot_date.isoformat(),
             top_n=manifest.top_n, source=manifest.source, selected=len(manifest.movies),
             rejected=[r.model_dump() for r in manifest.rejected],
-            enriched=statuses.count("enriched"), not_found=statuses.count("not_found"),
-            failed=statuses.count("failed"),
-            still_queued=len(queued_ids - set(outcomes)),
-            unaccounted=len([m for m in manifest.ids() if m not in accounted]),
+            enriched=run.count("enriched"), not_found=run.count("not_found"),
+            failed=run.count("failed"), still_queued=run.still_queued, unaccounted=run.unaccounted,
             silver_rows=int(silver.get("rows", 0)), quarantined=int(silver.get("quarantined", 0)),
             drift=dict(silver.get("drift", {})),
             gold_datasets=dict(gold_manifest.get("datasets", {})) if silver else {},
@@ -396,7 +398,7 @@ class LocalRuntime:
             dashboard=str(dashboard) if dashboard.exists() else None,
             dead_letters=[
                 {"imdb_id": o.imdb_id, "error": o.detail, "attempts": o.attempts}
-                for o in outcomes.values() if o.status == "failed"
+                for o in run.dead_letters
             ],
             available=manifest.available,
             silver_state=silver.get("state") if silver else None,

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from cinelake import bronze, layout
+from cinelake import accounting, bronze, layout
 from cinelake.adapters.secrets import SecretError
 from cinelake.bootstrap import Deps
 from cinelake.bronze import bronze_line, part_bytes
@@ -362,7 +362,7 @@ def enrich_batch(
     #    movie was dead-lettered and so wrote no answer. Extra pokes only rebuild the same data.
     touched = {(msg.snapshot_date, msg.run_id) for _, msg, _ in per_message}
     for snapshot, run_id in sorted(touched):
-        if ledger.progress(run_id).complete:
+        if accounting.account(ledger, run_id).complete:
             key = layout.bronze_part_key(snapshot, run_id, uuid.uuid4().hex)
             deps.bronze.put(key, b"", bronze.CONTENT_TYPE)
             report.completed_runs.append(run_id)

@@ -8,7 +8,8 @@ report keeps a fingerprint of those inputs, and an event that finds the same inp
 nothing (state ``unchanged``), so it raises no silver event and no gold build. The snapshot file
 is replaced whole, never appended, so re-runs and duplicate events cannot duplicate rows.
 
-The snapshot of day D belongs to the latest *complete* run R of that day: R's manifest decides
+The snapshot of day D belongs to the latest *complete* run R of that day
+(:mod:`cinelake.accounting` says which): R's manifest decides
 which movies are in it and their ``source_rank``. Each movie's answer is the newest good bronze
 answer for it from the runs of day D up to R (the newest bad one when it has no good one), so a
 run that fails where an earlier run of the day succeeded does not lose that day's answers.
@@ -28,8 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cinelake import layout
-from cinelake.adapters.storage import ObjectInfo, ObjectNotFound, local_copies
+from cinelake import accounting, layout
+from cinelake.adapters.storage import ObjectInfo, local_copies
 from cinelake.bootstrap import Deps
 from cinelake.ledger import RunLedger
 from cinelake.models import RunManifest
@@ -92,28 +93,6 @@ def inputs_fingerprint(objects: Iterable[ObjectInfo]) -> str:
     return hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
 
 
-def is_complete(ledger: RunLedger, run_id: str) -> bool:
-    """The ledger has an outcome for every movie of the run (False if it has no manifest)."""
-    try:
-        return ledger.progress(run_id).complete
-    except (ObjectNotFound, ValueError):
-        return False
-
-
-def superseding_run(ledger: RunLedger, run_id: str, day_runs: Iterable[str]) -> str | None:
-    """The newest *complete* run of the same day started after ``run_id``, if any.
-
-    Only a complete run owns a day's snapshot: a newer run that is still queued or paused
-    does not supersede an older complete one. ``day_runs`` are runs of the same day (the
-    ones with bronze that day, or a superset: a complete run always has bronze, since its
-    last invocation writes an empty part). ``cinelake status`` asks the same question.
-    """
-    for later in sorted((r for r in day_runs if r > run_id), reverse=True):
-        if is_complete(ledger, later):
-            return later
-    return None
-
-
 def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
     """Build the day's silver snapshot for a run, if it is complete and the day's latest complete run.
 
@@ -127,12 +106,12 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
 
     ledger = deps.ledger
     manifest = ledger.manifest(run_id)
-    progress = ledger.progress(run_id)
-    if not progress.complete and not force:
-        return SilverOutcome(run_id, "waiting", remaining=progress.remaining)
+    run = accounting.account(ledger, run_id)
+    if not run.complete and not force:
+        return SilverOutcome(run_id, "waiting", remaining=run.remaining)
     snapshot = manifest.snapshot_date
     bronze = day_bronze(deps, snapshot)
-    newer = superseding_run(ledger, run_id, bronze)
+    newer = accounting.superseding_run(ledger, run_id, bronze)
     if newer is not None:
         # A newer complete run owns this day's snapshot; an old redrive must not overwrite it.
         # Recorded, so nothing keeps trying to finish this run.

@@ -34,10 +34,13 @@ from cinelake.ledger import Pause
 from cinelake.models import MovieMessage, MovieOutcome, queued_ids_by_run
 from cinelake.observability import get_logger, get_metrics, redact
 from cinelake.omdb.client import RequestGate
+from cinelake.runtime.errors import ModeConflict, RuntimeBusy, RuntimeRefused
 from cinelake.runtime.events import Created, LocalContext, s3_event, schedule_input, sqs_event
 from cinelake.runtime.locks import held
 from cinelake.stages import silver as silver_stage
 from cinelake.stages.ingest import requeue_unqueued
+
+__all__ = ["LocalRuntime", "ModeConflict", "Progress", "RunSummary", "RuntimeBusy", "RuntimeRefused"]
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -52,15 +55,6 @@ ROUTES: dict[str, tuple[str, str, str, Handler]] = {
 
 PROGRESS_EVERY_S = 0.25
 MAX_RETRY_DELAY_S = 60.0
-
-
-class RuntimeBusy(Exception):
-    """Another cinelake process is working on the same data dir."""
-
-
-class ModeConflict(RuntimeBusy):
-    """Queued movies of a run made against the real OMDb (or the sample) and a run in the other
-    mode: finishing them from the wrong place would record wrong answers for good."""
 
 
 @dataclass

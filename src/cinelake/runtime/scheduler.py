@@ -36,6 +36,7 @@ from croniter import croniter
 
 from cinelake.clock import Clock, SystemClock
 from cinelake.layout import LocalLake
+from cinelake.runtime.errors import RuntimeBusy
 from cinelake.runtime.locks import held
 
 DEFAULT_CRON = "0 3 * * *"
@@ -229,8 +230,6 @@ class Scheduler:
         """Run the job for one due time, recording it first (so a restart never fires it twice
         unless the job was cut short). If the data dir is busy the job has not run: the due time
         stays "started" and `retry_pending` is set for `busy_retry_s` later."""
-        from cinelake.runtime.local import RuntimeBusy  # lazily: `status` imports this module
-
         self._retry_at = None
         started = self.clock.now()
         base = {"cron": self.cron, "timezone": self.timezone, "last_due": due.isoformat(),

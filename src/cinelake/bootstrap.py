@@ -23,12 +23,8 @@ from cinelake.layout import STORES, LocalLake
 from cinelake.ledger import RunLedger
 from cinelake.omdb.cache import ResponseCache
 from cinelake.omdb.client import OmdbOptions, RateLimiter, RequestGate, StopSignals
-
-OFFLINE_KEY = "offline-sample"
-# The base URL of offline runs: never resolvable (RFC 6761 .invalid), so the bundled sample can
-# never be mistaken for a real OMDb's answers — in the cache (keyed by base URL) or in bronze's
-# fetch.omdb_url. The in-process transport that serves the sample ignores the host.
-OFFLINE_URL = "http://bundled-sample.cinelake.invalid/"
+from cinelake.omdb.offline import OFFLINE_KEY, OFFLINE_URL, offline_transport
+from cinelake.sources.port import Source, SourceOpener
 
 
 @dataclass
@@ -45,7 +41,15 @@ class Deps:
     gate: RequestGate | None = None  # process-wide cap on OMDb requests in flight
     stops: StopSignals = field(default_factory=StopSignals)  # key rejected / quota reached
     omdb_url_override: bool = False  # the operator chose the URL: it wins over the runs' own
-    s3_client: Any = None
+    sources: SourceOpener | None = None  # None: the lake's own (see __post_init__)
+
+    def __post_init__(self) -> None:
+        if self.sources is None:
+            self.sources = SourceOpener(self.settings, self.bronze, self.clock)
+
+    def open_source(self, location: str | None) -> Source:
+        assert self.sources is not None
+        return self.sources(location)
 
     def omdb_url_for(self, run_id: str) -> str:
         """Where a run's movies are fetched: the URL the run recorded in its manifest, unless
@@ -92,14 +96,6 @@ def key_provider(settings: Settings) -> KeyProvider:
     return StaticKey(None)
 
 
-def offline_transport() -> httpx.AsyncBaseTransport:
-    """The bundled sample served in-process, through the same client as the real API."""
-    from cinelake.devtools.omdb_simulator import OmdbSimulator
-    from cinelake.sample import load_omdb_answers
-
-    return OmdbSimulator(load_omdb_answers()).transport()
-
-
 def build_local(
     settings: Settings,
     *,
@@ -131,13 +127,15 @@ def build_aws(settings: Settings, *, clock: Clock | None = None) -> Deps:
     endpoint = settings.aws_endpoint_url
     s3 = boto3.client("s3", endpoint_url=endpoint)
     sqs = boto3.client("sqs", endpoint_url=endpoint)
+    clock = clock or SystemClock()
+    bronze = S3ObjectStore(s3, settings.bronze_bucket)
     return Deps(
-        settings=settings, clock=clock or SystemClock(),
-        bronze=S3ObjectStore(s3, settings.bronze_bucket),
+        settings=settings, clock=clock, bronze=bronze,
         silver=S3ObjectStore(s3, settings.silver_bucket),
         gold=S3ObjectStore(s3, settings.gold_bucket),
         queue=SqsQueue(sqs, settings.queue_url or "", settings.dlq_url),
-        keys=key_provider(settings), limiter=RateLimiter(settings.rate_limit), s3_client=s3,
+        keys=key_provider(settings), limiter=RateLimiter(settings.rate_limit),
+        sources=SourceOpener(settings, bronze, clock, s3=s3),
     )
 
 

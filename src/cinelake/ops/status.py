@@ -19,7 +19,7 @@ from cinelake.clock import Clock
 from cinelake.models import MovieOutcome
 from cinelake.ops.dlq import as_dict, dead_movies
 from cinelake.ops.lake import LakeView, lake_exists, open_lake, queued_ids_by_run
-from cinelake.runtime.scheduler import latest_at_or_before, next_after, read_state, state_path, zone
+from cinelake.schedule import latest_at_or_before, next_after, read_state, state_path, zone
 
 
 @dataclass

@@ -78,6 +78,22 @@ def dataset_cache_store(settings: Settings, bronze: ObjectStore | None) -> tuple
     return LocalObjectStore(LocalLake(settings.data_dir).dataset_cache, "state"), ""
 
 
+@dataclass(frozen=True)
+class SourceOpener:
+    """Opens the source a run names with what the deployment provides: the lake's bronze
+    store (the dataset cache on AWS), the clock, an S3 client for s3:// lists (None: one is
+    made when needed). Built once at the edge; ingest only calls it."""
+
+    settings: Settings
+    bronze: ObjectStore | None = None
+    clock: Clock | None = None
+    s3: Any = None
+
+    def __call__(self, location: str | None) -> Source:
+        return open_source(location, self.settings, bronze=self.bronze, clock=self.clock,
+                           s3=self.s3)
+
+
 def open_source(
     location: str | None,
     settings: Settings,

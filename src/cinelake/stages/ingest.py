@@ -12,7 +12,7 @@ from cinelake.adapters.queue import SQS_MAX_MESSAGE_BYTES, dumps
 from cinelake.bootstrap import Deps
 from cinelake.models import MovieMessage, RejectedItem, RunManifest, SourceMovie
 from cinelake.runtime.faults import checkpoint
-from cinelake.sources.port import ListSource, Source, open_source
+from cinelake.sources.port import ListSource, Source
 from cinelake.sources.top_list import SourceError
 
 
@@ -112,9 +112,7 @@ def prepare(
 
 
 def plan_run(deps: Deps, request: IngestRequest) -> tuple[RunManifest, list[str]]:
-    source = open_source(request.source, deps.settings, bronze=deps.bronze, clock=deps.clock,
-                         s3=deps.s3_client)
-    return prepare(request, deps.clock.now(), s3=deps.s3_client, source=source)
+    return prepare(request, deps.clock.now(), source=deps.open_source(request.source))
 
 
 def start_run(deps: Deps, request: IngestRequest) -> RunManifest:

@@ -18,7 +18,6 @@ run that fails where an earlier run of the day succeeded does not lose that day'
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from cinelake import accounting, layout
 from cinelake.adapters.storage import ObjectInfo, local_copies
@@ -36,6 +34,7 @@ from cinelake.ledger import RunLedger
 from cinelake.models import RunManifest
 from cinelake.observability import get_logger
 from cinelake.runtime.faults import checkpoint
+from cinelake.tables import parquet_bytes
 
 if TYPE_CHECKING:
     from cinelake.silver.transform import SilverBuild
@@ -59,12 +58,6 @@ class SilverOutcome:
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
-
-
-def parquet_bytes(table: pa.Table) -> bytes:
-    buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd")
-    return buf.getvalue()
 
 
 def runs_in_keys(keys: list[str]) -> list[str]:

@@ -7,6 +7,7 @@ environment once per container; the local runtime `install()`s a local set befor
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -14,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from cinelake.adapters import faults
 from cinelake.adapters.queue import LocalQueue, Queue, SqsQueue
 from cinelake.adapters.secrets import FileKey, KeyProvider, SecretsManagerKey, StaticKey
 from cinelake.adapters.storage import CreatedListener, LocalObjectStore, ObjectStore, S3ObjectStore
@@ -42,6 +44,7 @@ class Deps:
     stops: StopSignals = field(default_factory=StopSignals)  # key rejected / quota reached
     omdb_url_override: bool = False  # the operator chose the URL: it wins over the runs' own
     sources: SourceOpener | None = None  # None: the lake's own (see __post_init__)
+    checkpoint: Callable[[str], None] = faults.checkpoint  # the crash hook of the tests
 
     def __post_init__(self) -> None:
         if self.sources is None:

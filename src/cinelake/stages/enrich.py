@@ -21,14 +21,13 @@ from pydantic import ValidationError
 
 from cinelake import accounting, bronze, layout
 from cinelake.adapters.secrets import SecretError
-from cinelake.bootstrap import Deps
 from cinelake.bronze import bronze_line, part_bytes
 from cinelake.ledger import Pause
 from cinelake.models import MovieMessage, MovieOutcome, SourceMovie
 from cinelake.observability import get_logger, redact
 from cinelake.omdb.client import OmdbAnswer, OmdbClient
 from cinelake.omdb.errors import InvalidApiKey, OmdbError, QuotaReached, TransientFailure
-from cinelake.runtime.faults import checkpoint
+from cinelake.stages.ports import EnrichPorts
 
 T = TypeVar("T")
 
@@ -76,7 +75,7 @@ class EnrichReport:
     completed_runs: list[str] = field(default_factory=list)
 
 
-async def _io(deps: Deps, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+async def _io(deps: EnrichPorts, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Storage calls from async code: inline for local files (microseconds), in a thread for S3."""
     if deps.bronze.local_path("_") is not None:
         return fn(*args, **kwargs)
@@ -90,7 +89,7 @@ def safety_margin(remaining_s: float) -> float:
 
 
 async def fetch_movies(
-    deps: Deps, movies: list[SourceMovie], deadline_s: float | None = None,
+    deps: EnrichPorts, movies: list[SourceMovie], deadline_s: float | None = None,
     base_url: str | None = None,
 ) -> tuple[list[MovieResult], int]:
     """Answers for these movies from the cache, else OMDb. Errors are returned, not raised.
@@ -183,7 +182,7 @@ async def fetch_movies(
 
 
 async def _fetch_by_url(
-    deps: Deps, movies: list[tuple[str, SourceMovie]], deadline_s: float | None
+    deps: EnrichPorts, movies: list[tuple[str, SourceMovie]], deadline_s: float | None
 ) -> tuple[list[MovieResult], int]:
     """fetch_movies for each OMDb URL the movies' runs use, side by side; results in order."""
     groups: dict[str, list[int]] = defaultdict(list)
@@ -210,7 +209,7 @@ def _pause_for(errors: list[BaseException], now: datetime) -> Pause | None:
     return None
 
 
-def _record_pause(deps: Deps, exc: BaseException) -> None:
+def _record_pause(deps: EnrichPorts, exc: BaseException) -> None:
     pause = _pause_for([exc], deps.clock.now())
     if pause is not None:
         deps.ledger.pause(pause)
@@ -232,7 +231,7 @@ def _requests_spent(result: MovieResult) -> int:
 
 
 def _write_stats(
-    deps: Deps, per_message: list[tuple[SqsMessage, MovieMessage, list[MovieResult]]]
+    deps: EnrichPorts, per_message: list[tuple[SqsMessage, MovieMessage, list[MovieResult]]]
 ) -> None:
     """Per-run counters, so a run's summary can say what it cost in OMDb requests."""
     stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -248,7 +247,7 @@ def _write_stats(
 
 
 def enrich_batch(
-    deps: Deps, messages: list[SqsMessage], *, deadline_s: float | None = None
+    deps: EnrichPorts, messages: list[SqsMessage], *, deadline_s: float | None = None
 ) -> EnrichReport:
     """`deadline_s`: when the invocation times out, in `time.monotonic()` seconds (None: never)."""
     log = get_logger()
@@ -301,7 +300,7 @@ def enrich_batch(
     for (snapshot, run_id), group in lines.items():
         key = layout.bronze_part_key(snapshot, run_id, uuid.uuid4().hex)
         deps.bronze.put(key, part_bytes(group), bronze.CONTENT_TYPE)
-        checkpoint("after_bronze_write")
+        deps.checkpoint("after_bronze_write")
         report.bronze_keys.append(key)
     for msg, r in answered:
         assert r.answer is not None
@@ -317,7 +316,7 @@ def enrich_batch(
                          at=now, attempts=r.answer.attempts),
         )
 
-    checkpoint("after_outcomes")
+    deps.checkpoint("after_outcomes")
     _write_stats(deps, per_message)
 
     # 2. What becomes of each message.

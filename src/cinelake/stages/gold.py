@@ -11,8 +11,7 @@ import pyarrow as pa
 
 from cinelake import layout
 from cinelake.adapters.storage import local_copies
-from cinelake.bootstrap import Deps
-from cinelake.runtime.faults import checkpoint
+from cinelake.stages.ports import GoldPorts
 
 
 @dataclass
@@ -41,7 +40,7 @@ def empty_silver() -> pa.Table:
     return table.append_column("snapshot_date", pa.array([], pa.date32()))
 
 
-def latest_snapshot_keys(deps: Deps) -> list[str]:
+def latest_snapshot_keys(deps: GoldPorts) -> list[str]:
     """The silver files of the newest snapshot: every gold dataset is about the latest day,
     so gold's cost stays flat as daily snapshots accumulate."""
     keys = [k for k in deps.silver.list_keys(layout.MOVIES_PREFIX) if layout.is_silver_movies_key(k)]
@@ -51,9 +50,10 @@ def latest_snapshot_keys(deps: Deps) -> list[str]:
     return [k for k in keys if layout.snapshot_folder(k) == newest]
 
 
-def build_and_publish(deps: Deps) -> GoldOutcome:
+def build_and_publish(deps: GoldPorts) -> GoldOutcome:
     from cinelake.gold.datasets import DATASETS, build_gold
-    from cinelake.gold.export import athena_ddl, csv_bytes, parquet_bytes, quicksight_manifest
+    from cinelake.gold.export import athena_ddl, csv_bytes, quicksight_manifest
+    from cinelake.tables import parquet_bytes
 
     keys = latest_snapshot_keys(deps)
     con = duckdb.connect()
@@ -69,7 +69,7 @@ def build_and_publish(deps: Deps) -> GoldOutcome:
         con.close()
     outcome = GoldOutcome(snapshot_date=str(snapshot[0]) if snapshot and snapshot[0] else None)
     gold = deps.gold
-    checkpoint("before_gold_write")
+    deps.checkpoint("before_gold_write")
     for ds in DATASETS:
         table = tables[ds.name]
         gold.put(layout.gold_data_key(ds.name), parquet_bytes(table))

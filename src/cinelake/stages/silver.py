@@ -29,11 +29,10 @@ import pyarrow.compute as pc
 
 from cinelake import accounting, layout
 from cinelake.adapters.storage import ObjectInfo, local_copies
-from cinelake.bootstrap import Deps
 from cinelake.ledger import RunLedger
 from cinelake.models import RunManifest
 from cinelake.observability import get_logger
-from cinelake.runtime.faults import checkpoint
+from cinelake.stages.ports import SilverPorts
 from cinelake.tables import parquet_bytes
 
 if TYPE_CHECKING:
@@ -66,7 +65,7 @@ def runs_in_keys(keys: list[str]) -> list[str]:
     return sorted(runs)
 
 
-def day_bronze(deps: Deps, snapshot: date) -> dict[str, list[ObjectInfo]]:
+def day_bronze(deps: SilverPorts, snapshot: date) -> dict[str, list[ObjectInfo]]:
     """Every bronze object of the day (key and size), by run (one listing of the day's prefix)."""
     prefix = layout.bronze_day_prefix(snapshot)
     by_run: dict[str, list[ObjectInfo]] = {}
@@ -86,7 +85,7 @@ def inputs_fingerprint(objects: Iterable[ObjectInfo]) -> str:
     return hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
 
 
-def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
+def build_run(deps: SilverPorts, run_id: str, *, force: bool = False) -> SilverOutcome:
     """Build the day's silver snapshot for a run, if it is complete and the day's latest complete run.
 
     ``force`` builds a run that is not complete yet (its missing movies are taken from earlier
@@ -142,7 +141,7 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
         get_logger().warning(NOTHING_USABLE, extra={"run_id": run_id,
                                                   "snapshot_date": snapshot.isoformat()})
         return outcome
-    checkpoint("before_silver_write")
+    deps.checkpoint("before_silver_write")
     # Quarantine first: the movies write raises the event gold listens to.
     deps.silver.put(layout.quarantine_key(snapshot), parquet_bytes(build.quarantine))
     deps.silver.put(layout.movies_key(snapshot), parquet_bytes(build.movies))
@@ -166,7 +165,7 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
     return outcome
 
 
-def _unchanged(deps: Deps, run_id: str, snapshot: date, fingerprint: str) -> SilverOutcome | None:
+def _unchanged(deps: SilverPorts, run_id: str, snapshot: date, fingerprint: str) -> SilverOutcome | None:
     """The outcome of a repeated build from the same inputs, or None if it must build.
 
     Its figures are those of the build that wrote the snapshot; nothing is written, not even
@@ -278,5 +277,5 @@ def with_lost_movies(
     )
 
 
-def on_bronze_created(deps: Deps, keys: list[str]) -> list[SilverOutcome]:
+def on_bronze_created(deps: SilverPorts, keys: list[str]) -> list[SilverOutcome]:
     return [build_run(deps, run_id) for run_id in runs_in_keys(keys)]

@@ -136,7 +136,7 @@ def build_aws(settings: Settings, *, clock: Clock | None = None) -> Deps:
         settings=settings, clock=clock, bronze=bronze,
         silver=S3ObjectStore(s3, settings.silver_bucket),
         gold=S3ObjectStore(s3, settings.gold_bucket),
-        queue=SqsQueue(sqs, settings.queue_url or "", settings.dlq_url),
+        queue=SqsQueue(sqs, settings.queue_url or ""),
         keys=key_provider(settings), limiter=RateLimiter(settings.rate_limit),
         sources=SourceOpener(settings, bronze, clock, s3=s3),
     )

@@ -67,12 +67,8 @@ class EnrichReport:
     cache_hits: int = 0
     omdb_requests: int = 0
     dead_lettered: int = 0
-    requeued: int = 0
-    retrying: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     paused: Pause | None = None
-    bronze_keys: list[str] = field(default_factory=list)
-    completed_runs: list[str] = field(default_factory=list)
 
 
 async def _io(deps: EnrichPorts, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -246,88 +242,106 @@ def _write_stats(
         deps.ledger.add_enrich_stats(run_id, dict(s))
 
 
+Fetched = list[tuple[SqsMessage, MovieMessage, list[MovieResult]]]
+"""Each readable message with its movies' results, in order."""
+
+
 def enrich_batch(
     deps: EnrichPorts, messages: list[SqsMessage], *, deadline_s: float | None = None
 ) -> EnrichReport:
-    """`deadline_s`: when the invocation times out, in `time.monotonic()` seconds (None: never)."""
-    log = get_logger()
-    report = EnrichReport()
-    ledger = deps.ledger
-    now = deps.clock.now()
-    max_receives = deps.settings.max_receive_count
+    """`deadline_s`: when the invocation times out, in `time.monotonic()` seconds (None: never).
 
-    paused = ledger.paused(now)
-    if paused is None:
-        # The ledger is the truth: a pause that expired (or an operator lifted) lets OMDb
-        # calls start again in this process; a new stop records its pause at once.
-        deps.stops.clear()
-        deps.stops.on_stop = lambda exc: _record_pause(deps, exc)
+    1. paused? put the messages back fresh; 2. read them (poison messages fail); 3. fetch;
+    4. bronze, then the ledger's outcomes; 5. what becomes of the unanswered movies;
+    6. the completion marker of each run whose last movie this batch accounted for."""
+    report = EnrichReport()
+    now = deps.clock.now()
+    paused = deps.ledger.paused(now)
     if paused is not None:
         # Enrichment is paused: put the messages back fresh (no receive is spent on them).
         deps.queue.send([m.body for m in messages], delay_seconds=_delay_until(paused, now))
         report.paused = paused
-        report.requeued = len(messages)
         return report
+    # The ledger is the truth: a pause that expired (or an operator lifted) lets OMDb calls
+    # start again in this process; a new stop records its pause at once.
+    deps.stops.clear()
+    deps.stops.on_stop = lambda exc: _record_pause(deps, exc)
 
+    parsed = _read_messages(messages, report)
+    movies = [(deps.omdb_url_for(msg.run_id), movie) for _, msg in parsed for movie in msg.movies]
+    results, report.omdb_requests = (
+        asyncio.run(_fetch_by_url(deps, movies, deadline_s)) if movies else ([], 0)
+    )
+    by_movie = iter(results)
+    fetched: Fetched = [(sqs, msg, [next(by_movie) for _ in msg.movies]) for sqs, msg in parsed]
+
+    _store_answers(deps, fetched, report, now)
+    deps.checkpoint("after_outcomes")
+    _write_stats(deps, fetched)
+    _settle_unanswered(deps, fetched, report, now)
+    _mark_completed(deps, fetched)
+    return report
+
+
+def _read_messages(
+    messages: list[SqsMessage], report: EnrichReport
+) -> list[tuple[SqsMessage, MovieMessage]]:
     parsed: list[tuple[SqsMessage, MovieMessage]] = []
     for m in messages:
         try:
             parsed.append((m, MovieMessage.model_validate_json(m.body)))
         except ValidationError as exc:
             # A poison message: let it fail until the redrive policy dead-letters it.
-            log.error("unreadable queue message", extra={"message_id": m.message_id,
-                                                         "error": redact(str(exc))[:500]})
+            get_logger().error("unreadable queue message", extra={
+                "message_id": m.message_id, "error": redact(str(exc))[:500]})
             report.failed_message_ids.append(m.message_id)
+    return parsed
 
-    movies = [(deps.omdb_url_for(msg.run_id), movie) for _, msg in parsed for movie in msg.movies]
-    results, report.omdb_requests = (
-        asyncio.run(_fetch_by_url(deps, movies, deadline_s)) if movies else ([], 0)
-    )
-    by_movie = iter(results)
-    per_message = [(sqs, msg, [next(by_movie) for _ in msg.movies]) for sqs, msg in parsed]
 
-    # 1. Bronze: one object per (snapshot, run) in this batch, then the ledger outcomes.
+def _store_answers(
+    deps: EnrichPorts, fetched: Fetched, report: EnrichReport, now: datetime
+) -> None:
+    """Bronze first (one object per (snapshot, run) of the batch), then the ledger outcomes."""
     lines: dict[tuple[date, str], list[dict[str, Any]]] = defaultdict(list)
-    answered: list[tuple[MovieMessage, MovieResult]] = []
-    for _, msg, res in per_message:
+    answered: list[tuple[MovieMessage, MovieResult, OmdbAnswer]] = []
+    for _, msg, res in fetched:
         for r in res:
             if r.answer is not None:
                 lines[(msg.snapshot_date, msg.run_id)].append(
                     bronze_line(msg.run_id, msg.snapshot_date, r.movie, r.answer,
-                                cache_hit=r.cache_hit)
-                )
-                answered.append((msg, r))
+                                cache_hit=r.cache_hit))
+                answered.append((msg, r, r.answer))
     for (snapshot, run_id), group in lines.items():
         key = layout.bronze_part_key(snapshot, run_id, uuid.uuid4().hex)
         deps.bronze.put(key, part_bytes(group), bronze.CONTENT_TYPE)
         deps.checkpoint("after_bronze_write")
-        report.bronze_keys.append(key)
-    for msg, r in answered:
-        assert r.answer is not None
-        found = r.answer.kind == "found"
+    for msg, r, answer in answered:
+        found = answer.kind == "found"
         report.found += found
         report.not_found += not found
         report.cache_hits += r.cache_hit
         if not r.cache_hit:
-            report.latencies_ms.append(r.answer.elapsed_ms)
-        ledger.record_outcome(
-            msg.run_id,
-            MovieOutcome(imdb_id=r.movie.imdb_id, status="enriched" if found else "not_found",
-                         at=now, attempts=r.answer.attempts),
-        )
+            report.latencies_ms.append(answer.elapsed_ms)
+        deps.ledger.record_outcome(msg.run_id, MovieOutcome(
+            imdb_id=r.movie.imdb_id, status="enriched" if found else "not_found", at=now,
+            attempts=answer.attempts))
 
-    deps.checkpoint("after_outcomes")
-    _write_stats(deps, per_message)
 
-    # 2. What becomes of each message.
-    errors = [r.error for _, _, res in per_message for r in res if r.error is not None]
+def _settle_unanswered(
+    deps: EnrichPorts, fetched: Fetched, report: EnrichReport, now: datetime
+) -> None:
+    """A key or quota stop pauses enrichment and requeues the unanswered movies fresh; other
+    failures fail their message (to be retried), and on its last receive are accounted for
+    as failed (the redrive policy dead-letters the message)."""
+    log = get_logger()
+    errors = [r.error for _, _, res in fetched for r in res if r.error is not None]
     report.paused = _pause_for(errors, now)
     if report.paused is not None:
-        ledger.pause(report.paused)
+        deps.ledger.pause(report.paused)
         log.warning("enrichment paused", extra={"reason": report.paused.reason,
                                                 "until": report.paused.until.isoformat()})
     requeue: list[str] = []
-    for sqs, msg, res in per_message:
+    for sqs, msg, res in fetched:
         pending = [r for r in res if r.answer is None]
         if not pending:
             continue
@@ -335,10 +349,9 @@ def enrich_batch(
             # Not the movie's fault: it stays queued as a fresh message, minus what is done.
             requeue.append(msg.model_copy(update={"movies": [r.movie for r in pending]})
                            .model_dump_json())
-            report.requeued += len(pending)
             continue
         report.failed_message_ids.append(sqs.message_id)
-        last = sqs.receive_count >= max_receives
+        last = sqs.receive_count >= deps.settings.max_receive_count
         for r in pending:
             detail = redact(str(r.error))[:500] if r.error else "unknown error"
             log.warning("movie not enriched", extra={
@@ -346,23 +359,21 @@ def enrich_batch(
                 "error": detail, "dead_letter": last})
             if last:
                 # The redrive policy will dead-letter the message: account for the movie now.
-                ledger.record_outcome(msg.run_id, MovieOutcome(
+                deps.ledger.record_outcome(msg.run_id, MovieOutcome(
                     imdb_id=r.movie.imdb_id, status="failed", at=now, detail=detail,
                     attempts=sqs.receive_count))
                 report.dead_lettered += 1
-            else:
-                report.retrying += 1
     if requeue:
         assert report.paused is not None
         deps.queue.send(requeue, delay_seconds=_delay_until(report.paused, now))
 
-    # 3. The invocation that accounts for a run's last movie says so with an empty bronze part:
-    #    its ObjectCreated event is what tells bronze->silver to build, even when the last
-    #    movie was dead-lettered and so wrote no answer. Extra pokes only rebuild the same data.
-    touched = {(msg.snapshot_date, msg.run_id) for _, msg, _ in per_message}
+
+def _mark_completed(deps: EnrichPorts, fetched: Fetched) -> None:
+    """The invocation that accounts for a run's last movie says so with an empty bronze part:
+    its ObjectCreated event is what tells bronze->silver to build, even when the last movie
+    was dead-lettered and so wrote no answer. Extra pokes only rebuild the same data."""
+    touched = {(msg.snapshot_date, msg.run_id) for _, msg, _ in fetched}
     for snapshot, run_id in sorted(touched):
-        if accounting.account(ledger, run_id).complete:
+        if accounting.account(deps.ledger, run_id).complete:
             key = layout.bronze_part_key(snapshot, run_id, uuid.uuid4().hex)
             deps.bronze.put(key, b"", bronze.CONTENT_TYPE)
-            report.completed_runs.append(run_id)
-    return report

@@ -41,6 +41,7 @@ class Deps:
     limiter: RateLimiter
     omdb_transport: httpx.AsyncBaseTransport | None = None
     gate: RequestGate | None = None  # process-wide cap on OMDb requests in flight
+    concurrency: int | None = None  # OMDb requests one invocation sends at once (None: settings')
     stops: StopSignals = field(default_factory=StopSignals)  # key rejected / quota reached
     omdb_url_override: bool = False  # the operator chose the URL: it wins over the runs' own
     sources: SourceOpener | None = None  # None: the lake's own (see __post_init__)
@@ -82,7 +83,7 @@ class Deps:
         return OmdbOptions(
             base_url=OFFLINE_URL if s.offline else base_url or s.omdb_url, timeout_s=s.timeout_s,
             max_retries=s.max_retries, backoff_base_s=s.backoff_base_s,
-            backoff_max_s=s.backoff_max_s, concurrency=s.concurrency,
+            backoff_max_s=s.backoff_max_s, concurrency=self.concurrency or s.concurrency,
             max_answer_bytes=s.max_answer_bytes, answer_deadline_s=s.answer_deadline_s,
         )
 

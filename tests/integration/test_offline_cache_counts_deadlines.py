@@ -21,8 +21,8 @@ from cinelake.clock import FakeClock
 from cinelake.devtools import synthetic
 from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 from cinelake.handlers import enrich, ingest
+from cinelake.ops.runs import LocalRuntime
 from cinelake.runtime.events import LocalContext, schedule_input, sqs_event
-from cinelake.runtime.local import LocalRuntime
 from cinelake.sample import load_omdb_answers, top_movies_path
 from cinelake.stages.enrich import OUT_OF_TIME
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cinelake.clock import FakeClock, SystemClock
-from cinelake.runtime.local import ModeConflict, RuntimeBusy
+from cinelake.runtime.errors import ModeConflict, RuntimeBusy
 from cinelake.runtime.scheduler import (
     ScheduleError,
     Scheduler,

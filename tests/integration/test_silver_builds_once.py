@@ -19,9 +19,9 @@ from cinelake.clock import FakeClock
 from cinelake.devtools import synthetic
 from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 from cinelake.handlers import bronze_to_silver
+from cinelake.ops.runs import LocalRuntime, RunSummary
 from cinelake.ops.status import lake_status, unfinished_runs
 from cinelake.runtime.events import Created, s3_event
-from cinelake.runtime.local import LocalRuntime, RunSummary
 from cinelake.stages import silver as silver_stage
 
 from ..conftest import make_settings, write_source

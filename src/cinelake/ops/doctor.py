@@ -190,7 +190,7 @@ class RepairReport:
 
 def repair(settings: Any, problems: list[Problem], *, clock: Clock | None = None) -> RepairReport:
     """Repair what can be rebuilt (see the module docstring); holds the runtime lock."""
-    from cinelake.runtime.local import LocalRuntime
+    from cinelake.ops.runs import LocalRuntime
 
     root = Path(settings.data_dir)
     lake = layout.LocalLake(root)

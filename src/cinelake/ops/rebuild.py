@@ -8,7 +8,7 @@ A day without any complete run is skipped whole and its silver is left as it is.
 written to the ledger of a skipped run. Gold is rebuilt once at the end, then the dashboard.
 
 The runtime lock is held throughout, so a rebuild never overlaps a run, a resume or a redrive
-(:class:`cinelake.runtime.local.RuntimeBusy` when one is going).
+(:class:`cinelake.runtime.errors.RuntimeBusy` when one is going).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def rebuild(
 ) -> RebuildReport:
     """Rebuild every day's silver snapshot from its latest complete run, then gold and the
     dashboard. Holds the runtime lock; raises ``RuntimeBusy`` if another process has it."""
-    from cinelake.runtime.local import LocalRuntime
+    from cinelake.ops.runs import LocalRuntime
     from cinelake.stages import gold as gold_stage
     from cinelake.stages import silver as silver_stage
 

@@ -7,6 +7,7 @@ environment once per container; the local runtime `install()`s a local set befor
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -14,20 +15,18 @@ from typing import Any
 
 import httpx
 
+from cinelake.adapters import faults
 from cinelake.adapters.queue import LocalQueue, Queue, SqsQueue
 from cinelake.adapters.secrets import FileKey, KeyProvider, SecretsManagerKey, StaticKey
 from cinelake.adapters.storage import CreatedListener, LocalObjectStore, ObjectStore, S3ObjectStore
 from cinelake.clock import Clock, SystemClock
 from cinelake.config import Settings
+from cinelake.layout import STORES, LocalLake
 from cinelake.ledger import RunLedger
 from cinelake.omdb.cache import ResponseCache
 from cinelake.omdb.client import OmdbOptions, RateLimiter, RequestGate, StopSignals
-
-OFFLINE_KEY = "offline-sample"
-# The base URL of offline runs: never resolvable (RFC 6761 .invalid), so the bundled sample can
-# never be mistaken for a real OMDb's answers — in the cache (keyed by base URL) or in bronze's
-# fetch.omdb_url. The in-process transport that serves the sample ignores the host.
-OFFLINE_URL = "http://bundled-sample.cinelake.invalid/"
+from cinelake.omdb.offline import OFFLINE_KEY, OFFLINE_URL, offline_transport
+from cinelake.sources.port import Source, SourceOpener
 
 
 @dataclass
@@ -42,9 +41,19 @@ class Deps:
     limiter: RateLimiter
     omdb_transport: httpx.AsyncBaseTransport | None = None
     gate: RequestGate | None = None  # process-wide cap on OMDb requests in flight
+    concurrency: int | None = None  # OMDb requests one invocation sends at once (None: settings')
     stops: StopSignals = field(default_factory=StopSignals)  # key rejected / quota reached
     omdb_url_override: bool = False  # the operator chose the URL: it wins over the runs' own
-    s3_client: Any = None
+    sources: SourceOpener | None = None  # None: the lake's own (see __post_init__)
+    checkpoint: Callable[[str], None] = faults.checkpoint  # the crash hook of the tests
+
+    def __post_init__(self) -> None:
+        if self.sources is None:
+            self.sources = SourceOpener(self.settings, self.bronze, self.clock)
+
+    def open_source(self, location: str | None) -> Source:
+        assert self.sources is not None
+        return self.sources(location)
 
     def omdb_url_for(self, run_id: str) -> str:
         """Where a run's movies are fetched: the URL the run recorded in its manifest, unless
@@ -74,7 +83,7 @@ class Deps:
         return OmdbOptions(
             base_url=OFFLINE_URL if s.offline else base_url or s.omdb_url, timeout_s=s.timeout_s,
             max_retries=s.max_retries, backoff_base_s=s.backoff_base_s,
-            backoff_max_s=s.backoff_max_s, concurrency=s.concurrency,
+            backoff_max_s=s.backoff_max_s, concurrency=self.concurrency or s.concurrency,
             max_answer_bytes=s.max_answer_bytes, answer_deadline_s=s.answer_deadline_s,
         )
 
@@ -91,14 +100,6 @@ def key_provider(settings: Settings) -> KeyProvider:
     return StaticKey(None)
 
 
-def offline_transport() -> httpx.AsyncBaseTransport:
-    """The bundled sample served in-process, through the same client as the real API."""
-    from cinelake.devtools.omdb_simulator import OmdbSimulator
-    from cinelake.sample import load_omdb_answers
-
-    return OmdbSimulator(load_omdb_answers()).transport()
-
-
 def build_local(
     settings: Settings,
     *,
@@ -107,12 +108,10 @@ def build_local(
     omdb_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Deps:
     clock = clock or SystemClock()
-    root = settings.data_dir
-    stores = {
-        name: LocalObjectStore(root / name, name, on_created) for name in ("bronze", "silver", "gold")
-    }
+    lake = LocalLake(settings.data_dir)
+    stores = {name: LocalObjectStore(lake.store(name), name, on_created) for name in STORES}
     queue = LocalQueue(
-        root / "_state" / "queue.sqlite3",
+        lake.queue,
         visibility_timeout_s=settings.visibility_timeout_s,
         max_receive_count=settings.max_receive_count,
         clock=clock,
@@ -132,13 +131,15 @@ def build_aws(settings: Settings, *, clock: Clock | None = None) -> Deps:
     endpoint = settings.aws_endpoint_url
     s3 = boto3.client("s3", endpoint_url=endpoint)
     sqs = boto3.client("sqs", endpoint_url=endpoint)
+    clock = clock or SystemClock()
+    bronze = S3ObjectStore(s3, settings.bronze_bucket)
     return Deps(
-        settings=settings, clock=clock or SystemClock(),
-        bronze=S3ObjectStore(s3, settings.bronze_bucket),
+        settings=settings, clock=clock, bronze=bronze,
         silver=S3ObjectStore(s3, settings.silver_bucket),
         gold=S3ObjectStore(s3, settings.gold_bucket),
-        queue=SqsQueue(sqs, settings.queue_url or "", settings.dlq_url),
-        keys=key_provider(settings), limiter=RateLimiter(settings.rate_limit), s3_client=s3,
+        queue=SqsQueue(sqs, settings.queue_url or ""),
+        keys=key_provider(settings), limiter=RateLimiter(settings.rate_limit),
+        sources=SourceOpener(settings, bronze, clock, s3=s3),
     )
 
 

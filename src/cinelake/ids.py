@@ -24,7 +24,9 @@ def require_imdb_id(value: object) -> str:
     return value  # type: ignore[return-value]
 
 
-RUN_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
+RUN_ID_PATTERN = r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}"
+"""A run id, unanchored (to embed in key patterns); [0-9], never \\d."""
+RUN_ID_RE = re.compile(rf"^{RUN_ID_PATTERN}$")
 
 
 def require_run_id(value: object) -> str:

@@ -1,45 +1,28 @@
 """The run ledger: what each run asked for and where each movie ended up, kept in the bronze bucket.
 
-Completion is decided from this ledger, never from "the last message": every movie of the manifest
-must have a terminal outcome (enriched, not found, or failed = dead-lettered). Outcomes are one
-object per movie, so duplicate or out-of-order deliveries overwrite rather than double count.
+The ledger keeps the facts; :mod:`cinelake.accounting` answers from them whether a run is complete
+(never from "the last message") and what became of each movie. Outcomes are one object per
+movie, so duplicate or out-of-order deliveries overwrite rather than double count.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from cinelake import layout
 from cinelake.adapters.storage import ObjectNotFound, ObjectStore
 from cinelake.damage import DamagedFile, first_line
-from cinelake.ids import RUN_ID_RE, require_imdb_id, require_run_id
+from cinelake.ids import RUN_ID_RE
 from cinelake.models import MovieOutcome, RunManifest
 
 _M = TypeVar("_M", bound=BaseModel)
 
-PREFIX = "_runs/"
-CONTROL = "_control/"
-
-
-@dataclass
-class RunProgress:
-    run_id: str
-    expected: int
-    done: int
-    by_status: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def complete(self) -> bool:
-        return self.done >= self.expected
-
-    @property
-    def remaining(self) -> int:
-        return max(0, self.expected - self.done)
 
 
 @dataclass(frozen=True)
@@ -67,12 +50,12 @@ class RunLedger:
 
     # -- manifest -------------------------------------------------------------------------
     def write_manifest(self, manifest: RunManifest) -> None:
-        self.store.put(self._key(manifest.run_id, "manifest.json"), manifest.model_dump_json().encode())
+        self.store.put(layout.manifest_key(manifest.run_id), manifest.model_dump_json().encode())
 
     def manifest(self, run_id: str) -> RunManifest:
         cached = self._manifests.get(run_id)
         if cached is None:
-            cached = self._model(RunManifest, self._key(run_id, "manifest.json"))
+            cached = self._model(RunManifest, layout.manifest_key(run_id))
             self._manifests[run_id] = cached
         return cached
 
@@ -92,14 +75,14 @@ class RunLedger:
 
     def has_manifest(self, run_id: str) -> bool:
         # A listing, not a HEAD: on S3 a HEAD of a missing key needs read rights to say 404.
-        key = self._key(run_id, "manifest.json")
+        key = layout.manifest_key(run_id)
         return run_id in self._manifests or key in self.store.list_keys(key)
 
     def mark_queued(self, run_id: str, messages: int) -> None:
-        self._put_json(self._key(run_id, "queued.json"), {"messages": messages})
+        self._put_json(layout.queued_key(run_id), {"messages": messages})
 
     def is_queued(self, run_id: str) -> bool:
-        key = self._key(run_id, "queued.json")
+        key = layout.queued_key(run_id)
         return key in self.store.list_keys(key)
 
     def run_ids(self) -> list[str]:
@@ -108,51 +91,40 @@ class RunLedger:
         One level of listing: the cost grows with the number of runs, not of their outcomes.
         The manifest is a run's first object, so a run folder always has one.
         """
-        return [r for r in self.store.list_folders(PREFIX) if RUN_ID_RE.fullmatch(r)]
+        return [r for r in self.store.list_folders(layout.RUNS_PREFIX) if RUN_ID_RE.fullmatch(r)]
 
     # -- outcomes -------------------------------------------------------------------------
     def record_outcome(self, run_id: str, outcome: MovieOutcome) -> None:
-        key = self._key(run_id, f"outcomes/{require_imdb_id(outcome.imdb_id)}.json")
+        key = layout.outcome_key(run_id, outcome.imdb_id)
         self.store.put(key, outcome.model_dump_json().encode())
 
     def outcomes(self, run_id: str) -> dict[str, MovieOutcome]:
         out: dict[str, MovieOutcome] = {}
-        for obj in self.store.list(self._key(run_id, "outcomes/")):
+        for obj in self.store.list(layout.outcomes_prefix(run_id)):
             outcome = self._model(MovieOutcome, obj.key)
             out[outcome.imdb_id] = outcome
         return out
 
     def outcome(self, run_id: str, imdb_id: str) -> MovieOutcome | None:
         try:
-            return self._model(
-                MovieOutcome, self._key(run_id, f"outcomes/{require_imdb_id(imdb_id)}.json"))
+            return self._model(MovieOutcome, layout.outcome_key(run_id, imdb_id))
         except ObjectNotFound:
             return None
 
     def done_ids(self, run_id: str) -> set[str]:
         """Ids with a terminal outcome, from a listing alone (no reads)."""
-        prefix = self._key(run_id, "outcomes/")
+        prefix = layout.outcomes_prefix(run_id)
         return {key[len(prefix) : -len(".json")] for key in self.store.list_keys(prefix)}
-
-    def progress(self, run_id: str, *, with_status: bool = False) -> RunProgress:
-        manifest = self.manifest(run_id)
-        expected = set(manifest.ids())
-        if with_status:
-            outcomes = {k: v for k, v in self.outcomes(run_id).items() if k in expected}
-            return RunProgress(
-                run_id, len(expected), len(outcomes), Counter(o.status for o in outcomes.values())
-            )
-        return RunProgress(run_id, len(expected), len(self.done_ids(run_id) & expected))
 
     # -- enrichment statistics (one object per invocation, summed on read) ----------------
     def add_enrich_stats(self, run_id: str, stats: dict[str, int]) -> None:
         import uuid
 
-        self._put_json(self._key(run_id, f"stats/{uuid.uuid4().hex}.json"), stats)
+        self._put_json(layout.stats_key(run_id, uuid.uuid4().hex), stats)
 
     def enrich_stats(self, run_id: str) -> Counter[str]:
         total: Counter[str] = Counter()
-        for obj in self.store.list(self._key(run_id, "stats/")):
+        for obj in self.store.list(layout.stats_prefix(run_id)):
             stats = self._json(obj.key)
             if not isinstance(stats, dict) or not all(
                 isinstance(v, int) for v in stats.values()
@@ -163,10 +135,10 @@ class RunLedger:
 
     # -- stage reports --------------------------------------------------------------------
     def write_report(self, run_id: str, stage: str, report: dict[str, Any]) -> None:
-        self._put_json(self._key(run_id, f"{stage}.json"), report)
+        self._put_json(layout.report_key(run_id, stage), report)
 
     def report(self, run_id: str, stage: str) -> dict[str, Any] | None:
-        key = self._key(run_id, f"{stage}.json")
+        key = layout.report_key(run_id, stage)
         try:
             report = self._json(key)
         except ObjectNotFound:
@@ -178,12 +150,12 @@ class RunLedger:
     # -- pause (quota reached, key rejected) ----------------------------------------------
     def pause(self, pause: Pause) -> None:
         self._put_json(
-            CONTROL + "enrichment_paused.json",
+            layout.PAUSE_KEY,
             {"reason": pause.reason, "until": pause.until.isoformat(), "detail": pause.detail},
         )
 
     def paused(self, now: datetime) -> Pause | None:
-        key = CONTROL + "enrichment_paused.json"
+        key = layout.PAUSE_KEY
         try:
             data = self._json(key)
         except ObjectNotFound:
@@ -198,12 +170,8 @@ class RunLedger:
         return pause if pause.until > now else None
 
     def resume(self) -> None:
-        self.store.delete(CONTROL + "enrichment_paused.json")
+        self.store.delete(layout.PAUSE_KEY)
 
     # -------------------------------------------------------------------------------------
-    @staticmethod
-    def _key(run_id: str, name: str) -> str:
-        return f"{PREFIX}{require_run_id(run_id)}/{name}"
-
     def _put_json(self, key: str, data: dict[str, Any]) -> None:
         self.store.put(key, json.dumps(data, ensure_ascii=False).encode(), "application/json")

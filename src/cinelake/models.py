@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from cinelake.ids import require_imdb_id
+from cinelake.ids import RUN_ID_RE, require_imdb_id
 
 
 class SourceMovie(BaseModel):
@@ -37,7 +37,7 @@ class MovieMessage(BaseModel):
     """The body of one queue message: `batch_size` movies of one run."""
 
     v: Literal[1] = 1
-    run_id: str = Field(pattern=r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+    run_id: str = Field(pattern=RUN_ID_RE.pattern)
     snapshot_date: date
     movies: list[SourceMovie] = Field(min_length=1)
 

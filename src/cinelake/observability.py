@@ -7,7 +7,6 @@ import os
 import re
 import sys
 import threading
-from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 
@@ -103,6 +102,3 @@ def get_metrics() -> Metrics:
         _metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
     return _metrics
 
-
-def log_extra(**fields: Any) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if v is not None}

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from cinelake.layout import LocalLake, SilverTable
+
 
 def _glob(path: Path) -> str:
     return str(path).replace("'", "''")
@@ -35,16 +37,18 @@ def connect(
     that do not use it still work) and, when ``damaged`` is given, named there."""
     con = duckdb.connect()
     damaged = {} if damaged is None else damaged
-    silver = data_dir / "silver"
-    for view, folder in (("silver_movies", "movies"), ("silver_quarantine", "quarantine")):
-        files = sorted((silver / folder).glob("snapshot_date=*/*.parquet"))
+    lake = LocalLake(data_dir)
+    tables: tuple[tuple[str, SilverTable], ...] = (
+        ("silver_movies", "movies"), ("silver_quarantine", "quarantine"))
+    for view, table in tables:
+        files = lake.silver_files(table)
         if files and _readable(files, data_dir, view, damaged):
             listed = ", ".join(f"'{_glob(f)}'" for f in files)
             con.execute(
                 f"CREATE VIEW {view} AS SELECT * FROM read_parquet([{listed}], "
                 "hive_partitioning = true, hive_types = {'snapshot_date': DATE}, union_by_name = true)"
             )
-    gold = data_dir / "gold"
+    gold = lake.gold
     if gold.is_dir():
         for dataset in sorted(p for p in gold.iterdir() if p.is_dir()):
             parts = sorted(dataset.glob("*.parquet"))

@@ -17,9 +17,8 @@ import pytest
 from cinelake.aws import glue_tables
 from cinelake.aws.cfn import TEMPLATE_PATH, Stack, function_properties
 from cinelake.config import Settings
+from cinelake.layout import MOVIES_PREFIX, OMDB_CACHE_PREFIX, OMDB_PREFIX
 from cinelake.runtime.events import schedule_input
-from cinelake.stages.enrich import BRONZE_PREFIX
-from cinelake.stages.silver import MOVIES_PREFIX
 
 from .emulator import ACCOUNT, REGION
 
@@ -273,7 +272,7 @@ def test_s3_triggers_match_the_keys_the_stages_write(stack: Stack) -> None:
 
     assert trigger("ProcessBronzeToSilver") == (
         stack.resolve({"Ref": "BronzeBucket"}),
-        {"prefix": BRONZE_PREFIX, "suffix": ".jsonl"},
+        {"prefix": OMDB_PREFIX, "suffix": ".jsonl"},
     )
     assert trigger("ProcessSilverToGold") == (
         stack.resolve({"Ref": "SilverBucket"}),
@@ -462,9 +461,8 @@ def test_buckets_are_private_encrypted_tls_only_and_expire_what_they_can(stack: 
     assert bronze["VersioningConfiguration"] == {"Status": "Enabled"}
     rules = {r["Id"]: r for r in bronze["LifecycleConfiguration"]["Rules"]}
     assert rules["expire-omdb-cache"]["Prefix"] == "_cache/"
-    from cinelake.omdb.cache import PREFIX as CACHE_PREFIX
 
-    assert CACHE_PREFIX.startswith(rules["expire-omdb-cache"]["Prefix"])
+    assert OMDB_CACHE_PREFIX.startswith(rules["expire-omdb-cache"]["Prefix"])
     ttl = Settings.model_fields["cache_ttl_days"].default
     assert int(rules["expire-omdb-cache"]["ExpirationInDays"]) > ttl
     assert any("NoncurrentVersionExpiration" in r for r in rules.values())

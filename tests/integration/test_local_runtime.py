@@ -8,12 +8,13 @@ from typing import Any
 import duckdb
 import pytest
 
+from cinelake import accounting
 from cinelake.clock import FakeClock
 from cinelake.devtools import synthetic
 from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 from cinelake.handlers import enrich
+from cinelake.ops.runs import LocalRuntime, RunSummary
 from cinelake.runtime.events import LocalContext, sqs_event
-from cinelake.runtime.local import LocalRuntime, RunSummary
 from cinelake.sample import load_omdb_answers, top_movies_path
 
 from ..conftest import make_settings, write_source
@@ -174,7 +175,7 @@ def test_out_of_order_and_duplicate_delivery(lake: Path, clock: FakeClock, tmp_p
     assert again.message_id == duplicate.message_id and again.receive_count == 2
     enrich.handler(sqs_event([again]), LocalContext("EnrichAndStoreMovie"))
     rt.dispatch_notifications()
-    assert rt.deps.ledger.progress(run_id).complete
+    assert accounting.is_complete(rt.deps.ledger, run_id)
     assert [r[0] for r in silver_rows(lake)] == ids
     assert sim.requests == 8  # the duplicate came from the cache
 
@@ -308,7 +309,7 @@ def test_retry_delays_are_capped_and_the_last_failure_is_not_waited_for(
 def test_queued_real_omdb_work_is_not_finished_from_the_sample(
     lake: Path, clock: FakeClock, tmp_path: Path
 ) -> None:
-    from cinelake.runtime.local import ModeConflict
+    from cinelake.ops.runs import ModeConflict
 
     source = synthetic_source(tmp_path, 6)
     sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 7)]),

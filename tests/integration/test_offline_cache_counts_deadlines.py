@@ -15,13 +15,14 @@ import duckdb
 import httpx
 import pytest
 
+from cinelake import accounting
 from cinelake.bootstrap import OFFLINE_URL
 from cinelake.clock import FakeClock
 from cinelake.devtools import synthetic
 from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 from cinelake.handlers import enrich, ingest
+from cinelake.ops.runs import LocalRuntime
 from cinelake.runtime.events import LocalContext, schedule_input, sqs_event
-from cinelake.runtime.local import LocalRuntime
 from cinelake.sample import load_omdb_answers, top_movies_path
 from cinelake.stages.enrich import OUT_OF_TIME
 
@@ -196,5 +197,5 @@ def test_a_slow_omdb_on_loopback_meets_the_deadline(
     outcomes = rt.deps.ledger.outcomes(run_id)
     assert sorted(outcomes) == ids
     assert all(o.status == "failed" and OUT_OF_TIME in (o.detail or "") for o in outcomes.values())
-    assert rt.deps.ledger.progress(run_id).complete
+    assert accounting.is_complete(rt.deps.ledger, run_id)
     assert rt.deps.ledger.enrich_stats(run_id)["omdb_requests"] == sim.requests == 3

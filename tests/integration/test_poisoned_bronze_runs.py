@@ -10,7 +10,7 @@ from cinelake.clock import FakeClock
 from cinelake.devtools import synthetic
 from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 from cinelake.ops.rebuild import rebuild
-from cinelake.runtime.local import LocalRuntime
+from cinelake.ops.runs import LocalRuntime
 
 from ..conftest import make_settings, write_source
 

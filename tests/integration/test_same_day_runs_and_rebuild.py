@@ -12,7 +12,7 @@ from cinelake.clock import FakeClock
 from cinelake.devtools import synthetic
 from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 from cinelake.ops.rebuild import rebuild
-from cinelake.runtime.local import LocalRuntime, RunSummary, RuntimeBusy
+from cinelake.ops.runs import LocalRuntime, RunSummary, RuntimeBusy
 from cinelake.silver import schema
 from cinelake.stages import silver as silver_stage
 

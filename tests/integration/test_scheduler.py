@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cinelake.clock import FakeClock, SystemClock
-from cinelake.runtime.local import RuntimeBusy
+from cinelake.runtime.errors import ModeConflict, RuntimeBusy
 from cinelake.runtime.scheduler import (
     ScheduleError,
     Scheduler,
@@ -182,6 +182,31 @@ def test_a_failing_job_is_recorded_and_the_schedule_goes_on(tmp_path: Path) -> N
     scheduler.run()
     assert calls == [at(1, 3), at(2, 3)]
 
+
+
+def test_a_mode_conflict_is_the_days_failed_run_not_retried(tmp_path: Path) -> None:
+    """Waiting does not resolve a mode conflict (queued movies of an offline run, a run with a
+    key): the due time is recorded as failed and the schedule goes on, no retry loop."""
+    clock = FakeClock(at(1, 2))
+    attempts: list[datetime] = []
+
+    def job(due: datetime) -> dict[str, Any]:
+        attempts.append(clock.now())
+        raise ModeConflict("run X has movies queued for the bundled sample; pass --offline")
+
+    logs: list[str] = []
+    scheduler = make(tmp_path, clock, job, logs=logs, busy_retry_s=60, stop=NoRealWait())
+    assert scheduler.run_pending() is None  # nothing due yet at 02:00
+    clock.advance(3600)
+    assert scheduler.run_pending() == at(1, 3)
+    assert not scheduler.retry_pending
+    clock.advance(120)
+    assert scheduler.run_pending() is None  # not tried again a minute later
+    assert attempts == [at(1, 3)]
+    state = json.loads(state_path(tmp_path / "lake").read_text())
+    assert state["status"] == "finished" and state["last_due"] == at(1, 3).isoformat()
+    assert state["error"].startswith("ModeConflict: run X has movies queued")
+    assert any("failed: ModeConflict" in line for line in logs)
 
 
 def test_a_busy_data_dir_is_retried_not_recorded_as_the_days_run(tmp_path: Path) -> None:

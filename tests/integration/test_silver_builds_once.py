@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
+from cinelake import layout
 from cinelake.clock import FakeClock
 from cinelake.devtools import synthetic
 from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 from cinelake.handlers import bronze_to_silver
+from cinelake.ops.runs import LocalRuntime, RunSummary
 from cinelake.ops.status import lake_status, unfinished_runs
 from cinelake.runtime.events import Created, s3_event
-from cinelake.runtime.local import LocalRuntime, RunSummary
 from cinelake.stages import silver as silver_stage
-from cinelake.stages.enrich import bronze_prefix
 
 from ..conftest import make_settings, write_source
 
@@ -66,7 +66,7 @@ def complete_run(lake: Path, clock: FakeClock, source: Path) -> tuple[LocalRunti
 
 
 def run_prefix(rt: LocalRuntime, run: RunSummary) -> str:
-    return bronze_prefix(rt.deps.ledger.manifest(run.run_id).snapshot_date, run.run_id)
+    return layout.bronze_run_prefix(rt.deps.ledger.manifest(run.run_id).snapshot_date, run.run_id)
 
 
 def redeliver(rt: LocalRuntime, run: RunSummary) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def test_a_complete_run_builds_silver_once_and_redelivered_events_write_nothing(
 ) -> None:
     rt, run, silver_writes = complete_run(lake, clock, source)
     try:
-        movies = silver_stage.movies_key(rt.deps.ledger.manifest(run.run_id).snapshot_date)
+        movies = layout.movies_key(rt.deps.ledger.manifest(run.run_id).snapshot_date)
         assert silver_writes[movies] == 1  # batch_size=1: many invocations, many bronze events
         report = rt.deps.ledger.report(run.run_id, "silver")
         assert report is not None and report["state"] == "built"
@@ -124,7 +124,7 @@ def test_a_complete_run_builds_silver_once_and_redelivered_events_write_nothing(
 def test_new_bronze_answers_build_again(lake: Path, clock: FakeClock, source: Path) -> None:
     rt, run, silver_writes = complete_run(lake, clock, source)
     try:
-        movies = silver_stage.movies_key(rt.deps.ledger.manifest(run.run_id).snapshot_date)
+        movies = layout.movies_key(rt.deps.ledger.manifest(run.run_id).snapshot_date)
         before = rt.deps.ledger.report(run.run_id, "silver")
         assert before is not None
         # A redriven movie's answer: a new non-empty part.
@@ -146,7 +146,7 @@ def test_new_bronze_answers_build_again(lake: Path, clock: FakeClock, source: Pa
 def test_a_missing_silver_object_is_built_again(lake: Path, clock: FakeClock, source: Path) -> None:
     rt, run, _ = complete_run(lake, clock, source)
     try:
-        movies = silver_stage.movies_key(rt.deps.ledger.manifest(run.run_id).snapshot_date)
+        movies = layout.movies_key(rt.deps.ledger.manifest(run.run_id).snapshot_date)
         rt.deps.silver.delete(movies)
         assert silver_stage.build_run(rt.deps, run.run_id).state == "built"
         assert rt.deps.silver.exists(movies)

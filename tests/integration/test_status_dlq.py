@@ -22,8 +22,8 @@ from cinelake.ops.dlq import (
     redrive,
 )
 from cinelake.ops.lake import open_lake
+from cinelake.ops.runs import LocalRuntime
 from cinelake.ops.status import lake_status, unfinished_runs
-from cinelake.runtime.local import LocalRuntime
 
 from ..conftest import make_settings, write_source
 

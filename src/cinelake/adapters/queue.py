@@ -58,19 +58,10 @@ class QueueCounts:
 
 
 class Queue(Protocol):
+    """What the pipeline's code asks of a queue: send. Receiving, retrying and dead-lettering
+    are the delivery's (Lambda's event source mapping, or the local runtime over LocalQueue)."""
+
     def send(self, bodies: Sequence[str], delay_seconds: int = 0) -> list[str]: ...
-
-    def receive(self, max_messages: int = 10) -> list[QueueMessage]: ...
-
-    def delete(self, receipt_handle: str) -> None: ...
-
-    def change_visibility(self, receipt_handle: str, timeout_s: float) -> None: ...
-
-    def counts(self) -> QueueCounts: ...
-
-    def dead_letters(self) -> list[DeadLetter]: ...
-
-    def redrive(self, message_ids: Sequence[str] | None = None) -> int: ...
 
 
 def check_body(body: str) -> None:
@@ -328,12 +319,12 @@ class LocalQueue:
 
 
 class SqsQueue:
-    """The same port over Amazon SQS; the dead-letter queue is the one in the redrive policy."""
+    """The port over Amazon SQS. On AWS the code only sends: Lambda's event source mapping
+    receives, deletes and dead-letters (the redrive policy of template.yaml)."""
 
-    def __init__(self, client: Any, queue_url: str, dlq_url: str | None = None) -> None:
+    def __init__(self, client: Any, queue_url: str) -> None:
         self.client = client
         self.queue_url = queue_url
-        self.dlq_url = dlq_url
 
     def send(self, bodies: Sequence[str], delay_seconds: int = 0) -> list[str]:
         ids: list[str] = []
@@ -349,97 +340,6 @@ class SqsQueue:
                 raise RuntimeError(f"SQS refused {len(failed)} of {len(entries)} messages: {codes}")
             ids.extend(s["MessageId"] for s in resp.get("Successful", []))
         return ids
-
-    def receive(self, max_messages: int = 10, url: str | None = None) -> list[QueueMessage]:
-        resp = self.client.receive_message(
-            QueueUrl=url or self.queue_url,
-            MaxNumberOfMessages=min(max_messages, 10),
-            AttributeNames=["All"],
-            WaitTimeSeconds=0,
-        )
-        out = []
-        for m in resp.get("Messages", []):
-            attrs = m.get("Attributes", {})
-            sent = int(attrs.get("SentTimestamp", "0")) / 1000
-            out.append(
-                QueueMessage(
-                    m["MessageId"], m["ReceiptHandle"], m["Body"],
-                    int(attrs.get("ApproximateReceiveCount", "1")), datetime.fromtimestamp(sent, UTC),
-                )
-            )
-        return out
-
-    def delete(self, receipt_handle: str) -> None:
-        self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt_handle)
-
-    def change_visibility(self, receipt_handle: str, timeout_s: float) -> None:
-        self.client.change_message_visibility(
-            QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=int(timeout_s)
-        )
-
-    def _attr_counts(self, url: str) -> tuple[int, int, int]:
-        attrs = self.client.get_queue_attributes(
-            QueueUrl=url,
-            AttributeNames=[
-                "ApproximateNumberOfMessages",
-                "ApproximateNumberOfMessagesNotVisible",
-                "ApproximateNumberOfMessagesDelayed",
-            ],
-        )["Attributes"]
-        return (
-            int(attrs.get("ApproximateNumberOfMessages", 0)),
-            int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
-            int(attrs.get("ApproximateNumberOfMessagesDelayed", 0)),
-        )
-
-    def counts(self) -> QueueCounts:
-        visible, in_flight, delayed = self._attr_counts(self.queue_url)
-        dead = sum(self._attr_counts(self.dlq_url)) if self.dlq_url else 0
-        return QueueCounts(visible, in_flight, delayed, dead)
-
-    def dead_letters(self) -> list[DeadLetter]:
-        """Peek at the dead-letter queue (messages become visible again after a short timeout)."""
-        if not self.dlq_url:
-            return []
-        seen: dict[str, DeadLetter] = {}
-        while True:
-            resp = self.client.receive_message(
-                QueueUrl=self.dlq_url, MaxNumberOfMessages=10, AttributeNames=["All"],
-                VisibilityTimeout=30, WaitTimeSeconds=0,
-            )
-            msgs = resp.get("Messages", [])
-            new = [m for m in msgs if m["MessageId"] not in seen]
-            if not new:
-                break
-            for m in new:
-                attrs = m.get("Attributes", {})
-                seen[m["MessageId"]] = DeadLetter(
-                    m["MessageId"], m["Body"], int(attrs.get("ApproximateReceiveCount", "0")), None
-                )
-        return list(seen.values())
-
-    def redrive(self, message_ids: Sequence[str] | None = None) -> int:
-        if not self.dlq_url:
-            return 0
-        wanted = set(message_ids) if message_ids is not None else None
-        moved = 0
-        while True:
-            resp = self.client.receive_message(
-                QueueUrl=self.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=60, WaitTimeSeconds=0
-            )
-            msgs = resp.get("Messages", [])
-            if not msgs:
-                return moved
-            progressed = False
-            for m in msgs:
-                if wanted is not None and m["MessageId"] not in wanted:
-                    continue
-                self.client.send_message(QueueUrl=self.queue_url, MessageBody=m["Body"])
-                self.client.delete_message(QueueUrl=self.dlq_url, ReceiptHandle=m["ReceiptHandle"])
-                moved += 1
-                progressed = True
-            if not progressed:
-                return moved
 
 
 def dumps(obj: Any) -> str:

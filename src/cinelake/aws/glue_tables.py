@@ -3,7 +3,7 @@
 One ``AWS::Glue::Table`` per gold dataset (``cinelake.gold.datasets.DATASETS``): table
 ``gold_<dataset>`` over ``s3://<gold bucket>/<dataset>/`` (where ``<dataset>/data.parquet``
 lives), columns typed with the same Arrow -> Hive mapping as the Athena DDL the gold stage
-writes (``cinelake.gold.export.hive_type``). Athena and QuickSight query these tables.
+writes (``cinelake.tables.hive_type``). Athena and QuickSight query these tables.
 
     python -m cinelake.aws.glue_tables           # print the resources (YAML)
     python -m cinelake.aws.glue_tables --write   # replace the generated block in template.yaml
@@ -49,7 +49,7 @@ def logical_id(dataset_name: str) -> str:
 
 def table_resource(dataset: Any) -> dict[str, Any]:
     """The CloudFormation resource of one gold dataset (intrinsics in their long form)."""
-    from cinelake.gold.export import hive_type
+    from cinelake.tables import hive_type
 
     return {
         "Type": "AWS::Glue::Table",

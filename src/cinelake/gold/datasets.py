@@ -709,6 +709,6 @@ def build_gold(
 if __name__ == "__main__":  # python -m cinelake.gold.datasets > docs/gold_datasets.md
     import sys
 
-    from cinelake.gold.export import docs_markdown
+    from cinelake.gold.docs import render_docs
 
-    sys.stdout.write(docs_markdown())
+    sys.stdout.write(render_docs(DATASETS, RULES))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from cinelake import layout
 from cinelake.bootstrap import current
 from cinelake.handlers import s3_keys
 from cinelake.observability import get_logger, get_metrics
 from cinelake.stages.gold import build_and_publish
-from cinelake.stages.silver import MOVIES_PREFIX
 
 logger = get_logger()
 metrics = get_metrics()
@@ -18,7 +18,7 @@ metrics = get_metrics()
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     keys = s3_keys(event)
-    if not any(k.startswith(MOVIES_PREFIX) and k.endswith(".parquet") for k in keys):
+    if not any(layout.is_silver_movies_key(k) for k in keys):
         metrics.add_metric(name="GoldDatasets", unit="Count", value=0)
         return {"built": False, "reason": "no silver movies object in event"}
     outcome = build_and_publish(current())

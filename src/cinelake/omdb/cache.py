@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from cinelake import layout
 from cinelake.adapters.storage import ObjectNotFound, ObjectStore
-from cinelake.ids import require_imdb_id
 
-PREFIX = "_cache/omdb/v1/"
 DEFAULT_BASE_URL = "https://www.omdbapi.com/"
 
 
@@ -29,7 +28,7 @@ def _clean(params: dict[str, str]) -> dict[str, str]:
 def cache_key(imdb_id: str, params: dict[str, str], base_url: str = DEFAULT_BASE_URL) -> str:
     keyed = {"base_url": base_url, "params": _clean(params)}
     digest = hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
-    return f"{PREFIX}{require_imdb_id(imdb_id)}/{digest}.json"
+    return layout.omdb_cache_key(imdb_id, digest)
 
 
 class ResponseCache:

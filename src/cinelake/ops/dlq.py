@@ -20,7 +20,7 @@ from cinelake.models import MovieOutcome, RunManifest
 from cinelake.ops.lake import parse_body
 
 if TYPE_CHECKING:
-    from cinelake.runtime.local import LocalRuntime, RunSummary
+    from cinelake.ops.runs import LocalRuntime, RunSummary
 
 
 @dataclass

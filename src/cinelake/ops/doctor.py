@@ -31,6 +31,8 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from cinelake import layout
+from cinelake.bronze import outcome_from_line
 from cinelake.clock import Clock
 from cinelake.damage import first_line
 from cinelake.ids import RUN_ID_RE
@@ -38,7 +40,6 @@ from cinelake.models import MovieOutcome, RunManifest
 
 Kind = Literal["silver", "gold", "report", "outcome", "stats", "manifest", "marker", "pause",
                "queue"]
-QUEUE_FILE = Path("_state") / "queue.sqlite3"
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ FIXES: dict[Kind, str] = {
     "pause": "repair: removed (enrichment pauses again if OMDb says so)",
     "queue": "repair: moved aside, a new queue started and unfinished movies queued again "
              "(its dead letters stay failed in the ledger)",
-    "manifest": "cannot be rebuilt: move the folder bronze/_runs/<run> out of the lake "
+    "manifest": f"cannot be rebuilt: move the folder {layout.RUN_FOLDER_SHOWN} out of the lake "
                 "(its answers stay in bronze)",
 }
 
@@ -115,7 +116,7 @@ def _pause(data: Any) -> None:
 
 
 def check_queue(root: Path) -> str | None:
-    path = root / QUEUE_FILE
+    path = layout.LocalLake(root).queue
     if not path.is_file():
         return None
     try:
@@ -136,40 +137,40 @@ def check(root: Path, *, quick: bool = False) -> list[Problem]:
     """Every damaged file of the lake at ``root``. ``quick`` (what other commands run first)
     reads Parquet footers only and skips the per-movie outcomes and statistics."""
     root = Path(root)
+    lake = layout.LocalLake(root)
     problems: list[Problem] = []
 
     def add(path: Path, problem: str | None, kind: Kind) -> None:
         if problem is not None:
             problems.append(Problem(path.relative_to(root).as_posix(), problem, kind, FIXES[kind]))
 
-    for folder in ("movies", "quarantine"):
-        for path in sorted((root / "silver" / folder).glob("snapshot_date=*/*.parquet")):
+    for table in ("movies", "quarantine"):
+        for path in lake.silver_files(table):  # type: ignore[arg-type]
             add(path, _parquet(path, full=not quick), "silver")
-    gold = root / "gold"
-    for path in sorted(gold.glob("*/data.parquet")):
+    for path in lake.gold_data_files():
         add(path, _parquet(path, full=not quick), "gold")
-    if (gold / "_manifest.json").is_file():
-        add(gold / "_manifest.json", _json_file(gold / "_manifest.json", _is_object), "gold")
-    runs = root / "bronze" / "_runs"
-    for run in sorted(p for p in runs.glob("*") if p.is_dir() and RUN_ID_RE.fullmatch(p.name)):
-        manifest = run / "manifest.json"
+    if lake.gold_manifest.is_file():
+        add(lake.gold_manifest, _json_file(lake.gold_manifest, _is_object), "gold")
+    for run_id in _all_runs(root):
+        manifest = lake.bronze / layout.manifest_key(run_id)
         if manifest.is_file():
             add(manifest, _json_file(manifest, RunManifest.model_validate), "manifest")
-        for name, kind in (("silver.json", "report"), ("queued.json", "marker")):
-            if (run / name).is_file():
-                add(run / name, _json_file(run / name, _is_object), kind)  # type: ignore[arg-type]
+        for key, kind in ((layout.report_key(run_id, "silver"), "report"),
+                          (layout.queued_key(run_id), "marker")):
+            path = lake.bronze / key
+            if path.is_file():
+                add(path, _json_file(path, _is_object), kind)  # type: ignore[arg-type]
         if quick:
             continue
-        for path in sorted((run / "outcomes").glob("*.json")):
+        for path in sorted((lake.bronze / layout.outcomes_prefix(run_id)).glob("*.json")):
             add(path, _json_file(path, MovieOutcome.model_validate), "outcome")
-        for path in sorted((run / "stats").glob("*.json")):
+        for path in sorted((lake.bronze / layout.stats_prefix(run_id)).glob("*.json")):
             add(path, _json_file(path, _counts), "stats")
-    pause = root / "bronze" / "_control" / "enrichment_paused.json"
-    if pause.is_file():
-        add(pause, _json_file(pause, _pause), "pause")
+    if lake.pause.is_file():
+        add(lake.pause, _json_file(lake.pause, _pause), "pause")
     queue = check_queue(root)
     if queue is not None:
-        problems.append(Problem(QUEUE_FILE.as_posix(), queue, "queue", FIXES["queue"]))
+        problems.append(Problem(layout.QUEUE_FILE.as_posix(), queue, "queue", FIXES["queue"]))
     return problems
 
 
@@ -189,9 +190,10 @@ class RepairReport:
 
 def repair(settings: Any, problems: list[Problem], *, clock: Clock | None = None) -> RepairReport:
     """Repair what can be rebuilt (see the module docstring); holds the runtime lock."""
-    from cinelake.runtime.local import LocalRuntime
+    from cinelake.ops.runs import LocalRuntime
 
     root = Path(settings.data_dir)
+    lake = layout.LocalLake(root)
     repaired: list[str] = []
     left: list[Problem] = []
     rebuild = False
@@ -218,10 +220,10 @@ def repair(settings: Any, problems: list[Problem], *, clock: Clock | None = None
         if p.kind in ("silver", "gold", "report"):
             rebuild = True
         if p.kind in ("outcome", "marker"):
-            requeue_runs.add(path.relative_to(root / "bronze" / "_runs").parts[0])
+            requeue_runs.add(path.relative_to(lake.runs).parts[0])
         repaired.append(f"{p.path}: removed")
     for run_id in sorted(requeue_runs):
-        (root / "bronze" / "_runs" / run_id / "queued.json").unlink(missing_ok=True)
+        (lake.bronze / layout.queued_key(run_id)).unlink(missing_ok=True)
     if requeue_runs:
         from cinelake.stages.ingest import requeue_unqueued
 
@@ -243,29 +245,20 @@ def repair(settings: Any, problems: list[Problem], *, clock: Clock | None = None
 
 
 def _all_runs(root: Path) -> list[str]:
-    runs = root / "bronze" / "_runs"
-    return [p.name for p in runs.glob("*") if p.is_dir() and RUN_ID_RE.fullmatch(p.name)]
+    runs = layout.LocalLake(root).runs
+    return sorted(p.name for p in runs.glob("*") if p.is_dir() and RUN_ID_RE.fullmatch(p.name))
 
 
 def _outcome_from_bronze(root: Path, path: Path) -> bool:
     """Write the outcome again from the run's bronze answer for the movie, if it has one."""
-    from datetime import datetime
-
     run_id, imdb_id = path.parent.parent.name, path.stem
-    for part in sorted((root / "bronze" / "omdb").glob(f"snapshot_date=*/run_id={run_id}/*.jsonl")):
+    for part in layout.LocalLake(root).bronze_run_parts(run_id):
         for raw in part.read_bytes().splitlines():
             if imdb_id.encode() not in raw:
                 continue
-            try:
-                line = json.loads(raw)
-                at = datetime.fromisoformat(line["fetch"]["fetched_at"])
-                status = {"found": "enriched", "not_found": "not_found"}[line["status"]]
-            except (ValueError, KeyError, TypeError):
+            outcome = outcome_from_line(raw, run_id, imdb_id)
+            if outcome is None:
                 continue
-            if line.get("imdb_id") != imdb_id or line.get("run_id") != run_id:
-                continue
-            outcome = MovieOutcome(imdb_id=imdb_id, status=status, at=at,  # type: ignore[arg-type]
-                                   attempts=int(line["fetch"].get("attempts") or 0))
             tmp = path.with_name(f".tmp-{path.name}")
             tmp.write_text(outcome.model_dump_json())
             tmp.replace(path)

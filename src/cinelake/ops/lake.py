@@ -6,16 +6,15 @@ import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from cinelake import models
+from cinelake import layout, models
 from cinelake.adapters.queue import LocalQueue
 from cinelake.adapters.storage import LocalObjectStore, ObjectNotFound
 from cinelake.clock import Clock, SystemClock
 from cinelake.ledger import RunLedger
-
-QUEUE_FILE = Path("_state") / "queue.sqlite3"
 
 
 @dataclass
@@ -27,35 +26,32 @@ class LakeView:
     queue: LocalQueue | None  # None while no queue file exists
     clock: Clock
 
-    @property
+    @cached_property
     def ledger(self) -> RunLedger:
         return RunLedger(self.bronze)
 
     def gold_manifest(self) -> dict[str, Any] | None:
         try:
-            data = json.loads(self.gold.get("_manifest.json"))
+            data = json.loads(self.gold.get(layout.GOLD_MANIFEST))
         except (ObjectNotFound, ValueError):
             return None
         return data if isinstance(data, dict) else None
 
 
 def lake_exists(root: Path) -> bool:
-    return (Path(root) / "bronze").is_dir() or (Path(root) / QUEUE_FILE).is_file()
+    return layout.LocalLake(root).exists()
 
 
 @contextlib.contextmanager
 def open_lake(root: Path, *, clock: Clock | None = None) -> Iterator[LakeView]:
     """The lake's stores and queue for reading; the queue is opened only if it exists."""
     root = Path(root)
+    lake = layout.LocalLake(root)
     clock = clock or SystemClock()
-    queue_file = root / QUEUE_FILE
-    queue = LocalQueue(queue_file, clock=clock) if queue_file.is_file() else None
+    queue = LocalQueue(lake.queue, clock=clock) if lake.queue.is_file() else None
+    stores = {name: LocalObjectStore(lake.store(name), name) for name in layout.STORES}
     try:
-        yield LakeView(
-            root, bronze=LocalObjectStore(root / "bronze", "bronze"),
-            silver=LocalObjectStore(root / "silver", "silver"),
-            gold=LocalObjectStore(root / "gold", "gold"), queue=queue, clock=clock,
-        )
+        yield LakeView(root, **stores, queue=queue, clock=clock)
     finally:
         if queue is not None:
             queue.close()

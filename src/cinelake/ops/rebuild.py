@@ -8,7 +8,7 @@ A day without any complete run is skipped whole and its silver is left as it is.
 written to the ledger of a skipped run. Gold is rebuilt once at the end, then the dashboard.
 
 The runtime lock is held throughout, so a rebuild never overlaps a run, a resume or a redrive
-(:class:`cinelake.runtime.local.RuntimeBusy` when one is going).
+(:class:`cinelake.runtime.errors.RuntimeBusy` when one is going).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from cinelake import accounting
 from cinelake.adapters.storage import ObjectNotFound
 from cinelake.clock import Clock
 from cinelake.config import Settings
 from cinelake.ledger import RunLedger
-from cinelake.models import RunManifest
 from cinelake.ops.lake import queued_ids_by_run
 
 RebuildProgress = Callable[[str, int, int], None]
@@ -99,7 +99,7 @@ def rebuild(
 ) -> RebuildReport:
     """Rebuild every day's silver snapshot from its latest complete run, then gold and the
     dashboard. Holds the runtime lock; raises ``RuntimeBusy`` if another process has it."""
-    from cinelake.runtime.local import LocalRuntime
+    from cinelake.ops.runs import LocalRuntime
     from cinelake.stages import gold as gold_stage
     from cinelake.stages import silver as silver_stage
 
@@ -142,47 +142,16 @@ def _plan(
     ledger: RunLedger, queued: dict[str, set[str]], report: RebuildReport
 ) -> dict[date, tuple[str | None, list[SkippedRun]]]:
     """Per day: the latest complete run (None if there is none) and the newer runs passed over."""
-    by_day: dict[date, list[tuple[str, RunManifest]]] = {}
+    by_day: dict[date, list[str]] = {}
     for run_id in ledger.run_ids():  # oldest first
         try:
             manifest = ledger.manifest(run_id)
         except (ObjectNotFound, ValueError) as exc:
             report.unreadable.append(SkippedRun(run_id, f"unreadable manifest ({type(exc).__name__})"))
             continue
-        by_day.setdefault(manifest.snapshot_date, []).append((run_id, manifest))
+        by_day.setdefault(manifest.snapshot_date, []).append(run_id)
     plan: dict[date, tuple[str | None, list[SkippedRun]]] = {}
     for day, runs in by_day.items():
-        skipped: list[SkippedRun] = []
-        chosen: str | None = None
-        for run_id, manifest in reversed(runs):  # newest first
-            reason = _incomplete(ledger, run_id, manifest, queued.get(run_id, set()))
-            if reason is None:
-                chosen = run_id
-                break
-            skipped.append(SkippedRun(run_id, reason))
-        skipped.reverse()
-        plan[day] = (chosen, skipped)
+        owner = accounting.day_owner(ledger, runs, queued)
+        plan[day] = (owner.run_id, [SkippedRun(r, why) for r, why in owner.passed_over])
     return plan
-
-
-def _incomplete(
-    ledger: RunLedger, run_id: str, manifest: RunManifest, queued: set[str]
-) -> str | None:
-    """Why a run is not complete ("incomplete: N movies still queued", ...), or None if it is."""
-    expected = set(manifest.ids())
-    missing = expected - ledger.done_ids(run_id)
-    if not missing:
-        return None
-    waiting = len(missing & queued)
-    lost = len(missing - queued)
-    parts = []
-    if waiting:
-        parts.append(f"{_movies(waiting)} still queued")
-    if lost:
-        parts.append(f"{_movies(lost)} neither done nor queued (interrupted; "
-                     "`cinelake resume` finishes it)")
-    return "incomplete: " + ", ".join(parts)
-
-
-def _movies(n: int) -> str:
-    return f"{n} movie{'s' if n != 1 else ''}"

@@ -7,16 +7,19 @@ Read-only: no runtime lock is taken and nothing is created, so it answers while 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from cinelake import accounting, layout
 from cinelake.clock import Clock
-from cinelake.models import MovieOutcome, RunManifest
+from cinelake.models import MovieOutcome
 from cinelake.ops.dlq import as_dict, dead_movies
 from cinelake.ops.lake import LakeView, lake_exists, open_lake, queued_ids_by_run
-from cinelake.runtime.scheduler import latest_at_or_before, next_after, read_state, state_path, zone
+from cinelake.schedule import latest_at_or_before, next_after, read_state, state_path, zone
 
 
 @dataclass
@@ -125,12 +128,11 @@ def lake_status(
             status.paused = {"reason": pause.reason, "until": pause.until.isoformat(),
                              "detail": pause.detail}
         gold_manifest = lake.gold_manifest()
-        gold_mtime = _mtime(lake.gold, "_manifest.json")
-        manifests: dict[str, RunManifest] = {}
+        gold_mtime = _mtime(lake.gold, layout.GOLD_MANIFEST)
         shown = run_ids[-runs:] if runs > 0 else []
         for run_id in reversed(shown):
             try:
-                run = _run_status(lake, run_id, run_ids, manifests, queued.get(run_id, set()),
+                run = _run_status(lake, run_id, run_ids, queued.get(run_id, set()),
                                   pause is not None, gold_manifest, gold_mtime)
             except DamagedFile as exc:
                 if all(p.path != exc.path for p in problems):
@@ -165,7 +167,7 @@ def runtime_busy(data_dir: Path) -> bool:
     (asked without taking the lock, so a run starting meanwhile is never refused)."""
     from cinelake.runtime.locks import holder
 
-    pid = holder(Path(data_dir) / "_state" / "runtime.lock")
+    pid = holder(layout.LocalLake(data_dir).runtime_lock)
     return pid is not None and pid != os.getpid()
 
 
@@ -173,7 +175,6 @@ def _run_status(
     lake: LakeView,
     run_id: str,
     all_runs: list[str],
-    manifests: dict[str, RunManifest],
     queued: set[str],
     paused: bool,
     gold_manifest: dict[str, Any] | None,
@@ -181,32 +182,16 @@ def _run_status(
 ) -> tuple[RunStatus, list[FailedMovie]] | None:
     ledger = lake.ledger
     try:
-        manifest = _manifest(lake, run_id, manifests)
+        ledger.manifest(run_id)
     except (KeyError, ValueError):
         return None
+    acc = accounting.account(ledger, run_id, queued, outcomes=True, silver=True)
+    manifest, outcomes, silver = acc.manifest, acc.outcomes, acc.silver
     ids = set(manifest.ids())
-    outcomes = {k: v for k, v in ledger.outcomes(run_id).items() if k in ids}
-    statuses = [o.status for o in outcomes.values()]
-    silver = ledger.report(run_id, "silver")
-    silver_at = _mtime(lake.bronze, f"_runs/{run_id}/silver.json")
+    silver_at = _mtime(lake.bronze, layout.report_key(run_id, "silver"))
     stats = ledger.enrich_stats(run_id)
-    still_queued = len((queued & ids) - set(outcomes))
-    unaccounted = len(ids - set(outcomes) - queued)
-    if len(outcomes) >= len(ids):
-        # The silver stage's own verdict when it has one; else the question it would ask.
-        if silver is not None:
-            state = {"superseded": "superseded", "failed": "failed"}.get(
-                str(silver.get("state")), "complete")
-        elif _superseded(lake, run_id, manifest, all_runs, manifests):
-            state = "superseded"
-        else:
-            state = "awaiting_silver"
-    elif paused and still_queued:
-        state = "paused"
-    elif still_queued and not unaccounted:
-        state = "queued"
-    else:
-        state = "interrupted"
+    state = acc.state(paused=paused, superseded=lambda: accounting.is_superseded(
+        ledger, run_id, all_runs))
     fresh_gold = (
         silver is not None and gold_manifest is not None and gold_mtime is not None
         and silver_at is not None and gold_mtime >= silver_at
@@ -215,16 +200,16 @@ def _run_status(
     failed = [
         FailedMovie(run_id, o.imdb_id, titles.get(o.imdb_id, ""), o.detail, o.attempts,
                     o.at.isoformat(), in_dead_letters=False)
-        for o in outcomes.values() if o.status == "failed"
+        for o in acc.dead_letters
     ]
     run = RunStatus(
         run_id=run_id, snapshot_date=manifest.snapshot_date.isoformat(), state=state,
         started_at=manifest.started_at.isoformat(),
         ended_at=_ended(state, silver_at, outcomes),
         source=manifest.source, asked=manifest.top_n, selected=len(ids),
-        rejected=len(manifest.rejected), enriched=statuses.count("enriched"),
-        not_found=statuses.count("not_found"), failed=statuses.count("failed"),
-        queued=still_queued, unaccounted=unaccounted,
+        rejected=len(manifest.rejected), enriched=acc.count("enriched"),
+        not_found=acc.count("not_found"), failed=acc.count("failed"),
+        queued=acc.still_queued, unaccounted=acc.unaccounted,
         silver_rows=int((silver or {}).get("rows", 0)),
         quarantined=int((silver or {}).get("quarantined", 0)),
         omdb_requests=int(stats.get("omdb_requests", 0)),
@@ -235,37 +220,12 @@ def _run_status(
     return run, failed
 
 
-def _ended(state: str, silver_at: datetime | None, outcomes: dict[str, MovieOutcome]) -> str | None:
+def _ended(state: str, silver_at: datetime | None, outcomes: Mapping[str, MovieOutcome]) -> str | None:
     if state == "complete" and silver_at is not None:
         return silver_at.isoformat()
     if state in ("superseded", "awaiting_silver", "failed") and outcomes:
         return max(o.at for o in outcomes.values()).isoformat()
     return None
-
-
-def _manifest(lake: LakeView, run_id: str, cache: dict[str, RunManifest]) -> RunManifest:
-    if run_id not in cache:
-        cache[run_id] = lake.ledger.manifest(run_id)
-    return cache[run_id]
-
-
-def _superseded(
-    lake: LakeView, run_id: str, manifest: RunManifest, all_runs: list[str],
-    manifests: dict[str, RunManifest],
-) -> bool:
-    """A newer *complete* run of the same day owns the snapshot: the silver stage's predicate
-    (:func:`cinelake.stages.silver.superseding_run`), so status, ``resume`` and the runtime's
-    recovery agree on which runs still need silver."""
-    from cinelake.stages.silver import superseding_run  # pyarrow: only when it is needed
-
-    same_day: list[str] = []
-    for later in all_runs[all_runs.index(run_id) + 1:]:
-        try:
-            if _manifest(lake, later, manifests).snapshot_date == manifest.snapshot_date:
-                same_day.append(later)
-        except (KeyError, ValueError):
-            continue
-    return bool(same_day) and superseding_run(lake.ledger, run_id, same_day) is not None
 
 
 def _mtime(store: Any, key: str) -> datetime | None:
@@ -279,7 +239,7 @@ def _quarantined(data_dir: Path) -> int:
     import pyarrow.parquet as pq
 
     total = 0
-    for path in sorted((data_dir / "silver" / "quarantine").glob("snapshot_date=*/*.parquet")):
+    for path in layout.LocalLake(data_dir).silver_files("quarantine"):
         try:
             total += pq.read_metadata(path).num_rows
         except (OSError, ValueError):
@@ -302,7 +262,8 @@ def _gold(
         except ValueError:
             built_at = None
     newest_silver = max(
-        (o.last_modified for o in lake.silver.list("movies/") if o.key.endswith(".parquet")),
+        (o.last_modified for o in lake.silver.list(layout.MOVIES_PREFIX)
+         if layout.is_silver_movies_key(o.key)),
         default=None,
     )
     return {
@@ -343,23 +304,20 @@ def _schedule(
 
 
 def unfinished_runs(data_dir: Path) -> list[str]:
-    """Runs that still have work: movies without an outcome, or a silver snapshot not built
-    (and not owned by a newer complete run of the day)."""
+    """Runs that still have work: movies queued or without an outcome, or a silver snapshot not
+    built (and not owned by a newer complete run of the day): what ``resume`` finishes."""
     if not lake_exists(data_dir):
         return []
     out: list[str] = []
     with open_lake(data_dir) as lake:
         ledger = lake.ledger
         run_ids = ledger.run_ids()
-        manifests: dict[str, RunManifest] = {}
+        queued = queued_ids_by_run(lake.queue)
         for run_id in run_ids:
             try:
-                manifest = _manifest(lake, run_id, manifests)
+                run = accounting.account(ledger, run_id, queued.get(run_id, ()), silver=True)
             except (KeyError, ValueError):
                 continue
-            if not set(manifest.ids()) <= ledger.done_ids(run_id) or (
-                ledger.report(run_id, "silver") is None
-                and not _superseded(lake, run_id, manifest, run_ids, manifests)
-            ):
+            if run.needs_work(partial(accounting.is_superseded, ledger, run_id, run_ids)):
                 out.append(run_id)
     return out

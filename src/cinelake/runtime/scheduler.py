@@ -5,7 +5,7 @@ the stop event is set, so tests drive the scheduler with a FakeClock and never s
 
 What it promises:
 
-* The last due time handled is persisted (`<data_dir>/_state/schedule.json`, written atomically)
+* The last due time handled is persisted (:mod:`cinelake.schedule`, written atomically)
   *before* the job starts, with the job's status. A due time that passed while the machine slept
   or the process was down fires once on the next start, however many were missed (no pile-up).
 * A job that was running when the process died (status still "started") fires again on the next
@@ -21,71 +21,36 @@ What it promises:
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from croniter import croniter
 
 from cinelake.clock import Clock, SystemClock
+from cinelake.runtime.errors import RuntimeBusy
 from cinelake.runtime.locks import held
+from cinelake.schedule import (
+    DEFAULT_CRON,
+    ScheduleError,
+    ScheduleState,
+    check_cron,
+    latest_at_or_before,
+    next_after,
+    read_state,
+    state_path,
+    write_state,
+    zone,
+)
 
-DEFAULT_CRON = "0 3 * * *"
-STATE_FILE = Path("_state") / "schedule.json"
+__all__ = [
+    "DEFAULT_CRON", "ScheduleError", "ScheduleState", "Scheduler", "SchedulerBusy",
+    "latest_at_or_before", "next_after", "read_state", "single_scheduler", "state_path",
+    "write_state", "zone",
+]
 
 Job = Callable[[datetime], "dict[str, Any] | None"]
 Log = Callable[[str], None]
-
-
-class ScheduleError(ValueError):
-    """A cron expression or time zone that cannot be used."""
-
-
-@dataclass(frozen=True)
-class ScheduleState:
-    last_due: datetime | None
-    status: str  # "initialized", "started" or "finished"
-    raw: dict[str, Any]
-
-
-def state_path(data_dir: Path) -> Path:
-    return Path(data_dir) / STATE_FILE
-
-
-def read_state(path: Path) -> ScheduleState | None:
-    """The persisted state, or None if there is none (or it is unreadable)."""
-    try:
-        raw = json.loads(Path(path).read_text())
-        last = raw.get("last_due")
-        return ScheduleState(
-            datetime.fromisoformat(last) if last else None, str(raw.get("status", "")), raw
-        )
-    except (OSError, ValueError, TypeError, AttributeError):
-        return None
-
-
-def write_state(path: Path, data: dict[str, Any]) -> None:
-    """Temp file, fsync, rename: a crash leaves the old state or the new one, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".schedule-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 class SchedulerBusy(RuntimeError):
@@ -98,33 +63,6 @@ def single_scheduler(state_file: Path) -> contextlib.AbstractContextManager[None
     return held(
         lock, lambda: SchedulerBusy(f"another `cinelake schedule` is running for {lock.parent.parent}")
     )
-
-
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
-        raise ScheduleError(f"unknown time zone {name!r}") from exc
-
-
-def check_cron(expression: str) -> str:
-    if not croniter.is_valid(expression):
-        raise ScheduleError(f"not a cron expression: {expression!r}")
-    return expression
-
-
-def next_after(expression: str, tz: ZoneInfo, when: datetime) -> datetime:
-    """The first due time strictly after `when`, in UTC."""
-    due: datetime = croniter(expression, when.astimezone(tz)).get_next(datetime)
-    return due.astimezone(UTC)
-
-
-def latest_at_or_before(expression: str, tz: ZoneInfo, when: datetime) -> datetime:
-    """The last due time at or before `when`, in UTC."""
-    due: datetime = croniter(expression, (when + timedelta(seconds=1)).astimezone(tz)).get_prev(
-        datetime
-    )
-    return due.astimezone(UTC)
 
 
 class Scheduler:
@@ -229,8 +167,6 @@ class Scheduler:
         """Run the job for one due time, recording it first (so a restart never fires it twice
         unless the job was cut short). If the data dir is busy the job has not run: the due time
         stays "started" and `retry_pending` is set for `busy_retry_s` later."""
-        from cinelake.runtime.local import RuntimeBusy  # lazily: `status` imports this module
-
         self._retry_at = None
         started = self.clock.now()
         base = {"cron": self.cron, "timezone": self.timezone, "last_due": due.isoformat(),

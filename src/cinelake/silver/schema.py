@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cinelake import tables
+
 __all__ = [
     "IMDB_ID_PATTERN",
     "MOVIES_COLUMNS",
@@ -343,30 +345,8 @@ def quarantine_arrow_schema(*, include_partition: bool = False) -> pa.Schema:
 
 
 def hive_type(arrow_type: pa.DataType) -> str:
-    """The Hive/Athena DDL type of an Arrow type."""
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return "string"
-    if pa.types.is_boolean(arrow_type):
-        return "boolean"
-    if pa.types.is_int8(arrow_type):
-        return "tinyint"
-    if pa.types.is_int16(arrow_type):
-        return "smallint"
-    if pa.types.is_int32(arrow_type):
-        return "int"
-    if pa.types.is_int64(arrow_type):
-        return "bigint"
-    if pa.types.is_float32(arrow_type):
-        return "float"
-    if pa.types.is_float64(arrow_type):
-        return "double"
-    if pa.types.is_date32(arrow_type):
-        return "date"
-    if pa.types.is_timestamp(arrow_type):
-        return "timestamp"
-    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
-        return f"array<{hive_type(arrow_type.value_type)}>"
-    raise TypeError(f"no Hive type for Arrow type {arrow_type}")
+    """The Hive/Athena DDL type of an Arrow type, lower case (:func:`cinelake.tables.hive_type`)."""
+    return tables.hive_type(arrow_type, upper=False)
 
 
 def _hive(columns: Sequence[ColumnSpec], include_partition: bool) -> list[tuple[str, str]]:

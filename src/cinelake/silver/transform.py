@@ -40,6 +40,7 @@ from typing import Any, Final
 import duckdb
 import pyarrow as pa
 
+from cinelake.bronze import SUPPORTED_VERSIONS, envelope_shape
 from cinelake.silver import schema
 from cinelake.silver.parsers import register_parsers
 
@@ -96,17 +97,8 @@ IGNORED_OMDB_KEYS: Final[frozenset[str]] = frozenset(
 KNOWN_OMDB_KEYS: Final[frozenset[str]] = frozenset(OMDB_FIELDS) | IGNORED_OMDB_KEYS
 """Any other key in a found answer is drift."""
 
-_ENVELOPE: Final[dict[str, Any]] = {
-    "bronze_version": "VARCHAR",
-    "run_id": "VARCHAR",
-    "snapshot_date": "VARCHAR",
-    "imdb_id": "VARCHAR",
-    "status": "VARCHAR",
-    "source_rank": "VARCHAR",
-    "source": {"rank": "VARCHAR"},
-    "fetch": {"fetched_at": "VARCHAR"},
-    "response": OMDB_FIELDS,
-}
+_ENVELOPE: Final[dict[str, Any]] = envelope_shape(OMDB_FIELDS)
+"""The bronze record's envelope as read here (:mod:`cinelake.bronze`, beside its writer)."""
 
 _DELIMITER: Final = "\x01"
 """A byte JSON text never contains unescaped, so each line is read as one column."""
@@ -191,7 +183,8 @@ def _checks() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     every_line = [
         ("snap IS NULL", "'invalid_snapshot_date: snapshot_date=' || _show(snapshot_raw)"),
         (
-            "bronze_version IS DISTINCT FROM '1'",
+            "bronze_version IS NULL OR bronze_version NOT IN ("
+            f"{', '.join(_sql_str(v) for v in SUPPORTED_VERSIONS)})",
             "'unsupported_bronze_version: bronze_version=' || _show(bronze_version)",
         ),
         (

@@ -13,11 +13,11 @@ items and, for datasets, the input versions). Which one a run uses follows from 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
+from cinelake.layout import DATASET_CACHE_PREFIX, LocalLake
 from cinelake.sources.top_list import Selection, SourceError, describe, load_source
 
 if TYPE_CHECKING:
@@ -26,9 +26,6 @@ if TYPE_CHECKING:
     from cinelake.config import Settings
 
 IMDB_DATASETS = "imdb-datasets"
-# On AWS the dataset cache (the compact basics copy, the last ratings) is a bronze prefix.
-BRONZE_CACHE_PREFIX = "_sources/imdb-datasets/"
-LOCAL_CACHE_DIR = ("_state", "imdb-datasets")
 
 
 class Source(Protocol):
@@ -77,8 +74,24 @@ def dataset_cache_store(settings: Settings, bronze: ObjectStore | None) -> tuple
     if settings.backend == "aws":
         if bronze is None:
             raise SourceError("the imdb-datasets cache needs the bronze bucket")
-        return bronze, BRONZE_CACHE_PREFIX
-    return LocalObjectStore(Path(settings.data_dir).joinpath(*LOCAL_CACHE_DIR), "state"), ""
+        return bronze, DATASET_CACHE_PREFIX
+    return LocalObjectStore(LocalLake(settings.data_dir).dataset_cache, "state"), ""
+
+
+@dataclass(frozen=True)
+class SourceOpener:
+    """Opens the source a run names with what the deployment provides: the lake's bronze
+    store (the dataset cache on AWS), the clock, an S3 client for s3:// lists (None: one is
+    made when needed). Built once at the edge; ingest only calls it."""
+
+    settings: Settings
+    bronze: ObjectStore | None = None
+    clock: Clock | None = None
+    s3: Any = None
+
+    def __call__(self, location: str | None) -> Source:
+        return open_source(location, self.settings, bronze=self.bronze, clock=self.clock,
+                           s3=self.s3)
 
 
 def open_source(

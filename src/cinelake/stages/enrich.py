@@ -9,7 +9,6 @@ failed, in the shape Lambda's ReportBatchItemFailures expects.
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -20,19 +19,18 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from cinelake import accounting, bronze, layout
 from cinelake.adapters.secrets import SecretError
-from cinelake.bootstrap import Deps
+from cinelake.bronze import bronze_line, part_bytes
 from cinelake.ledger import Pause
 from cinelake.models import MovieMessage, MovieOutcome, SourceMovie
 from cinelake.observability import get_logger, redact
 from cinelake.omdb.client import OmdbAnswer, OmdbClient
 from cinelake.omdb.errors import InvalidApiKey, OmdbError, QuotaReached, TransientFailure
-from cinelake.runtime.faults import checkpoint
+from cinelake.stages.ports import EnrichPorts
 
 T = TypeVar("T")
 
-BRONZE_PREFIX = "omdb/"
-BRONZE_VERSION = 1
 MAX_SQS_DELAY_S = 900
 # Time an invocation keeps back from OMDb for writing bronze and the ledger before Lambda's
 # timeout: 10 s or 15 % of the time left, whichever is larger; an invocation too short for that
@@ -69,43 +67,11 @@ class EnrichReport:
     cache_hits: int = 0
     omdb_requests: int = 0
     dead_lettered: int = 0
-    requeued: int = 0
-    retrying: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     paused: Pause | None = None
-    bronze_keys: list[str] = field(default_factory=list)
-    completed_runs: list[str] = field(default_factory=list)
 
 
-def bronze_prefix(snapshot: date, run_id: str) -> str:
-    return f"{BRONZE_PREFIX}snapshot_date={snapshot.isoformat()}/run_id={run_id}/"
-
-
-def bronze_line(message: MovieMessage, result: MovieResult) -> dict[str, Any]:
-    answer = result.answer
-    assert answer is not None
-    return {
-        "bronze_version": BRONZE_VERSION,
-        "run_id": message.run_id,
-        "snapshot_date": message.snapshot_date.isoformat(),
-        "imdb_id": result.movie.imdb_id,
-        "status": "found" if answer.kind == "found" else "not_found",
-        # The run's rank of the movie: lists name it in their own ways (Rank, position, ...).
-        "source_rank": result.movie.rank,
-        "source": result.movie.record,
-        "fetch": {
-            "fetched_at": answer.fetched_at.isoformat(),
-            "omdb_url": answer.request_url,
-            "http_status": answer.http_status,
-            "attempts": answer.attempts,
-            "elapsed_ms": round(answer.elapsed_ms, 1),
-            "cache_hit": result.cache_hit,
-        },
-        "response": answer.body,
-    }
-
-
-async def _io(deps: Deps, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+async def _io(deps: EnrichPorts, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Storage calls from async code: inline for local files (microseconds), in a thread for S3."""
     if deps.bronze.local_path("_") is not None:
         return fn(*args, **kwargs)
@@ -119,7 +85,7 @@ def safety_margin(remaining_s: float) -> float:
 
 
 async def fetch_movies(
-    deps: Deps, movies: list[SourceMovie], deadline_s: float | None = None,
+    deps: EnrichPorts, movies: list[SourceMovie], deadline_s: float | None = None,
     base_url: str | None = None,
 ) -> tuple[list[MovieResult], int]:
     """Answers for these movies from the cache, else OMDb. Errors are returned, not raised.
@@ -212,7 +178,7 @@ async def fetch_movies(
 
 
 async def _fetch_by_url(
-    deps: Deps, movies: list[tuple[str, SourceMovie]], deadline_s: float | None
+    deps: EnrichPorts, movies: list[tuple[str, SourceMovie]], deadline_s: float | None
 ) -> tuple[list[MovieResult], int]:
     """fetch_movies for each OMDb URL the movies' runs use, side by side; results in order."""
     groups: dict[str, list[int]] = defaultdict(list)
@@ -239,7 +205,7 @@ def _pause_for(errors: list[BaseException], now: datetime) -> Pause | None:
     return None
 
 
-def _record_pause(deps: Deps, exc: BaseException) -> None:
+def _record_pause(deps: EnrichPorts, exc: BaseException) -> None:
     pause = _pause_for([exc], deps.clock.now())
     if pause is not None:
         deps.ledger.pause(pause)
@@ -261,7 +227,7 @@ def _requests_spent(result: MovieResult) -> int:
 
 
 def _write_stats(
-    deps: Deps, per_message: list[tuple[SqsMessage, MovieMessage, list[MovieResult]]]
+    deps: EnrichPorts, per_message: list[tuple[SqsMessage, MovieMessage, list[MovieResult]]]
 ) -> None:
     """Per-run counters, so a run's summary can say what it cost in OMDb requests."""
     stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -276,87 +242,106 @@ def _write_stats(
         deps.ledger.add_enrich_stats(run_id, dict(s))
 
 
-def enrich_batch(
-    deps: Deps, messages: list[SqsMessage], *, deadline_s: float | None = None
-) -> EnrichReport:
-    """`deadline_s`: when the invocation times out, in `time.monotonic()` seconds (None: never)."""
-    log = get_logger()
-    report = EnrichReport()
-    ledger = deps.ledger
-    now = deps.clock.now()
-    max_receives = deps.settings.max_receive_count
+Fetched = list[tuple[SqsMessage, MovieMessage, list[MovieResult]]]
+"""Each readable message with its movies' results, in order."""
 
-    paused = ledger.paused(now)
-    if paused is None:
-        # The ledger is the truth: a pause that expired (or an operator lifted) lets OMDb
-        # calls start again in this process; a new stop records its pause at once.
-        deps.stops.clear()
-        deps.stops.on_stop = lambda exc: _record_pause(deps, exc)
+
+def enrich_batch(
+    deps: EnrichPorts, messages: list[SqsMessage], *, deadline_s: float | None = None
+) -> EnrichReport:
+    """`deadline_s`: when the invocation times out, in `time.monotonic()` seconds (None: never).
+
+    1. paused? put the messages back fresh; 2. read them (poison messages fail); 3. fetch;
+    4. bronze, then the ledger's outcomes; 5. what becomes of the unanswered movies;
+    6. the completion marker of each run whose last movie this batch accounted for."""
+    report = EnrichReport()
+    now = deps.clock.now()
+    paused = deps.ledger.paused(now)
     if paused is not None:
         # Enrichment is paused: put the messages back fresh (no receive is spent on them).
         deps.queue.send([m.body for m in messages], delay_seconds=_delay_until(paused, now))
         report.paused = paused
-        report.requeued = len(messages)
         return report
+    # The ledger is the truth: a pause that expired (or an operator lifted) lets OMDb calls
+    # start again in this process; a new stop records its pause at once.
+    deps.stops.clear()
+    deps.stops.on_stop = lambda exc: _record_pause(deps, exc)
 
+    parsed = _read_messages(messages, report)
+    movies = [(deps.omdb_url_for(msg.run_id), movie) for _, msg in parsed for movie in msg.movies]
+    results, report.omdb_requests = (
+        asyncio.run(_fetch_by_url(deps, movies, deadline_s)) if movies else ([], 0)
+    )
+    by_movie = iter(results)
+    fetched: Fetched = [(sqs, msg, [next(by_movie) for _ in msg.movies]) for sqs, msg in parsed]
+
+    _store_answers(deps, fetched, report, now)
+    deps.checkpoint("after_outcomes")
+    _write_stats(deps, fetched)
+    _settle_unanswered(deps, fetched, report, now)
+    _mark_completed(deps, fetched)
+    return report
+
+
+def _read_messages(
+    messages: list[SqsMessage], report: EnrichReport
+) -> list[tuple[SqsMessage, MovieMessage]]:
     parsed: list[tuple[SqsMessage, MovieMessage]] = []
     for m in messages:
         try:
             parsed.append((m, MovieMessage.model_validate_json(m.body)))
         except ValidationError as exc:
             # A poison message: let it fail until the redrive policy dead-letters it.
-            log.error("unreadable queue message", extra={"message_id": m.message_id,
-                                                         "error": redact(str(exc))[:500]})
+            get_logger().error("unreadable queue message", extra={
+                "message_id": m.message_id, "error": redact(str(exc))[:500]})
             report.failed_message_ids.append(m.message_id)
+    return parsed
 
-    movies = [(deps.omdb_url_for(msg.run_id), movie) for _, msg in parsed for movie in msg.movies]
-    results, report.omdb_requests = (
-        asyncio.run(_fetch_by_url(deps, movies, deadline_s)) if movies else ([], 0)
-    )
-    by_movie = iter(results)
-    per_message = [(sqs, msg, [next(by_movie) for _ in msg.movies]) for sqs, msg in parsed]
 
-    # 1. Bronze: one object per (snapshot, run) in this batch, then the ledger outcomes.
-    lines: dict[tuple[date, str], list[str]] = defaultdict(list)
-    answered: list[tuple[MovieMessage, MovieResult]] = []
-    for _, msg, res in per_message:
+def _store_answers(
+    deps: EnrichPorts, fetched: Fetched, report: EnrichReport, now: datetime
+) -> None:
+    """Bronze first (one object per (snapshot, run) of the batch), then the ledger outcomes."""
+    lines: dict[tuple[date, str], list[dict[str, Any]]] = defaultdict(list)
+    answered: list[tuple[MovieMessage, MovieResult, OmdbAnswer]] = []
+    for _, msg, res in fetched:
         for r in res:
             if r.answer is not None:
                 lines[(msg.snapshot_date, msg.run_id)].append(
-                    json.dumps(bronze_line(msg, r), ensure_ascii=False)
-                )
-                answered.append((msg, r))
+                    bronze_line(msg.run_id, msg.snapshot_date, r.movie, r.answer,
+                                cache_hit=r.cache_hit))
+                answered.append((msg, r, r.answer))
     for (snapshot, run_id), group in lines.items():
-        key = f"{bronze_prefix(snapshot, run_id)}part-{uuid.uuid4().hex}.jsonl"
-        deps.bronze.put(key, ("\n".join(group) + "\n").encode(), "application/x-ndjson")
-        checkpoint("after_bronze_write")
-        report.bronze_keys.append(key)
-    for msg, r in answered:
-        assert r.answer is not None
-        found = r.answer.kind == "found"
+        key = layout.bronze_part_key(snapshot, run_id, uuid.uuid4().hex)
+        deps.bronze.put(key, part_bytes(group), bronze.CONTENT_TYPE)
+        deps.checkpoint("after_bronze_write")
+    for msg, r, answer in answered:
+        found = answer.kind == "found"
         report.found += found
         report.not_found += not found
         report.cache_hits += r.cache_hit
         if not r.cache_hit:
-            report.latencies_ms.append(r.answer.elapsed_ms)
-        ledger.record_outcome(
-            msg.run_id,
-            MovieOutcome(imdb_id=r.movie.imdb_id, status="enriched" if found else "not_found",
-                         at=now, attempts=r.answer.attempts),
-        )
+            report.latencies_ms.append(answer.elapsed_ms)
+        deps.ledger.record_outcome(msg.run_id, MovieOutcome(
+            imdb_id=r.movie.imdb_id, status="enriched" if found else "not_found", at=now,
+            attempts=answer.attempts))
 
-    checkpoint("after_outcomes")
-    _write_stats(deps, per_message)
 
-    # 2. What becomes of each message.
-    errors = [r.error for _, _, res in per_message for r in res if r.error is not None]
+def _settle_unanswered(
+    deps: EnrichPorts, fetched: Fetched, report: EnrichReport, now: datetime
+) -> None:
+    """A key or quota stop pauses enrichment and requeues the unanswered movies fresh; other
+    failures fail their message (to be retried), and on its last receive are accounted for
+    as failed (the redrive policy dead-letters the message)."""
+    log = get_logger()
+    errors = [r.error for _, _, res in fetched for r in res if r.error is not None]
     report.paused = _pause_for(errors, now)
     if report.paused is not None:
-        ledger.pause(report.paused)
+        deps.ledger.pause(report.paused)
         log.warning("enrichment paused", extra={"reason": report.paused.reason,
                                                 "until": report.paused.until.isoformat()})
     requeue: list[str] = []
-    for sqs, msg, res in per_message:
+    for sqs, msg, res in fetched:
         pending = [r for r in res if r.answer is None]
         if not pending:
             continue
@@ -364,10 +349,9 @@ def enrich_batch(
             # Not the movie's fault: it stays queued as a fresh message, minus what is done.
             requeue.append(msg.model_copy(update={"movies": [r.movie for r in pending]})
                            .model_dump_json())
-            report.requeued += len(pending)
             continue
         report.failed_message_ids.append(sqs.message_id)
-        last = sqs.receive_count >= max_receives
+        last = sqs.receive_count >= deps.settings.max_receive_count
         for r in pending:
             detail = redact(str(r.error))[:500] if r.error else "unknown error"
             log.warning("movie not enriched", extra={
@@ -375,23 +359,21 @@ def enrich_batch(
                 "error": detail, "dead_letter": last})
             if last:
                 # The redrive policy will dead-letter the message: account for the movie now.
-                ledger.record_outcome(msg.run_id, MovieOutcome(
+                deps.ledger.record_outcome(msg.run_id, MovieOutcome(
                     imdb_id=r.movie.imdb_id, status="failed", at=now, detail=detail,
                     attempts=sqs.receive_count))
                 report.dead_lettered += 1
-            else:
-                report.retrying += 1
     if requeue:
         assert report.paused is not None
         deps.queue.send(requeue, delay_seconds=_delay_until(report.paused, now))
 
-    # 3. The invocation that accounts for a run's last movie says so with an empty bronze part:
-    #    its ObjectCreated event is what tells bronze->silver to build, even when the last
-    #    movie was dead-lettered and so wrote no answer. Extra pokes only rebuild the same data.
-    touched = {(msg.snapshot_date, msg.run_id) for _, msg, _ in per_message}
+
+def _mark_completed(deps: EnrichPorts, fetched: Fetched) -> None:
+    """The invocation that accounts for a run's last movie says so with an empty bronze part:
+    its ObjectCreated event is what tells bronze->silver to build, even when the last movie
+    was dead-lettered and so wrote no answer. Extra pokes only rebuild the same data."""
+    touched = {(msg.snapshot_date, msg.run_id) for _, msg, _ in fetched}
     for snapshot, run_id in sorted(touched):
-        if ledger.progress(run_id).complete:
-            key = f"{bronze_prefix(snapshot, run_id)}part-{uuid.uuid4().hex}.jsonl"
-            deps.bronze.put(key, b"", "application/x-ndjson")
-            report.completed_runs.append(run_id)
-    return report
+        if accounting.account(deps.ledger, run_id).complete:
+            key = layout.bronze_part_key(snapshot, run_id, uuid.uuid4().hex)
+            deps.bronze.put(key, b"", bronze.CONTENT_TYPE)

@@ -9,10 +9,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from cinelake import layout
 from cinelake.adapters.storage import local_copies
-from cinelake.bootstrap import Deps
-from cinelake.runtime.faults import checkpoint
-from cinelake.stages.silver import MOVIES_PREFIX
+from cinelake.stages.ports import GoldPorts
 
 
 @dataclass
@@ -41,19 +40,20 @@ def empty_silver() -> pa.Table:
     return table.append_column("snapshot_date", pa.array([], pa.date32()))
 
 
-def latest_snapshot_keys(deps: Deps) -> list[str]:
+def latest_snapshot_keys(deps: GoldPorts) -> list[str]:
     """The silver files of the newest snapshot: every gold dataset is about the latest day,
     so gold's cost stays flat as daily snapshots accumulate."""
-    keys = [k for k in deps.silver.list_keys(MOVIES_PREFIX) if k.endswith(".parquet")]
+    keys = [k for k in deps.silver.list_keys(layout.MOVIES_PREFIX) if layout.is_silver_movies_key(k)]
     if not keys:
         return []
-    newest = max(k.split("/")[1] for k in keys)  # snapshot_date=YYYY-MM-DD sorts by date
-    return [k for k in keys if k.split("/")[1] == newest]
+    newest = max(layout.snapshot_folder(k) for k in keys)
+    return [k for k in keys if layout.snapshot_folder(k) == newest]
 
 
-def build_and_publish(deps: Deps) -> GoldOutcome:
+def build_and_publish(deps: GoldPorts) -> GoldOutcome:
     from cinelake.gold.datasets import DATASETS, build_gold
-    from cinelake.gold.export import athena_ddl, csv_bytes, parquet_bytes, quicksight_manifest
+    from cinelake.gold.export import athena_ddl, csv_bytes, quicksight_manifest
+    from cinelake.tables import parquet_bytes
 
     keys = latest_snapshot_keys(deps)
     con = duckdb.connect()
@@ -69,18 +69,19 @@ def build_and_publish(deps: Deps) -> GoldOutcome:
         con.close()
     outcome = GoldOutcome(snapshot_date=str(snapshot[0]) if snapshot and snapshot[0] else None)
     gold = deps.gold
-    checkpoint("before_gold_write")
+    deps.checkpoint("before_gold_write")
     for ds in DATASETS:
         table = tables[ds.name]
-        gold.put(f"{ds.name}/data.parquet", parquet_bytes(table))
-        gold.put(f"csv/{ds.name}.csv", csv_bytes(table), "text/csv")
-        manifest = quicksight_manifest(gold.uri(f"csv/{ds.name}.csv"))
-        gold.put(f"quicksight/{ds.name}.json", json.dumps(manifest, indent=2).encode())
-        location = gold.uri(f"{ds.name}/")
-        gold.put(f"athena/{ds.name}.sql", athena_ddl(ds, location).encode(), "text/plain")
+        gold.put(layout.gold_data_key(ds.name), parquet_bytes(table))
+        gold.put(layout.gold_csv_key(ds.name), csv_bytes(table), "text/csv")
+        manifest = quicksight_manifest(gold.uri(layout.gold_csv_key(ds.name)))
+        gold.put(layout.gold_quicksight_key(ds.name), json.dumps(manifest, indent=2).encode())
+        location = gold.uri(layout.gold_dataset_prefix(ds.name))
+        gold.put(layout.gold_athena_key(ds.name), athena_ddl(ds, location).encode(),
+                 "text/plain")
         outcome.datasets[ds.name] = table.num_rows
     gold.put(
-        "_manifest.json",
+        layout.GOLD_MANIFEST,
         json.dumps(
             {"built_at": deps.clock.now().isoformat()} | outcome.as_dict(), indent=2
         ).encode(),

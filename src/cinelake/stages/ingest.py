@@ -9,11 +9,10 @@ from datetime import date, datetime
 from typing import Any
 
 from cinelake.adapters.queue import SQS_MAX_MESSAGE_BYTES, dumps
-from cinelake.bootstrap import Deps
 from cinelake.models import MovieMessage, RejectedItem, RunManifest, SourceMovie
-from cinelake.runtime.faults import checkpoint
-from cinelake.sources.port import ListSource, Source, open_source
+from cinelake.sources.port import ListSource, Source
 from cinelake.sources.top_list import SourceError
+from cinelake.stages.ports import IngestPorts
 
 
 class BatchTooLarge(SourceError):
@@ -111,13 +110,11 @@ def prepare(
     return manifest, bodies
 
 
-def plan_run(deps: Deps, request: IngestRequest) -> tuple[RunManifest, list[str]]:
-    source = open_source(request.source, deps.settings, bronze=deps.bronze, clock=deps.clock,
-                         s3=deps.s3_client)
-    return prepare(request, deps.clock.now(), s3=deps.s3_client, source=source)
+def plan_run(deps: IngestPorts, request: IngestRequest) -> tuple[RunManifest, list[str]]:
+    return prepare(request, deps.clock.now(), source=deps.open_source(request.source))
 
 
-def start_run(deps: Deps, request: IngestRequest) -> RunManifest:
+def start_run(deps: IngestPorts, request: IngestRequest) -> RunManifest:
     manifest, bodies = plan_run(deps, request)
     manifest.offline = deps.settings.offline
     # Where the run goes, so resume, the next run and a redrive go there too.
@@ -129,15 +126,15 @@ def start_run(deps: Deps, request: IngestRequest) -> RunManifest:
         return ledger.manifest(manifest.run_id)
     # The manifest goes first: from here on every movie is accounted for, even after a crash.
     deps.ledger.write_manifest(manifest)
-    checkpoint("after_manifest")
+    deps.checkpoint("after_manifest")
     if bodies:
         deps.queue.send(bodies)
-    checkpoint("after_enqueue")
+    deps.checkpoint("after_enqueue")
     deps.ledger.mark_queued(manifest.run_id, len(bodies))
     return manifest
 
 
-def requeue_unqueued(deps: Deps, run_id: str) -> int:
+def requeue_unqueued(deps: IngestPorts, run_id: str) -> int:
     """A crash between manifest and queue: send the run's messages again (duplicates are harmless)."""
     ledger = deps.ledger
     if ledger.is_queued(run_id):

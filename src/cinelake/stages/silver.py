@@ -8,7 +8,8 @@ report keeps a fingerprint of those inputs, and an event that finds the same inp
 nothing (state ``unchanged``), so it raises no silver event and no gold build. The snapshot file
 is replaced whole, never appended, so re-runs and duplicate events cannot duplicate rows.
 
-The snapshot of day D belongs to the latest *complete* run R of that day: R's manifest decides
+The snapshot of day D belongs to the latest *complete* run R of that day
+(:mod:`cinelake.accounting` says which): R's manifest decides
 which movies are in it and their ``source_rank``. Each movie's answer is the newest good bronze
 answer for it from the runs of day D up to R (the newest bad one when it has no good one), so a
 run that fails where an earlier run of the day succeeded does not lose that day's answers.
@@ -17,9 +18,7 @@ run that fails where an earlier run of the day succeeded does not lose that day'
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,39 +26,21 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from cinelake.adapters.storage import ObjectInfo, ObjectNotFound, local_copies
-from cinelake.bootstrap import Deps
+from cinelake import accounting, layout
+from cinelake.adapters.storage import ObjectInfo, local_copies
 from cinelake.ledger import RunLedger
 from cinelake.models import RunManifest
 from cinelake.observability import get_logger
-from cinelake.runtime.faults import checkpoint
-from cinelake.stages.enrich import BRONZE_PREFIX
+from cinelake.stages.ports import SilverPorts
+from cinelake.tables import parquet_bytes
 
 if TYPE_CHECKING:
     from cinelake.silver.transform import SilverBuild
 
-BRONZE_KEY_RE = re.compile(
-    r"^omdb/snapshot_date=(\d{4}-\d{2}-\d{2})/run_id=(\d{8}T\d{6}Z-[0-9a-f]{6})/part-[0-9a-f]+\.jsonl$"
-)
-RUN_FOLDER_RE = re.compile(r"^run_id=(\d{8}T\d{6}Z-[0-9a-f]{6})/")
-"""The run folder of a key below a day's bronze prefix."""
-MOVIES_PREFIX = "movies/"
 NOTHING_USABLE = (
     "OMDb answered nothing usable for this snapshot: silver and gold keep the previous snapshot"
 )
-QUARANTINE_PREFIX = "quarantine/"
-
-
-def movies_key(snapshot: date) -> str:
-    return f"{MOVIES_PREFIX}snapshot_date={snapshot.isoformat()}/data.parquet"
-
-
-def quarantine_key(snapshot: date) -> str:
-    return f"{QUARANTINE_PREFIX}snapshot_date={snapshot.isoformat()}/data.parquet"
-
-
 @dataclass
 class SilverOutcome:
     run_id: str
@@ -78,28 +59,18 @@ class SilverOutcome:
         return self.__dict__.copy()
 
 
-def parquet_bytes(table: pa.Table) -> bytes:
-    buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd")
-    return buf.getvalue()
-
-
 def runs_in_keys(keys: list[str]) -> list[str]:
     """The runs named by bronze object keys (other keys are ignored, like an S3 filter would)."""
-    runs = {m.group(2) for k in keys if (m := BRONZE_KEY_RE.match(k))}
+    runs = {m.group(2) for k in keys if (m := layout.BRONZE_KEY_RE.match(k))}
     return sorted(runs)
 
 
-def day_prefix(snapshot: date) -> str:
-    return f"{BRONZE_PREFIX}snapshot_date={snapshot.isoformat()}/"
-
-
-def day_bronze(deps: Deps, snapshot: date) -> dict[str, list[ObjectInfo]]:
+def day_bronze(deps: SilverPorts, snapshot: date) -> dict[str, list[ObjectInfo]]:
     """Every bronze object of the day (key and size), by run (one listing of the day's prefix)."""
-    prefix = day_prefix(snapshot)
+    prefix = layout.bronze_day_prefix(snapshot)
     by_run: dict[str, list[ObjectInfo]] = {}
     for obj in deps.bronze.list(prefix):
-        if m := RUN_FOLDER_RE.match(obj.key[len(prefix):]):
+        if m := layout.RUN_FOLDER_RE.match(obj.key[len(prefix):]):
             by_run.setdefault(m.group(1), []).append(obj)
     return by_run
 
@@ -114,29 +85,7 @@ def inputs_fingerprint(objects: Iterable[ObjectInfo]) -> str:
     return hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
 
 
-def is_complete(ledger: RunLedger, run_id: str) -> bool:
-    """The ledger has an outcome for every movie of the run (False if it has no manifest)."""
-    try:
-        return ledger.progress(run_id).complete
-    except (ObjectNotFound, ValueError):
-        return False
-
-
-def superseding_run(ledger: RunLedger, run_id: str, day_runs: Iterable[str]) -> str | None:
-    """The newest *complete* run of the same day started after ``run_id``, if any.
-
-    Only a complete run owns a day's snapshot: a newer run that is still queued or paused
-    does not supersede an older complete one. ``day_runs`` are runs of the same day (the
-    ones with bronze that day, or a superset: a complete run always has bronze, since its
-    last invocation writes an empty part). ``cinelake status`` asks the same question.
-    """
-    for later in sorted((r for r in day_runs if r > run_id), reverse=True):
-        if is_complete(ledger, later):
-            return later
-    return None
-
-
-def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
+def build_run(deps: SilverPorts, run_id: str, *, force: bool = False) -> SilverOutcome:
     """Build the day's silver snapshot for a run, if it is complete and the day's latest complete run.
 
     ``force`` builds a run that is not complete yet (its missing movies are taken from earlier
@@ -149,12 +98,12 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
 
     ledger = deps.ledger
     manifest = ledger.manifest(run_id)
-    progress = ledger.progress(run_id)
-    if not progress.complete and not force:
-        return SilverOutcome(run_id, "waiting", remaining=progress.remaining)
+    run = accounting.account(ledger, run_id)
+    if not run.complete and not force:
+        return SilverOutcome(run_id, "waiting", remaining=run.remaining)
     snapshot = manifest.snapshot_date
     bronze = day_bronze(deps, snapshot)
-    newer = superseding_run(ledger, run_id, bronze)
+    newer = accounting.superseding_run(ledger, run_id, bronze)
     if newer is not None:
         # A newer complete run owns this day's snapshot; an old redrive must not overwrite it.
         # Recorded, so nothing keeps trying to finish this run.
@@ -192,10 +141,10 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
         get_logger().warning(NOTHING_USABLE, extra={"run_id": run_id,
                                                   "snapshot_date": snapshot.isoformat()})
         return outcome
-    checkpoint("before_silver_write")
+    deps.checkpoint("before_silver_write")
     # Quarantine first: the movies write raises the event gold listens to.
-    deps.silver.put(quarantine_key(snapshot), parquet_bytes(build.quarantine))
-    deps.silver.put(movies_key(snapshot), parquet_bytes(build.movies))
+    deps.silver.put(layout.quarantine_key(snapshot), parquet_bytes(build.quarantine))
+    deps.silver.put(layout.movies_key(snapshot), parquet_bytes(build.movies))
     outcome = SilverOutcome(
         run_id, "built", snapshot.isoformat(), rows=build.movies.num_rows,
         quarantined=build.quarantine.num_rows, not_found=len(build.not_found),
@@ -216,7 +165,7 @@ def build_run(deps: Deps, run_id: str, *, force: bool = False) -> SilverOutcome:
     return outcome
 
 
-def _unchanged(deps: Deps, run_id: str, snapshot: date, fingerprint: str) -> SilverOutcome | None:
+def _unchanged(deps: SilverPorts, run_id: str, snapshot: date, fingerprint: str) -> SilverOutcome | None:
     """The outcome of a repeated build from the same inputs, or None if it must build.
 
     Its figures are those of the build that wrote the snapshot; nothing is written, not even
@@ -228,7 +177,7 @@ def _unchanged(deps: Deps, run_id: str, snapshot: date, fingerprint: str) -> Sil
         previous is None
         or previous.get("state") != "built"
         or previous.get("inputs_fingerprint") != fingerprint
-        or not deps.silver.exists(movies_key(snapshot))
+        or not deps.silver.exists(layout.movies_key(snapshot))
     ):
         return None
     return SilverOutcome(
@@ -328,5 +277,5 @@ def with_lost_movies(
     )
 
 
-def on_bronze_created(deps: Deps, keys: list[str]) -> list[SilverOutcome]:
+def on_bronze_created(deps: SilverPorts, keys: list[str]) -> list[SilverOutcome]:
     return [build_run(deps, run_id) for run_id in runs_in_keys(keys)]

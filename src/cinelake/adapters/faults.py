@@ -1,5 +1,8 @@
 """A test-only crash hook: die by SIGKILL at a named point of a run, to prove recovery.
 
+The stages call it through their ``checkpoint`` port (:mod:`cinelake.stages.ports`); bootstrap
+wires this implementation in.
+
 `CINELAKE_CRASH_AT=<point>:<n>` kills the process the n-th time (default 1) the code passes
 `checkpoint("<point>")`. Unset, a checkpoint costs one environment lookup. Points:
 

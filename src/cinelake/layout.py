@@ -1,0 +1,251 @@
+"""The lake's layout: every object key, prefix and local path, in one place.
+
+A lake is three stores (``bronze``, ``silver``, ``gold``: S3 buckets on AWS, folders of the data
+dir locally) plus, locally, a state folder (``_state/``: the queue, the locks, the schedule and
+the dataset cache) and the dashboard. Keys below are relative to their store; paths to the data
+dir. Ids are checked before they become part of a key (:mod:`cinelake.ids`).
+
+bronze::
+
+    omdb/snapshot_date=YYYY-MM-DD/run_id=<run>/part-<hex>.jsonl   OMDb answers (see cinelake.bronze)
+    _runs/<run>/manifest.json | queued.json | silver.json          the run ledger
+    _runs/<run>/outcomes/<imdb id>.json | stats/<hex>.json
+    _control/enrichment_paused.json                                the enrichment pause
+    _cache/omdb/v1/<imdb id>/<digest>.json                         the OMDb response cache
+    _sources/imdb-datasets/                                        the dataset cache (AWS)
+
+silver::
+
+    movies/snapshot_date=YYYY-MM-DD/data.parquet
+    quarantine/snapshot_date=YYYY-MM-DD/data.parquet
+
+gold::
+
+    <dataset>/data.parquet, csv/<dataset>.csv, quicksight/<dataset>.json, athena/<dataset>.sql
+    _manifest.json
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Final, Literal
+
+from cinelake.ids import RUN_ID_PATTERN, require_imdb_id, require_run_id
+
+StoreName = Literal["bronze", "silver", "gold"]
+STORES: Final[tuple[StoreName, ...]] = ("bronze", "silver", "gold")
+
+# -- bronze: the OMDb answers ----------------------------------------------------------------
+OMDB_PREFIX: Final = "omdb/"
+BRONZE_SUFFIX: Final = ".jsonl"
+BRONZE_KEY_RE: Final = re.compile(
+    rf"^omdb/snapshot_date=([0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})/run_id=({RUN_ID_PATTERN})/"
+    r"part-[0-9a-f]+\.jsonl$"
+)
+"""A bronze answer part; group 1 is the snapshot date, group 2 the run."""
+RUN_FOLDER_RE: Final = re.compile(rf"^run_id=({RUN_ID_PATTERN})/")
+"""The run folder of a key below a day's bronze prefix."""
+
+
+def bronze_day_prefix(snapshot: date) -> str:
+    return f"{OMDB_PREFIX}snapshot_date={snapshot.isoformat()}/"
+
+
+def bronze_run_prefix(snapshot: date, run_id: str) -> str:
+    return f"{bronze_day_prefix(snapshot)}run_id={require_run_id(run_id)}/"
+
+
+def bronze_part_key(snapshot: date, run_id: str, token: str) -> str:
+    """One bronze part of a run; ``token`` is a fresh hex string."""
+    return f"{bronze_run_prefix(snapshot, run_id)}part-{token}{BRONZE_SUFFIX}"
+
+
+# -- bronze: the run ledger ------------------------------------------------------------------
+RUNS_PREFIX: Final = "_runs/"
+CONTROL_PREFIX: Final = "_control/"
+PAUSE_KEY: Final = f"{CONTROL_PREFIX}enrichment_paused.json"
+MANIFEST_NAME: Final = "manifest.json"
+QUEUED_NAME: Final = "queued.json"
+OUTCOMES_FOLDER: Final = "outcomes/"
+STATS_FOLDER: Final = "stats/"
+
+
+RUN_FOLDER_SHOWN: Final = f"bronze/{RUNS_PREFIX}<run>"
+"""A run's ledger folder as messages name it (relative to the data dir)."""
+
+
+def run_prefix(run_id: str) -> str:
+    return f"{RUNS_PREFIX}{require_run_id(run_id)}/"
+
+
+def manifest_key(run_id: str) -> str:
+    return run_prefix(run_id) + MANIFEST_NAME
+
+
+def queued_key(run_id: str) -> str:
+    """The marker that a run's messages are all in the queue."""
+    return run_prefix(run_id) + QUEUED_NAME
+
+
+def report_key(run_id: str, stage: str) -> str:
+    """A stage's report on a run (``silver.json``)."""
+    return f"{run_prefix(run_id)}{stage}.json"
+
+
+def outcomes_prefix(run_id: str) -> str:
+    return run_prefix(run_id) + OUTCOMES_FOLDER
+
+
+def outcome_key(run_id: str, imdb_id: str) -> str:
+    return f"{outcomes_prefix(run_id)}{require_imdb_id(imdb_id)}.json"
+
+
+def stats_prefix(run_id: str) -> str:
+    return run_prefix(run_id) + STATS_FOLDER
+
+
+def stats_key(run_id: str, token: str) -> str:
+    return f"{stats_prefix(run_id)}{token}.json"
+
+
+# -- bronze: caches --------------------------------------------------------------------------
+OMDB_CACHE_PREFIX: Final = "_cache/omdb/v1/"
+DATASET_CACHE_PREFIX: Final = "_sources/imdb-datasets/"
+"""On AWS the dataset cache (the compact basics copy, the last ratings) is a bronze prefix."""
+
+
+def omdb_cache_key(imdb_id: str, digest: str) -> str:
+    return f"{OMDB_CACHE_PREFIX}{require_imdb_id(imdb_id)}/{digest}.json"
+
+
+# -- silver ----------------------------------------------------------------------------------
+MOVIES_PREFIX: Final = "movies/"
+QUARANTINE_PREFIX: Final = "quarantine/"
+PARQUET_SUFFIX: Final = ".parquet"
+SilverTable = Literal["movies", "quarantine"]
+
+
+def movies_key(snapshot: date) -> str:
+    return f"{MOVIES_PREFIX}snapshot_date={snapshot.isoformat()}/data.parquet"
+
+
+def quarantine_key(snapshot: date) -> str:
+    return f"{QUARANTINE_PREFIX}snapshot_date={snapshot.isoformat()}/data.parquet"
+
+
+def is_silver_movies_key(key: str) -> bool:
+    return key.startswith(MOVIES_PREFIX) and key.endswith(PARQUET_SUFFIX)
+
+
+def snapshot_folder(key: str) -> str:
+    """The ``snapshot_date=YYYY-MM-DD`` folder of a silver key (sorts by date)."""
+    return key.split("/")[1]
+
+
+# -- gold ------------------------------------------------------------------------------------
+GOLD_MANIFEST: Final = "_manifest.json"
+
+
+def gold_data_key(dataset: str) -> str:
+    return f"{dataset}/data.parquet"
+
+
+def gold_dataset_prefix(dataset: str) -> str:
+    return f"{dataset}/"
+
+
+def gold_csv_key(dataset: str) -> str:
+    return f"csv/{dataset}.csv"
+
+
+def gold_quicksight_key(dataset: str) -> str:
+    return f"quicksight/{dataset}.json"
+
+
+def gold_athena_key(dataset: str) -> str:
+    return f"athena/{dataset}.sql"
+
+
+# -- the local data dir ----------------------------------------------------------------------
+STATE_DIR: Final = "_state"
+QUEUE_FILE: Final = Path(STATE_DIR) / "queue.sqlite3"
+RUNTIME_LOCK: Final = Path(STATE_DIR) / "runtime.lock"
+SCHEDULE_FILE: Final = Path(STATE_DIR) / "schedule.json"
+DATASET_CACHE_DIR: Final = Path(STATE_DIR) / "imdb-datasets"
+DASHBOARD_FILE: Final = "dashboard.html"
+
+
+@dataclass(frozen=True)
+class LocalLake:
+    """The paths of a lake in a local data dir."""
+
+    root: Path
+
+    def store(self, name: StoreName) -> Path:
+        return Path(self.root) / name
+
+    @property
+    def bronze(self) -> Path:
+        return self.store("bronze")
+
+    @property
+    def silver(self) -> Path:
+        return self.store("silver")
+
+    @property
+    def gold(self) -> Path:
+        return self.store("gold")
+
+    @property
+    def queue(self) -> Path:
+        return Path(self.root) / QUEUE_FILE
+
+    @property
+    def runtime_lock(self) -> Path:
+        return Path(self.root) / RUNTIME_LOCK
+
+    @property
+    def schedule(self) -> Path:
+        return Path(self.root) / SCHEDULE_FILE
+
+    @property
+    def dataset_cache(self) -> Path:
+        return Path(self.root) / DATASET_CACHE_DIR
+
+    @property
+    def dashboard(self) -> Path:
+        return Path(self.root) / DASHBOARD_FILE
+
+    @property
+    def gold_manifest(self) -> Path:
+        return self.gold / GOLD_MANIFEST
+
+    @property
+    def runs(self) -> Path:
+        """The folder of the run ledger."""
+        return self.bronze / RUNS_PREFIX.rstrip("/")
+
+    def run(self, run_id: str) -> Path:
+        return self.bronze / run_prefix(run_id).rstrip("/")
+
+    @property
+    def pause(self) -> Path:
+        return self.bronze / PAUSE_KEY
+
+    def silver_files(self, table: SilverTable) -> list[Path]:
+        """A silver table's Parquet files, oldest snapshot first."""
+        return sorted((self.silver / table).glob("snapshot_date=*/*.parquet"))
+
+    def gold_data_files(self) -> list[Path]:
+        return sorted(self.gold.glob("*/data.parquet"))
+
+    def bronze_run_parts(self, run_id: str) -> list[Path]:
+        """Every bronze part of a run, whatever its day."""
+        return sorted((self.bronze / OMDB_PREFIX).glob(
+            f"snapshot_date=*/run_id={require_run_id(run_id)}/*{BRONZE_SUFFIX}"))
+
+    def exists(self) -> bool:
+        return self.bronze.is_dir() or self.queue.is_file()

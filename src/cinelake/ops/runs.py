@@ -1,0 +1,229 @@
+"""Local runs: run, resume, recover, finish, the run summary — the orchestration the CLI and
+the scheduler use, over the emulated AWS delivery (:mod:`cinelake.runtime.emulator`).
+
+A run is complete when the ledger has an outcome for every movie, whatever order or how often
+messages were delivered (:mod:`cinelake.accounting`). The runtime lock keeps one process at a
+time on a data dir (:class:`RuntimeBusy`); queued movies of the other mode refuse a run
+(:class:`ModeConflict`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from cinelake import accounting, layout
+from cinelake.ledger import Pause
+from cinelake.models import queued_ids_by_run
+from cinelake.runtime.emulator import AwsEmulator, Progress
+from cinelake.runtime.errors import ModeConflict, RuntimeBusy, RuntimeRefused
+from cinelake.runtime.locks import held
+from cinelake.stages import silver as silver_stage
+from cinelake.stages.ingest import requeue_unqueued
+
+__all__ = ["LocalRuntime", "ModeConflict", "Progress", "RunSummary", "RuntimeBusy", "RuntimeRefused"]
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    snapshot_date: str
+    top_n: int
+    source: str
+    selected: int
+    rejected: list[dict[str, Any]]
+    enriched: int
+    not_found: int
+    failed: int
+    still_queued: int
+    unaccounted: int
+    silver_rows: int
+    quarantined: int
+    drift: dict[str, int]
+    gold_datasets: dict[str, int]
+    omdb_requests: int
+    cache_hits: int
+    paused: Pause | None
+    data_dir: str
+    dashboard: str | None
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    available: int = 0
+    silver_state: str | None = None
+    offline: bool = False  # enriched from the bundled sample, not an OMDb
+
+    @property
+    def complete(self) -> bool:
+        return self.still_queued == 0 and self.unaccounted == 0 and self.paused is None
+
+    @property
+    def failed_run(self) -> bool:
+        """OMDb answered nothing usable: no movie enriched (every one failed or not found),
+        so silver kept the previous snapshot."""
+        return self.complete and self.enriched == 0 and (
+            self.silver_state == "failed" or self.failed > 0
+        )
+
+
+
+
+class LocalRuntime(AwsEmulator):
+    """The emulated AWS stack plus what an operator asks of it: run, resume, recover."""
+
+    # -- the run --------------------------------------------------------------------------
+    def exclusive(self) -> contextlib.AbstractContextManager[None]:
+        data_dir = self.settings.data_dir
+        return held(
+            layout.LocalLake(data_dir).runtime_lock,
+            lambda: RuntimeBusy(f"another cinelake process is using {data_dir}"),
+        )
+
+    def recover(self) -> list[str]:
+        """After a crash or a pause: queued work comes back now, half-queued runs are queued.
+
+        Returns the runs that still need something (queued movies, silver not built yet).
+        """
+        ledger = self.deps.ledger
+        self.check_mode()
+        self.queue.release_in_flight(include_delayed=True)
+        ledger.resume()  # an explicit run is the operator's decision to try again
+        queued = queued_ids_by_run(self.queue.bodies())
+        unfinished = []
+        run_ids = ledger.run_ids()
+        for run_id in run_ids:
+            if not ledger.is_queued(run_id) and run_id in queued:
+                # The crash came after the send (one transaction, so every message is there)
+                # but before it was recorded: sending again would only duplicate the work.
+                ledger.mark_queued(run_id, ledger.manifest(run_id).messages)
+            if requeue_unqueued(self.deps, run_id):
+                queued.setdefault(run_id, set(ledger.manifest(run_id).ids()))
+            run = accounting.account(ledger, run_id, queued.get(run_id, ()), silver=True)
+            if run.needs_work(partial(accounting.is_superseded, ledger, run_id, run_ids)):
+                unfinished.append(run_id)
+        return unfinished
+
+    def check_mode(self) -> None:
+        """Refuse to finish queued runs made in the other mode (real OMDb vs bundled sample)."""
+        ledger = self.deps.ledger
+        offline = self.settings.offline
+        for run_id in sorted(queued_ids_by_run(self.queue.bodies())):
+            try:
+                manifest = ledger.manifest(run_id)
+            except Exception:  # noqa: S112 - an unreadable run is reported elsewhere
+                continue
+            if manifest.offline != offline:
+                made = "the bundled sample" if manifest.offline else "the real OMDb"
+                how = "pass --offline" if manifest.offline else "set OMDB_API_KEY"
+                raise ModeConflict(
+                    f"run {run_id} has movies queued for {made}; {how} to finish it first "
+                    "(`cinelake resume`), then start this run"
+                )
+
+    def run(self, *, source: str, top_n: int, batch_size: int) -> RunSummary:
+        with self.exclusive():
+            runs = self.recover()
+            result = self.fire_schedule(source=source, top_n=top_n, batch_size=batch_size)
+            run_id = result["run_id"]
+            self.pump(run_id)
+            for earlier in runs:
+                self.finish(earlier)
+            self.finish(run_id)
+            self.ensure_gold()
+            self.render_dashboard()
+            return self.summary(run_id)
+
+    def resume(self) -> list[RunSummary]:
+        """Finish whatever earlier runs left: queued messages, unbuilt silver or gold."""
+        with self.exclusive():
+            runs = self.recover()
+            self.pump(runs[-1] if runs else None)
+            for run_id in runs:
+                self.finish(run_id)
+            self.ensure_gold()
+            self.render_dashboard()
+            return [self.summary(r) for r in runs]
+
+    def finish(self, run_id: str) -> None:
+        """Silver and gold for a complete run, replaying the bronze event if it was missed."""
+        ledger = self.deps.ledger
+        run = accounting.account(ledger, run_id, silver=True)
+        if not run.complete or run.silver is not None:
+            return
+        manifest = ledger.manifest(run_id)
+        keys = list(self.deps.bronze.list(layout.bronze_run_prefix(manifest.snapshot_date, run_id)))
+        if keys:
+            # S3 delivers at least once; so do we.
+            self.object_created("bronze", keys[-1].key, keys[-1].size)
+        else:
+            silver_stage.build_run(self.deps, run_id)
+            self.dispatch_notifications()
+
+    def ensure_gold(self) -> None:
+        """Rebuild gold if it is older than silver (a crash between the two left it behind)."""
+        movies = [o for o in self.deps.silver.list(layout.MOVIES_PREFIX)
+                  if layout.is_silver_movies_key(o.key)]
+        if not movies:
+            return
+        newest = max(movies, key=lambda o: o.last_modified)
+        built = [o for o in self.deps.gold.list(layout.GOLD_MANIFEST)
+                 if o.key == layout.GOLD_MANIFEST]
+        if not built or built[0].last_modified < newest.last_modified:
+            self.object_created("silver", newest.key, newest.size)
+
+    def render_dashboard(self) -> Path | None:
+        """The local stand-in for QuickSight, regenerated after every run."""
+        from cinelake.dashboard import write_dashboard
+
+        lake = layout.LocalLake(self.settings.data_dir)
+        if not lake.gold_manifest.exists():
+            return None
+        self.progress.on_stage("dashboard")
+        return write_dashboard(lake.gold, lake.dashboard,
+                               generated_at=self.deps.clock.now())
+
+    # -- reporting ------------------------------------------------------------------------
+    def summary(self, run_id: str) -> RunSummary:
+        deps = self.deps
+        ledger = deps.ledger
+        run = accounting.account(
+            ledger, run_id, queued_ids_by_run(self.queue.bodies()).get(run_id, ()),
+            outcomes=True, silver=True,
+        )
+        manifest = run.manifest
+        silver = run.silver or {}
+        stats = ledger.enrich_stats(run_id)
+        gold_manifest = _read_json(deps.gold, layout.GOLD_MANIFEST) or {}
+        dashboard = layout.LocalLake(self.settings.data_dir).dashboard
+        return RunSummary(
+            run_id=run_id, snapshot_date=manifest.snapshot_date.isoformat(),
+            top_n=manifest.top_n, source=manifest.source, selected=len(manifest.movies),
+            rejected=[r.model_dump() for r in manifest.rejected],
+            enriched=run.count("enriched"), not_found=run.count("not_found"),
+            failed=run.count("failed"), still_queued=run.still_queued, unaccounted=run.unaccounted,
+            silver_rows=int(silver.get("rows", 0)), quarantined=int(silver.get("quarantined", 0)),
+            drift=dict(silver.get("drift", {})),
+            gold_datasets=dict(gold_manifest.get("datasets", {})) if silver else {},
+            omdb_requests=stats.get("omdb_requests", 0), cache_hits=stats.get("cache_hits", 0),
+            paused=ledger.paused(deps.clock.now()), data_dir=str(self.settings.data_dir),
+            dashboard=str(dashboard) if dashboard.exists() else None,
+            dead_letters=[
+                {"imdb_id": o.imdb_id, "error": o.detail, "attempts": o.attempts}
+                for o in run.dead_letters
+            ],
+            available=manifest.available,
+            silver_state=silver.get("state") if silver else None,
+            offline=manifest.offline,
+        )
+
+
+def _read_json(store: Any, key: str) -> dict[str, Any] | None:
+    import json
+
+    from cinelake.adapters.storage import ObjectNotFound
+
+    try:
+        return json.loads(store.get(key))  # type: ignore[no-any-return]
+    except ObjectNotFound:
+        return None

@@ -35,21 +35,49 @@ def free_port() -> int:
 def start_simulator(latency_ms: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cinelake.devtools.omdb_simulator", "--port", str(port),
-         "--latency-ms", str(latency_ms), "--synthesize", "--api-key", "bench-key"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "cinelake.devtools.omdb_simulator",
+            "--port",
+            str(port),
+            "--latency-ms",
+            str(latency_ms),
+            "--synthesize",
+            "--api-key",
+            "bench-key",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     assert proc.stdout is not None
     proc.stdout.readline()  # it prints its URL once it listens
     return proc, f"http://127.0.0.1:{port}/"
 
 
-def timed_run(source: Path, url: str, movies: int, concurrency: int, data_dir: Path) -> tuple[float, float, str]:
+def timed_run(
+    source: Path, url: str, movies: int, concurrency: int, data_dir: Path
+) -> tuple[float, float, str]:
     """Wall seconds and peak RSS (MiB) of one `cinelake run` in its own process."""
     env = os.environ | {"OMDB_API_KEY": "bench-key", "LOG_LEVEL": "ERROR"}
-    cmd = [sys.executable, "-m", "cinelake.cli", "run", "--source", str(source), "--top-n", str(movies),
-           "--omdb-url", url, "--concurrency", str(concurrency), "--rate-limit", "0",
-           "--data-dir", str(data_dir)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "cinelake.cli",
+        "run",
+        "--source",
+        str(source),
+        "--top-n",
+        str(movies),
+        "--omdb-url",
+        url,
+        "--concurrency",
+        str(concurrency),
+        "--rate-limit",
+        "0",
+        "--data-dir",
+        str(data_dir),
+    ]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -62,7 +90,9 @@ def timed_run(source: Path, url: str, movies: int, concurrency: int, data_dir: P
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--movies", type=int, default=2000)
     parser.add_argument("--baseline-movies", type=int, default=60)
     parser.add_argument("--latency-ms", type=int, default=100)
@@ -75,8 +105,12 @@ def main() -> None:
         source.write_text(json.dumps(synthetic.source_list(max(args.movies, args.baseline_movies))))
         sim, url = start_simulator(args.latency_ms)
         try:
-            base_s, base_rss, _ = timed_run(source, url, args.baseline_movies, 1, tmpdir / "baseline")
-            fast_s, fast_rss, out = timed_run(source, url, args.movies, args.concurrency, tmpdir / "lake")
+            base_s, base_rss, _ = timed_run(
+                source, url, args.baseline_movies, 1, tmpdir / "baseline"
+            )
+            fast_s, fast_rss, out = timed_run(
+                source, url, args.movies, args.concurrency, tmpdir / "lake"
+            )
         finally:
             sim.terminate()
             sim.wait(timeout=10)
@@ -86,8 +120,12 @@ def main() -> None:
     speedup = rate / base_rate
     print(f"OMDb simulator latency {args.latency_ms} ms, rate limit off, full run ingest -> gold\n")
     print(f"{'run':<34}{'movies':>8}{'seconds':>10}{'movies/s':>10}{'peak MiB':>10}")
-    print(f"{'baseline: --concurrency 1':<34}{args.baseline_movies:>8}{base_s:>10.2f}{base_rate:>10.1f}{base_rss:>10.0f}")
-    print(f"{f'cinelake: --concurrency {args.concurrency}':<34}{args.movies:>8}{fast_s:>10.2f}{rate:>10.1f}{fast_rss:>10.0f}")
+    print(
+        f"{'baseline: --concurrency 1':<34}{args.baseline_movies:>8}{base_s:>10.2f}{base_rate:>10.1f}{base_rss:>10.0f}"
+    )
+    print(
+        f"{f'cinelake: --concurrency {args.concurrency}':<34}{args.movies:>8}{fast_s:>10.2f}{rate:>10.1f}{fast_rss:>10.0f}"
+    )
     print(f"\nspeed-up {speedup:.1f}x")
     checks = [
         (f"end to end >= {TARGET_RATE:.0f} movies/s", rate >= TARGET_RATE),

@@ -105,8 +105,11 @@ def way_cinelake(folder: Path, cache: Path) -> list[str]:
     from cinelake.clock import SystemClock
     from cinelake.sources.imdb_datasets import DatasetCache, DatasetOptions, ImdbDatasetsSource
 
-    source = ImdbDatasetsSource(DatasetOptions(url=str(folder), min_votes=M),
-                                DatasetCache(LocalObjectStore(cache, "state")), SystemClock())
+    source = ImdbDatasetsSource(
+        DatasetOptions(url=str(folder), min_votes=M),
+        DatasetCache(LocalObjectStore(cache, "state")),
+        SystemClock(),
+    )
     return [m.imdb_id for m in source.select(TOP_N).movies]
 
 
@@ -114,19 +117,25 @@ def way_duckdb(folder: Path) -> list[str]:
     import duckdb
 
     def tsv(name: str) -> str:
-        return (f"read_csv('{folder / name}', delim='\t', quote='', escape='', header=true, "
-                "nullstr='\\N', all_varchar=true)")
+        return (
+            f"read_csv('{folder / name}', delim='\t', quote='', escape='', header=true, "
+            "nullstr='\\N', all_varchar=true)"
+        )
 
-    rows = duckdb.connect().execute(f"""
+    rows = (
+        duckdb.connect()
+        .execute(f"""
         WITH r AS (SELECT tconst, averageRating::DOUBLE AS rating, numVotes::BIGINT AS votes
-                   FROM {tsv('title.ratings.tsv.gz')} WHERE numVotes::BIGINT >= {M}),
-        e AS (SELECT r.* FROM r JOIN {tsv('title.basics.tsv.gz')} b USING (tconst)
+                   FROM {tsv("title.ratings.tsv.gz")} WHERE numVotes::BIGINT >= {M}),
+        e AS (SELECT r.* FROM r JOIN {tsv("title.basics.tsv.gz")} b USING (tconst)
               WHERE b.titleType = 'movie' AND b.isAdult = '0'),
         c AS (SELECT avg(rating) AS c FROM e)
         SELECT tconst FROM e, c
         ORDER BY votes / (votes + {M}) * rating + {M} / (votes + {M}) * c DESC, votes DESC, tconst
         LIMIT {TOP_N}
-    """).fetchall()
+    """)
+        .fetchall()
+    )
     return [r[0] for r in rows]
 
 
@@ -135,11 +144,17 @@ def way_pandas(folder: Path) -> list[str]:
 
     import pandas as pd
 
-    opts: dict[str, Any] = {"sep": "\t", "quoting": csv.QUOTE_NONE, "na_values": ["\\N"],
-                            "keep_default_na": False, "dtype": str}
+    opts: dict[str, Any] = {
+        "sep": "\t",
+        "quoting": csv.QUOTE_NONE,
+        "na_values": ["\\N"],
+        "keep_default_na": False,
+        "dtype": str,
+    }
     ratings = pd.read_csv(folder / "title.ratings.tsv.gz", **opts)
-    basics = pd.read_csv(folder / "title.basics.tsv.gz", usecols=["tconst", "titleType", "isAdult"],
-                         **opts)
+    basics = pd.read_csv(
+        folder / "title.basics.tsv.gz", usecols=["tconst", "titleType", "isAdult"], **opts
+    )
     ratings["rating"] = ratings["averageRating"].astype(float)
     ratings["votes"] = ratings["numVotes"].astype("int64")
     movies = basics[(basics["titleType"] == "movie") & (basics["isAdult"] == "0")]
@@ -153,19 +168,33 @@ def way_pandas(folder: Path) -> list[str]:
 def way_polars(folder: Path) -> list[str]:
     import polars as pl
 
-    opts: dict[str, Any] = {"separator": "\t", "quote_char": None, "null_values": "\\N",
-                            "infer_schema": False}
+    opts: dict[str, Any] = {
+        "separator": "\t",
+        "quote_char": None,
+        "null_values": "\\N",
+        "infer_schema": False,
+    }
     ratings = pl.scan_csv(folder / "title.ratings.tsv.gz", **opts).select(
-        "tconst", pl.col("averageRating").cast(pl.Float64).alias("rating"),
-        pl.col("numVotes").cast(pl.Int64).alias("votes"))
-    basics = pl.scan_csv(folder / "title.basics.tsv.gz", **opts).filter(
-        (pl.col("titleType") == "movie") & (pl.col("isAdult") == "0")).select("tconst")
+        "tconst",
+        pl.col("averageRating").cast(pl.Float64).alias("rating"),
+        pl.col("numVotes").cast(pl.Int64).alias("votes"),
+    )
+    basics = (
+        pl.scan_csv(folder / "title.basics.tsv.gz", **opts)
+        .filter((pl.col("titleType") == "movie") & (pl.col("isAdult") == "0"))
+        .select("tconst")
+    )
     e = ratings.filter(pl.col("votes") >= M).join(basics, on="tconst")
     c = pl.col("rating").mean()
-    out = (e.with_columns(wr=pl.col("votes") / (pl.col("votes") + M) * pl.col("rating")
-                          + M / (pl.col("votes") + M) * c)
-           .sort(["wr", "votes", "tconst"], descending=[True, True, False])
-           .head(TOP_N).collect())
+    out = (
+        e.with_columns(
+            wr=pl.col("votes") / (pl.col("votes") + M) * pl.col("rating")
+            + M / (pl.col("votes") + M) * c
+        )
+        .sort(["wr", "votes", "tconst"], descending=[True, True, False])
+        .head(TOP_N)
+        .collect()
+    )
     return list(out["tconst"])
 
 
@@ -200,7 +229,8 @@ def measure(way: str, folder: Path, cache: Path) -> dict[str, Any] | None:
             return None
     proc = subprocess.run(
         [sys.executable, __file__, "--child", way, "--files", str(folder), "--cache", str(cache)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if proc.returncode != 0:
         print(f"  {way}: failed: {proc.stderr.strip().splitlines()[-1:]}")
@@ -217,10 +247,13 @@ def http_second_run(folder: Path, cache: Path) -> tuple[int, int, list[tuple[str
 
     server = DatasetServer(folder)
     with server.serve() as url:
+
         def run() -> None:
-            ImdbDatasetsSource(DatasetOptions(url=url, min_votes=M),
-                               DatasetCache(LocalObjectStore(cache, "state")),
-                               SystemClock()).select(TOP_N)
+            ImdbDatasetsSource(
+                DatasetOptions(url=url, min_votes=M),
+                DatasetCache(LocalObjectStore(cache, "state")),
+                SystemClock(),
+            ).select(TOP_N)
 
         run()
         first = sum(e.bytes for e in server.log)
@@ -237,8 +270,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each way (best kept)")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP second-run check")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--files", type=Path,
-                        help="keep the generated files in this folder and reuse them when there")
+    parser.add_argument(
+        "--files",
+        type=Path,
+        help="keep the generated files in this folder and reuse them when there",
+    )
     parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -253,17 +289,31 @@ def main() -> None:
         sizes = {p.name: p.stat().st_size for p in folder.iterdir()}
         import duckdb
 
-        ratings_rows = duckdb.connect().execute(
-            f"SELECT count(*) FROM read_csv('{folder / 'title.ratings.tsv.gz'}', delim='\t', "
-            "quote='', header=true, all_varchar=true)").fetchone()
-        titles = duckdb.connect().execute(
-            f"SELECT count(*) FROM read_csv('{folder / 'title.basics.tsv.gz'}', delim='\t', "
-            "quote='', header=true, all_varchar=true)").fetchone()
-        print(f"Files: {titles[0] if titles else 0:,} titles, {ratings_rows[0] if ratings_rows else 0:,} ratings "
-              f"in {time.perf_counter() - start:.1f} s: "
-              + ", ".join(f"{n} {s / 2**20:.0f} MiB" for n, s in sorted(sizes.items())))
-        print(f"Top {TOP_N} at m = {M:,}; wall time of the work, peak RSS of the process "
-              f"(best of {args.repeat}).")
+        ratings_rows = (
+            duckdb.connect()
+            .execute(
+                f"SELECT count(*) FROM read_csv('{folder / 'title.ratings.tsv.gz'}', delim='\t', "
+                "quote='', header=true, all_varchar=true)"
+            )
+            .fetchone()
+        )
+        titles = (
+            duckdb.connect()
+            .execute(
+                f"SELECT count(*) FROM read_csv('{folder / 'title.basics.tsv.gz'}', delim='\t', "
+                "quote='', header=true, all_varchar=true)"
+            )
+            .fetchone()
+        )
+        print(
+            f"Files: {titles[0] if titles else 0:,} titles, {ratings_rows[0] if ratings_rows else 0:,} ratings "
+            f"in {time.perf_counter() - start:.1f} s: "
+            + ", ".join(f"{n} {s / 2**20:.0f} MiB" for n, s in sorted(sizes.items()))
+        )
+        print(
+            f"Top {TOP_N} at m = {M:,}; wall time of the work, peak RSS of the process "
+            f"(best of {args.repeat})."
+        )
         cache = Path(tmp) / "cache"
         rows: list[tuple[str, dict[str, Any]]] = []
 
@@ -299,8 +349,10 @@ def main() -> None:
                 print(f"    {label}: {ids[:5]}")
         if not args.no_http:
             sent_first, sent_second, log = http_second_run(folder, Path(tmp) / "http-cache")
-            print(f"  over HTTP: first run downloaded {sent_first / 2**20:.1f} MiB, a second run "
-                  f"with unchanged files {sent_second} bytes (requests: {log})")
+            print(
+                f"  over HTTP: first run downloaded {sent_first / 2**20:.1f} MiB, a second run "
+                f"with unchanged files {sent_second} bytes (requests: {log})"
+            )
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ CODE_EXCLUDE = (
     "aws/",  # template tooling: cfn.py (reads template.yaml), glue_tables.py (writes it)
     "ops/",  # status, doctor, dlq, rebuild, config: CLI commands over a local lake
     "query.py",  # `cinelake query`
-    "runtime/local.py",  # the local runtime plays EventBridge/SQS/S3; Lambda is the real thing
+    "runtime/emulator.py",  # plays EventBridge/SQS/S3 on one machine; Lambda is the real thing
     "runtime/scheduler.py",  # `cinelake schedule`
     "runtime/locks.py",  # one local process per lake
     "runtime/events.py",  # AWS-shaped events for the local runtime and the tests

@@ -21,9 +21,12 @@ from cinelake.config import Settings
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--shift-clock", type=int, default=None, metavar="DAYS",
+        "--shift-clock",
+        type=int,
+        default=None,
+        metavar="DAYS",
         help="run with this process's wall clock moved DAYS days ahead (time-machine); "
-             "`make test-future` uses it to prove no test depends on today's date",
+        "`make test-future` uses it to prove no test depends on today's date",
     )
 
 
@@ -62,7 +65,9 @@ def clock_shift(request: pytest.FixtureRequest) -> tuple[datetime, int] | None:
 
 _SHIFT = pytest.StashKey[tuple[datetime, Any]]()
 
-SHARED_TOP250 = Path(__file__).resolve().parents[2] / "shared" / "data" / "imdb-api" / "Top250Movies.json"
+SHARED_TOP250 = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "imdb-api" / "Top250Movies.json"
+)
 # A scraper's daily captures of the Top 250 (JSON arrays): read in place, never copied.
 SHARED_HISTORY = Path(__file__).resolve().parents[2] / "shared" / "data" / "top250-history"
 
@@ -91,8 +96,12 @@ def lake(tmp_path: Path) -> Path:
 
 def make_settings(lake: Path, **overrides: object) -> Settings:
     base: dict[str, object] = {
-        "data_dir": lake, "backoff_base_s": 0.0, "backoff_max_s": 0.0, "retry_delay_s": 0.0,
-        "rate_limit": 0, "concurrency": 8,
+        "data_dir": lake,
+        "backoff_base_s": 0.0,
+        "backoff_max_s": 0.0,
+        "retry_delay_s": 0.0,
+        "rate_limit": 0,
+        "concurrency": 8,
     }
     return Settings(**(base | overrides))
 

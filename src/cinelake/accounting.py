@@ -115,8 +115,10 @@ class RunAccount:
         if self.still_queued:
             parts.append(f"{_movies(self.still_queued)} still queued")
         if self.unaccounted:
-            parts.append(f"{_movies(self.unaccounted)} neither done nor queued (interrupted; "
-                         "`cinelake resume` finishes it)")
+            parts.append(
+                f"{_movies(self.unaccounted)} neither done nor queued (interrupted; "
+                "`cinelake resume` finishes it)"
+            )
         return "incomplete: " + ", ".join(parts)
 
     def state(self, *, paused: bool, superseded: Callable[[], bool]) -> RunState:
@@ -125,8 +127,11 @@ class RunAccount:
         if self.complete:
             if self.silver is not None:  # the silver stage's own verdict
                 verdict = str(self.silver.get("state"))
-                return "superseded" if verdict == "superseded" else (
-                    "failed" if verdict == "failed" else "complete")
+                return (
+                    "superseded"
+                    if verdict == "superseded"
+                    else ("failed" if verdict == "failed" else "complete")
+                )
             return "superseded" if superseded() else "awaiting_silver"
         if paused and self.still_queued:
             return "paused"
@@ -150,7 +155,10 @@ def account(
     read = {k: v for k, v in ledger.outcomes(run_id).items() if k in ids} if outcomes else {}
     done = frozenset(read) if outcomes else frozenset(ledger.done_ids(run_id) & ids)
     return RunAccount(
-        manifest, done, frozenset(set(queued) & ids), read,
+        manifest,
+        done,
+        frozenset(set(queued) & ids),
+        read,
         ledger.report(run_id, "silver") if silver else None,
     )
 
@@ -201,9 +209,7 @@ def superseding_run(ledger: RunLedger, run_id: str, day_runs: Iterable[str]) -> 
     return day_owner(ledger, (r for r in day_runs if r > run_id)).run_id
 
 
-def same_day_runs(
-    ledger: RunLedger, run_id: str, run_ids: Iterable[str]
-) -> list[str]:
+def same_day_runs(ledger: RunLedger, run_id: str, run_ids: Iterable[str]) -> list[str]:
     """The runs among ``run_ids`` started after ``run_id`` with the same snapshot date
     (runs whose manifest cannot be read are left out)."""
     day = ledger.manifest(run_id).snapshot_date

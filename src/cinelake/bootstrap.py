@@ -81,10 +81,14 @@ class Deps:
         """OMDb options; ``base_url`` (a run's recorded URL) instead of the configured one."""
         s = self.settings
         return OmdbOptions(
-            base_url=OFFLINE_URL if s.offline else base_url or s.omdb_url, timeout_s=s.timeout_s,
-            max_retries=s.max_retries, backoff_base_s=s.backoff_base_s,
-            backoff_max_s=s.backoff_max_s, concurrency=self.concurrency or s.concurrency,
-            max_answer_bytes=s.max_answer_bytes, answer_deadline_s=s.answer_deadline_s,
+            base_url=OFFLINE_URL if s.offline else base_url or s.omdb_url,
+            timeout_s=s.timeout_s,
+            max_retries=s.max_retries,
+            backoff_base_s=s.backoff_base_s,
+            backoff_max_s=s.backoff_max_s,
+            concurrency=self.concurrency or s.concurrency,
+            max_answer_bytes=s.max_answer_bytes,
+            answer_deadline_s=s.answer_deadline_s,
         )
 
 
@@ -119,9 +123,15 @@ def build_local(
     if omdb_transport is None and settings.offline:
         omdb_transport = offline_transport()
     return Deps(
-        settings=settings, clock=clock, bronze=stores["bronze"], silver=stores["silver"],
-        gold=stores["gold"], queue=queue, keys=key_provider(settings),
-        limiter=RateLimiter(settings.rate_limit), omdb_transport=omdb_transport,
+        settings=settings,
+        clock=clock,
+        bronze=stores["bronze"],
+        silver=stores["silver"],
+        gold=stores["gold"],
+        queue=queue,
+        keys=key_provider(settings),
+        limiter=RateLimiter(settings.rate_limit),
+        omdb_transport=omdb_transport,
     )
 
 
@@ -134,11 +144,14 @@ def build_aws(settings: Settings, *, clock: Clock | None = None) -> Deps:
     clock = clock or SystemClock()
     bronze = S3ObjectStore(s3, settings.bronze_bucket)
     return Deps(
-        settings=settings, clock=clock, bronze=bronze,
+        settings=settings,
+        clock=clock,
+        bronze=bronze,
         silver=S3ObjectStore(s3, settings.silver_bucket),
         gold=S3ObjectStore(s3, settings.gold_bucket),
         queue=SqsQueue(sqs, settings.queue_url or ""),
-        keys=key_provider(settings), limiter=RateLimiter(settings.rate_limit),
+        keys=key_provider(settings),
+        limiter=RateLimiter(settings.rate_limit),
         sources=SourceOpener(settings, bronze, clock, s3=s3),
     )
 

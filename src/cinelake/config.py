@@ -46,9 +46,11 @@ class Settings(BaseSettings):
         None, description="imdb-datasets, or a top list: path, http(s):// or s3:// URL"
     )
     source_max_bytes: int = Field(
-        64 * 1024 * 1024, ge=1024, description="largest source list read, bytes")
+        64 * 1024 * 1024, ge=1024, description="largest source list read, bytes"
+    )
     source_deadline_s: float = Field(
-        120.0, gt=0, description="longest time to download the source list, seconds")
+        120.0, gt=0, description="longest time to download the source list, seconds"
+    )
     imdb_datasets_url: str = Field(
         "https://datasets.imdbws.com/",
         description="where imdb-datasets reads title.basics/title.ratings: URL or directory",
@@ -73,10 +75,14 @@ class Settings(BaseSettings):
     rate_limit: float = Field(10.0, ge=0, description="OMDb requests per second (0 = no limit)")
     timeout_s: float = Field(10.0, gt=0, description="OMDb request timeout, seconds")
     max_answer_bytes: int = Field(
-        1024 * 1024, ge=1024, le=2 * 1024 * 1024,
-        description="largest OMDb answer read, bytes (a larger one fails the movie)")
+        1024 * 1024,
+        ge=1024,
+        le=2 * 1024 * 1024,
+        description="largest OMDb answer read, bytes (a larger one fails the movie)",
+    )
     answer_deadline_s: float = Field(
-        30.0, gt=0, description="longest time for one OMDb answer, request to last byte")
+        30.0, gt=0, description="longest time for one OMDb answer, request to last byte"
+    )
     max_retries: int = Field(4, ge=0, le=10, description="retries of a transient OMDb failure")
     backoff_base_s: float = Field(0.5, ge=0, description="first retry delay, seconds")
     backoff_max_s: float = Field(20.0, ge=0, description="longest retry delay, seconds")
@@ -86,7 +92,9 @@ class Settings(BaseSettings):
     # Queue behaviour (keep max_receive_count equal to the DLQ redrive policy on AWS)
     max_receive_count: int = Field(3, ge=1, le=1000, description="receives before dead-letter")
     visibility_timeout_s: float = Field(300.0, gt=0, description="queue visibility timeout")
-    retry_delay_s: float = Field(1.0, ge=0, description="local: delay before a failed message returns")
+    retry_delay_s: float = Field(
+        1.0, ge=0, description="local: delay before a failed message returns"
+    )
     records_per_invocation: int = Field(10, ge=1, le=10, description="SQS records per enrich call")
 
     # The local scheduler (`cinelake schedule`)
@@ -126,7 +134,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _years(self) -> Settings:
-        if self.year_from is not None and self.year_to is not None and self.year_from > self.year_to:
+        if (
+            self.year_from is not None
+            and self.year_to is not None
+            and self.year_from > self.year_to
+        ):
             raise ValueError(f"year_from {self.year_from} is after year_to {self.year_to}")
         return self
 

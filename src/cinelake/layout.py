@@ -244,8 +244,11 @@ class LocalLake:
 
     def bronze_run_parts(self, run_id: str) -> list[Path]:
         """Every bronze part of a run, whatever its day."""
-        return sorted((self.bronze / OMDB_PREFIX).glob(
-            f"snapshot_date=*/run_id={require_run_id(run_id)}/*{BRONZE_SUFFIX}"))
+        return sorted(
+            (self.bronze / OMDB_PREFIX).glob(
+                f"snapshot_date=*/run_id={require_run_id(run_id)}/*{BRONZE_SUFFIX}"
+            )
+        )
 
     def exists(self) -> bool:
         return self.bronze.is_dir() or self.queue.is_file()

@@ -24,7 +24,6 @@ from cinelake.models import MovieOutcome, RunManifest
 _M = TypeVar("_M", bound=BaseModel)
 
 
-
 @dataclass(frozen=True)
 class Pause:
     reason: str  # "quota" or "invalid_key"
@@ -126,9 +125,7 @@ class RunLedger:
         total: Counter[str] = Counter()
         for obj in self.store.list(layout.stats_prefix(run_id)):
             stats = self._json(obj.key)
-            if not isinstance(stats, dict) or not all(
-                isinstance(v, int) for v in stats.values()
-            ):
+            if not isinstance(stats, dict) or not all(isinstance(v, int) for v in stats.values()):
                 raise DamagedFile(f"{self.store.bucket}/{obj.key}", "not a JSON object of counts")
             total.update(stats)
         return total
@@ -161,8 +158,11 @@ class RunLedger:
         except ObjectNotFound:
             return None
         try:
-            pause = Pause(str(data["reason"]), datetime.fromisoformat(data["until"]),
-                          str(data.get("detail", "")))
+            pause = Pause(
+                str(data["reason"]),
+                datetime.fromisoformat(data["until"]),
+                str(data.get("detail", "")),
+            )
             if pause.until.tzinfo is None:
                 raise ValueError("until has no time zone")
         except (KeyError, TypeError, ValueError) as exc:

@@ -55,7 +55,11 @@ def message_ids(body: str) -> tuple[str | None, list[str]]:
         return None, []
     run_id = msg.get("run_id") if isinstance(msg.get("run_id"), str) else None
     movies = msg.get("movies")
-    ids = [m.get("imdb_id") for m in movies if isinstance(m, dict)] if isinstance(movies, list) else []
+    ids = (
+        [m.get("imdb_id") for m in movies if isinstance(m, dict)]
+        if isinstance(movies, list)
+        else []
+    )
     return run_id, [i for i in ids if isinstance(i, str)]
 
 

@@ -25,7 +25,9 @@ def register_secret(value: str) -> None:
         return
     with _secrets_lock:
         _secrets.add(value)
-        _pattern = re.compile("|".join(re.escape(s) for s in sorted(_secrets, key=len, reverse=True)))
+        _pattern = re.compile(
+            "|".join(re.escape(s) for s in sorted(_secrets, key=len, reverse=True))
+        )
 
 
 _APIKEY_PARAM = re.compile(r"(apikey=)[^&\s\"']+", re.IGNORECASE)
@@ -44,9 +46,11 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact(str(record.msg))
         if record.args:
-            record.args = tuple(redact(str(a)) for a in record.args) if isinstance(
-                record.args, tuple
-            ) else record.args
+            record.args = (
+                tuple(redact(str(a)) for a in record.args)
+                if isinstance(record.args, tuple)
+                else record.args
+            )
         for k, v in list(record.__dict__.items()):
             if isinstance(v, str) and k not in ("msg", "name", "levelname", "pathname", "filename"):
                 record.__dict__[k] = redact(v)
@@ -101,4 +105,3 @@ def get_metrics() -> Metrics:
     if _metrics is None:
         _metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
     return _metrics
-

@@ -30,16 +30,16 @@ def _readable(files: list[Path], data_dir: Path, view: str, damaged: dict[str, s
     return True
 
 
-def connect(
-    data_dir: Path, damaged: dict[str, str] | None = None
-) -> duckdb.DuckDBPyConnection:
+def connect(data_dir: Path, damaged: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
     """A connection with the lake's views. A view over a damaged file is left out (so queries
     that do not use it still work) and, when ``damaged`` is given, named there."""
     con = duckdb.connect()
     damaged = {} if damaged is None else damaged
     lake = LocalLake(data_dir)
     tables: tuple[tuple[str, SilverTable], ...] = (
-        ("silver_movies", "movies"), ("silver_quarantine", "quarantine"))
+        ("silver_movies", "movies"),
+        ("silver_quarantine", "quarantine"),
+    )
     for view, table in tables:
         files = lake.silver_files(table)
         if files and _readable(files, data_dir, view, damaged):
@@ -52,13 +52,22 @@ def connect(
     if gold.is_dir():
         for dataset in sorted(p for p in gold.iterdir() if p.is_dir()):
             parts = sorted(dataset.glob("*.parquet"))
-            if parts and dataset.name.isidentifier() and _readable(
-                parts, data_dir, f"gold_{dataset.name}", damaged
+            if (
+                parts
+                and dataset.name.isidentifier()
+                and _readable(parts, data_dir, f"gold_{dataset.name}", damaged)
             ):
                 listed = ", ".join(f"'{_glob(f)}'" for f in parts)
-                con.execute(f"CREATE VIEW gold_{dataset.name} AS SELECT * FROM read_parquet([{listed}])")
+                con.execute(
+                    f"CREATE VIEW gold_{dataset.name} AS SELECT * FROM read_parquet([{listed}])"
+                )
     return con
 
 
 def views(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1").fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1"
+        ).fetchall()
+    ]

@@ -133,8 +133,9 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
     ingest_id, event = stack.scheduled_input("DailySchedule", when)
     assert ingest_id == "GetMoviesAndSendToQueue"
     # Exactly what the local runtime hands the handler (schedule + template parameters).
-    assert event == schedule_input(when, top_n=TOP_N, batch_size=1, source=None,
-                                   event_id=event["id"])
+    assert event == schedule_input(
+        when, top_n=TOP_N, batch_size=1, source=None, event_id=event["id"]
+    )
     started = stack.invoke(ingest_id, event)
     assert started["queued"] == TOP_N and started["snapshot_date"] == "2026-11-29"
     run_id = started["run_id"]
@@ -296,7 +297,9 @@ def test_a_grant_missing_from_the_template_is_denied(
         # The denied call is the send itself, after the manifest was written (its grant is
         # there)...
         assert stack.recorder.by("GetMoviesAndSendToQueue")[-1].action == "sqs:SendMessage"
-        manifests = [k for k in stack.keys("BronzeBucket", "_runs/") if k.endswith("/manifest.json")]
+        manifests = [
+            k for k in stack.keys("BronzeBucket", "_runs/") if k.endswith("/manifest.json")
+        ]
         assert len(manifests) == 1
         manifest = json.loads(stack.get("BronzeBucket", manifests[0]))
         assert manifest["snapshot_date"] == "2026-11-29"
@@ -305,8 +308,10 @@ def test_a_grant_missing_from_the_template_is_denied(
         assert set(stack.queue_counts("MoviesQueue").values()) == {0}
 
 
-@pytest.mark.parametrize("version,ok", [("5.2.0", True), ("5.2.5", True), ("5.1.22", False),
-                                        ("5.3.0", False), ("6.0.0", False)])
+@pytest.mark.parametrize(
+    "version,ok",
+    [("5.2.0", True), ("5.2.5", True), ("5.1.22", False), ("5.3.0", False), ("6.0.0", False)],
+)
 def test_the_emulator_refuses_a_moto_it_was_not_checked_against(version: str, ok: bool) -> None:
     from tests.aws.emulator import check_moto_version
 

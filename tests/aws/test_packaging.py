@@ -259,7 +259,7 @@ NOT_SHIPPED = (
     "cinelake/aws/glue_tables.py",  # template generator
     "cinelake/ops/",  # CLI commands over a local lake
     "cinelake/query.py",  # `cinelake query`
-    "cinelake/runtime/local.py",  # the local runtime (it plays EventBridge/SQS/S3)
+    "cinelake/runtime/emulator.py",  # the local runtime (it plays EventBridge/SQS/S3)
     "cinelake/runtime/scheduler.py",  # `cinelake schedule`
 )
 HANDLERS = sorted(p.stem for p in SRC_HANDLERS.glob("*.py") if p.stem != "__init__")
@@ -386,13 +386,6 @@ def test_each_handler_imports_from_the_packaged_layout(
     assert not outside, f"imported from outside the zip: {outside}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="cinelake.bootstrap.offline_transport imports cinelake.devtools.omdb_simulator (and "
-    "it cinelake.devtools.synthetic) inside the function: an offline run in Lambda would not "
-    "find the simulator. Issue 11 moves offline OMDb into the product; then drop this marker.",
-)
 def test_no_handler_reaches_what_the_zip_leaves_out_even_lazily(code_dir: Path) -> None:
     """The handlers' imports, function-level ones included, stay inside the shipped code."""
     grimp = pytest.importorskip("grimp")

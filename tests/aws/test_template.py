@@ -187,7 +187,11 @@ def test_four_functions_run_this_package_on_the_packaged_runtime(
         ]
         assert layers[0] == "build/lambda/layer-core.zip"
         # ingest reads the imdb-datasets files with DuckDB; enrich needs neither duckdb nor pyarrow.
-        wants_lake = lid in ("GetMoviesAndSendToQueue", "ProcessBronzeToSilver", "ProcessSilverToGold")
+        wants_lake = lid in (
+            "GetMoviesAndSendToQueue",
+            "ProcessBronzeToSilver",
+            "ProcessSilverToGold",
+        )
         assert ("build/lambda/layer-lake.zip" in layers) == wants_lake, lid
 
 
@@ -348,12 +352,16 @@ def test_the_schedule_hands_ingest_what_the_local_runtime_does(stack: Stack) -> 
     assert target["InputTransformer"]["InputPathsMap"] == {"time": "$.time", "id": "$.id"}
     event = json.loads(
         target["InputTransformer"]["InputTemplate"]
-        .replace("<time>", '"2026-01-02T03:00:00Z"').replace("<id>", '"event-1"')
+        .replace("<time>", '"2026-01-02T03:00:00Z"')
+        .replace("<id>", '"event-1"')
     )
     from datetime import UTC, datetime
 
     assert event == schedule_input(
-        datetime(2026, 1, 2, 3, tzinfo=UTC), top_n=10, batch_size=1, source=None,
+        datetime(2026, 1, 2, 3, tzinfo=UTC),
+        top_n=10,
+        batch_size=1,
+        source=None,
         event_id="event-1",
     )
     permission = stack.properties("DailySchedulePermission")
@@ -384,7 +392,10 @@ def test_the_source_defaults_to_imdb_datasets_sized_for_them_and_s3_sources_get_
     assert cache["Resource"].endswith(f"-bronze-{ACCOUNT}-{REGION}/_sources/imdb-datasets/*")
 
     sample = names(Stack(template, {"SourceUrl": ""}, account_id=ACCOUNT, region=REGION))
-    assert "CINELAKE_SOURCE" not in sample.properties("GetMoviesAndSendToQueue")["Environment"]["Variables"]
+    assert (
+        "CINELAKE_SOURCE"
+        not in sample.properties("GetMoviesAndSendToQueue")["Environment"]["Variables"]
+    )
     assert "DatasetCache" not in {
         st["Sid"]
         for p in sample.properties("IngestFunctionRole")["Policies"]

@@ -396,8 +396,9 @@ def test_empty_gold_shows_the_no_data_state(browser, tmp_path):
 
 
 def test_missing_gold_directory_still_renders(browser, tmp_path):
-    out = write_dashboard(tmp_path / "nothing-here", tmp_path / "out" / "d.html",
-                          generated_at=GENERATED)
+    out = write_dashboard(
+        tmp_path / "nothing-here", tmp_path / "out" / "d.html", generated_at=GENERATED
+    )
     view = Page(browser, out)
     try:
         assert view.page.is_visible("#no-data")

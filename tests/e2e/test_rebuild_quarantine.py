@@ -34,8 +34,21 @@ def run_with_bad_records(lake: Path, tmp_path: Path) -> Any:
     source = write_source(tmp_path / "top.json", synthetic.source_list(6)["items"])
     sim = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY))
     with sim.serve() as url:
-        return runner.invoke(app, ["run", "--source", str(source), "--top-n", "6", "--omdb-url", url,
-                                   "--data-dir", str(lake)], env={"OMDB_API_KEY": KEY})
+        return runner.invoke(
+            app,
+            [
+                "run",
+                "--source",
+                str(source),
+                "--top-n",
+                "6",
+                "--omdb-url",
+                url,
+                "--data-dir",
+                str(lake),
+            ],
+            env={"OMDB_API_KEY": KEY},
+        )
 
 
 def test_bad_records_are_quarantined_with_reasons_and_counted(lake: Path, tmp_path: Path) -> None:
@@ -59,7 +72,10 @@ def test_rebuild_from_bronze_alone_is_idempotent(lake: Path, tmp_path: Path) -> 
     for _ in range(2):  # no OMDb anywhere now: rebuild reads bronze only
         result = runner.invoke(app, ["rebuild", "--data-dir", str(lake)], env={"OMDB_API_KEY": KEY})
         assert result.exit_code == 0, result.output
-        assert q(lake, "select * exclude (ingested_at) from silver_movies order by source_rank") == before
+        assert (
+            q(lake, "select * exclude (ingested_at) from silver_movies order by source_rank")
+            == before
+        )
         assert q(lake, "select count(*) as n from silver_quarantine") == [{"n": 2}]
         assert (lake / "gold" / "csv" / "top_rated.csv").read_text() == gold_before
         assert len(list((lake / "silver" / "movies").rglob("*.parquet"))) == 1

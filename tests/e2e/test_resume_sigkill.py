@@ -80,15 +80,20 @@ def cli(*args: str) -> list[str]:
 
 
 def environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("CINELAKE_") and k != "OMDB_API_KEY"}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("CINELAKE_") and k != "OMDB_API_KEY"
+    }
     # One message per enrich invocation and one invocation at a time (concurrency 1; batch size
     # also for `resume`): every crash point is reached in the same order each time, and no
     # invocation races a bronze->silver build (which would legitimately build silver twice).
-    env |= {"OMDB_API_KEY": KEY, "CINELAKE_RECORDS_PER_INVOCATION": "1",
-            "CINELAKE_BATCH_SIZE": str(BATCH),
-            "POWERTOOLS_METRICS_DISABLED": "true", "LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1"}
+    env |= {
+        "OMDB_API_KEY": KEY,
+        "CINELAKE_RECORDS_PER_INVOCATION": "1",
+        "CINELAKE_BATCH_SIZE": str(BATCH),
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
     return env | extra
 
 
@@ -117,31 +122,53 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     sim = OmdbSimulator(synthetic.omdb_catalog(IDS), SimulatorConfig(api_key=KEY, latency_s=0.02))
     with sim.serve() as url:
         common = ["--omdb-url", url, "--rate-limit", "0", "--concurrency", "1"]
-        run_args = ["run", "--source", str(source), "--top-n", str(MOVIES),
-                    "--batch-size", str(BATCH), *common]
+        run_args = [
+            "run",
+            "--source",
+            str(source),
+            "--top-n",
+            str(MOVIES),
+            "--batch-size",
+            str(BATCH),
+            *common,
+        ]
         lakes = {s.name: base / s.name / "lake" for s in SCENARIOS}
         for lake in lakes.values():
             lake.parent.mkdir()
-        killed = finish({
-            s.name: start(cli(*run_args, "--data-dir", str(lakes[s.name])),
-                          environment(CINELAKE_CRASH_AT=f"{s.point}:{s.nth}"),
-                          base / s.name / "killed.log", base / s.name)
-            for s in SCENARIOS
-        })
+        killed = finish(
+            {
+                s.name: start(
+                    cli(*run_args, "--data-dir", str(lakes[s.name])),
+                    environment(CINELAKE_CRASH_AT=f"{s.point}:{s.nth}"),
+                    base / s.name / "killed.log",
+                    base / s.name,
+                )
+                for s in SCENARIOS
+            }
+        )
         then = {
             "run": run_args,
             "resume": ["resume", *common],
         }
-        recovered = finish({
-            s.name: start(cli(*then[s.then], "--data-dir", str(lakes[s.name])), environment(),
-                          base / s.name / "recovery.log", base / s.name)
-            for s in SCENARIOS
-        })
+        recovered = finish(
+            {
+                s.name: start(
+                    cli(*then[s.then], "--data-dir", str(lakes[s.name])),
+                    environment(),
+                    base / s.name / "recovery.log",
+                    base / s.name,
+                )
+                for s in SCENARIOS
+            }
+        )
     return {
-        s.name: Outcome(lakes[s.name], killed[s.name],
-                        (base / s.name / "killed.log").read_text(errors="replace"),
-                        recovered[s.name],
-                        (base / s.name / "recovery.log").read_text(errors="replace"))
+        s.name: Outcome(
+            lakes[s.name],
+            killed[s.name],
+            (base / s.name / "killed.log").read_text(errors="replace"),
+            recovered[s.name],
+            (base / s.name / "recovery.log").read_text(errors="replace"),
+        )
         for s in SCENARIOS
     }
 
@@ -160,9 +187,11 @@ def log_events(log: str) -> list[dict[str, Any]]:
 def silver(lake: Path) -> list[tuple[str, str]]:
     files = sorted((lake / "silver" / "movies").glob("snapshot_date=*/*.parquet"))
     assert files, "no silver snapshot"
-    return duckdb.connect().execute(
-        "SELECT imdb_id, run_id FROM read_parquet(?)", [[str(f) for f in files]]
-    ).fetchall()
+    return (
+        duckdb.connect()
+        .execute("SELECT imdb_id, run_id FROM read_parquet(?)", [[str(f) for f in files]])
+        .fetchall()
+    )
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
@@ -196,8 +225,9 @@ def test_killed_run_is_finished_by_the_next_command(
     # Gold: rebuilt by the recovery once per silver build (once when only gold was missing),
     # no run's snapshot built twice, and gold written after silver with every movie.
     events = log_events(o.log)
-    built = Counter(e["run_id"] for e in events if e.get("message") == "silver"
-                    and e.get("state") == "built")
+    built = Counter(
+        e["run_id"] for e in events if e.get("message") == "silver" and e.get("state") == "built"
+    )
     gold_builds = sum(e.get("message") == "gold built" for e in events)
     assert set(built.values()) <= {1}, built
     if scenario.then == "resume":
@@ -206,11 +236,18 @@ def test_killed_run_is_finished_by_the_next_command(
         assert 1 <= gold_builds <= max(1, sum(built.values())), o.log[-3000:]
     gold_manifest = o.lake / "gold" / "_manifest.json"
     assert json.loads(gold_manifest.read_text())["datasets"]["top_rated"] == MOVIES
-    newest_silver = max(p.stat().st_mtime_ns for p in (o.lake / "silver" / "movies").rglob("*.parquet"))
+    newest_silver = max(
+        p.stat().st_mtime_ns for p in (o.lake / "silver" / "movies").rglob("*.parquet")
+    )
     assert gold_manifest.stat().st_mtime_ns >= newest_silver
-    top = duckdb.connect().execute(
-        "SELECT imdb_id FROM read_parquet(?)", [str(o.lake / "gold" / "top_rated" / "data.parquet")]
-    ).fetchall()
+    top = (
+        duckdb.connect()
+        .execute(
+            "SELECT imdb_id FROM read_parquet(?)",
+            [str(o.lake / "gold" / "top_rated" / "data.parquet")],
+        )
+        .fetchall()
+    )
     assert sorted(i for (i,) in top) == sorted(IDS)
 
     # Nothing left behind in the queue, nothing dead-lettered.

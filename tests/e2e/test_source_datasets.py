@@ -38,17 +38,42 @@ def test_run_puts_exactly_the_formulas_top_50_in_silver_and_a_second_run_downloa
     want = reference_top(datasets, 50, 25_000)
     assert len(want) == 50 and len(reference_top(datasets, 10**6, 25_000)) > 100
     server = DatasetServer(datasets.basics_path.parent)
-    sim = OmdbSimulator(synthetic.omdb_catalog([e.tconst for e in want]), SimulatorConfig(api_key=KEY))
+    sim = OmdbSimulator(
+        synthetic.omdb_catalog([e.tconst for e in want]), SimulatorConfig(api_key=KEY)
+    )
     with server.serve() as url, sim.serve() as omdb:
-        args = ["run", "--source", "imdb-datasets", "--imdb-datasets-url", url, "--top-n", "50",
-                "--omdb-url", omdb, "--data-dir", str(lake), "--rate-limit", "0"]
+        args = [
+            "run",
+            "--source",
+            "imdb-datasets",
+            "--imdb-datasets-url",
+            url,
+            "--top-n",
+            "50",
+            "--omdb-url",
+            omdb,
+            "--data-dir",
+            str(lake),
+            "--rate-limit",
+            "0",
+        ]
         first = cli(*args, key=KEY)
         assert first.exit_code == 0, first.output
         assert sorted(server.downloads()) == [BASICS, RATINGS]  # each file once
-        rows = query_json(lake, "select imdb_id, source_rank, source_rating, source_votes "
-                                "from silver_movies order by source_rank")
-        assert rows == [{"imdb_id": e.tconst, "source_rank": i, "source_rating": e.rating,
-                         "source_votes": e.votes} for i, e in enumerate(want, 1)]
+        rows = query_json(
+            lake,
+            "select imdb_id, source_rank, source_rating, source_votes "
+            "from silver_movies order by source_rank",
+        )
+        assert rows == [
+            {
+                "imdb_id": e.tconst,
+                "source_rank": i,
+                "source_rating": e.rating,
+                "source_votes": e.votes,
+            }
+            for i, e in enumerate(want, 1)
+        ]
 
         server.log.clear()
         second = cli(*args, key=KEY)
@@ -56,15 +81,45 @@ def test_run_puts_exactly_the_formulas_top_50_in_silver_and_a_second_run_downloa
         assert server.downloads() == []  # re-downloads neither file
         assert {(e.path, e.status, e.bytes) for e in server.log} == {(RATINGS, 304, 0)}
 
-        shown = cli("source", "show", "--source", "imdb-datasets", "--imdb-datasets-url", url,
-                    "--top-n", "50", "--format", "json", "--data-dir", str(lake))
+        shown = cli(
+            "source",
+            "show",
+            "--source",
+            "imdb-datasets",
+            "--imdb-datasets-url",
+            url,
+            "--top-n",
+            "50",
+            "--format",
+            "json",
+            "--data-dir",
+            str(lake),
+        )
         assert shown.exit_code == 0, shown.output
         listed = json.loads(shown.stdout)
         assert [r["imdb_id"] for r in listed] == [r["imdb_id"] for r in rows]
-        assert listed[0] == {"rank": 1, "imdb_id": want[0].tconst, "title": want[0].title,
-                             "year": want[0].year, "rating": want[0].rating, "votes": want[0].votes}
-        csv_out = cli("source", "show", "--source", "imdb-datasets", "--imdb-datasets-url", url,
-                      "--top-n", "3", "--format", "csv", "--data-dir", str(lake))
+        assert listed[0] == {
+            "rank": 1,
+            "imdb_id": want[0].tconst,
+            "title": want[0].title,
+            "year": want[0].year,
+            "rating": want[0].rating,
+            "votes": want[0].votes,
+        }
+        csv_out = cli(
+            "source",
+            "show",
+            "--source",
+            "imdb-datasets",
+            "--imdb-datasets-url",
+            url,
+            "--top-n",
+            "3",
+            "--format",
+            "csv",
+            "--data-dir",
+            str(lake),
+        )
         assert csv_out.stdout.splitlines()[0] == "rank,imdb_id,title,year,rating,votes"
         assert server.downloads() == []
 
@@ -72,14 +127,28 @@ def test_run_puts_exactly_the_formulas_top_50_in_silver_and_a_second_run_downloa
     manifests = sorted((lake / "bronze" / "_runs").glob("*/manifest.json"))
     assert len(manifests) == 2
     versions = {v["file"]: v for v in json.loads(manifests[-1].read_text())["source_versions"]}
-    assert versions[RATINGS]["etag"] and versions[RATINGS]["size"] == datasets.ratings_path.stat().st_size
-    assert versions[RATINGS]["fetch"] == "not modified" and versions[BASICS]["fetch"] == "not requested"
+    assert (
+        versions[RATINGS]["etag"]
+        and versions[RATINGS]["size"] == datasets.ratings_path.stat().st_size
+    )
+    assert (
+        versions[RATINGS]["fetch"] == "not modified"
+        and versions[BASICS]["fetch"] == "not requested"
+    )
     assert versions[BASICS]["size"] == datasets.basics_path.stat().st_size
 
 
 def test_unreachable_datasets_fail_in_one_line_with_nothing_in_the_lake(lake: Path) -> None:
-    result = cli("run", "--offline", "--source", "imdb-datasets", "--imdb-datasets-url",
-                 "http://127.0.0.1:9/", "--data-dir", str(lake))
+    result = cli(
+        "run",
+        "--offline",
+        "--source",
+        "imdb-datasets",
+        "--imdb-datasets-url",
+        "http://127.0.0.1:9/",
+        "--data-dir",
+        str(lake),
+    )
     assert result.exit_code == 1
     assert f"{RATINGS}: cannot reach http://127.0.0.1:9/" in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1
@@ -89,13 +158,26 @@ def test_unreachable_datasets_fail_in_one_line_with_nothing_in_the_lake(lake: Pa
 def test_config_file_can_pick_the_datasets(datasets, lake: Path, tmp_path: Path) -> None:
     config = tmp_path / "cinelake.toml"
     folder = datasets.basics_path.parent
-    config.write_text(f'source = "imdb-datasets"\nimdb_datasets_url = "{folder}"\n'
-                      'min_votes = 25000\ngenre = "Horror"\n')
-    shown = cli("--config", str(config), "source", "show", "--top-n", "5", "--format", "json",
-                "--data-dir", str(lake))
+    config.write_text(
+        f'source = "imdb-datasets"\nimdb_datasets_url = "{folder}"\n'
+        'min_votes = 25000\ngenre = "Horror"\n'
+    )
+    shown = cli(
+        "--config",
+        str(config),
+        "source",
+        "show",
+        "--top-n",
+        "5",
+        "--format",
+        "json",
+        "--data-dir",
+        str(lake),
+    )
     assert shown.exit_code == 0, shown.output
     assert [r["imdb_id"] for r in json.loads(shown.stdout)] == [
-        e.tconst for e in reference_top(datasets, 5, 25_000, genre="Horror")]
+        e.tconst for e in reference_top(datasets, 5, 25_000, genre="Horror")
+    ]
 
 
 def history_file() -> Path | None:
@@ -111,30 +193,66 @@ def test_a_scrapers_daily_capture_runs_end_to_end(lake: Path) -> None:
     ids = [r["Movie Link"].split("/title/")[1].strip("/") for r in rows]
     sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(api_key=KEY))
     with sim.serve() as omdb:
-        result = cli("run", "--source", str(path), "--top-n", "20", "--omdb-url", omdb,
-                     "--data-dir", str(lake), "--rate-limit", "0", key=KEY)
+        result = cli(
+            "run",
+            "--source",
+            str(path),
+            "--top-n",
+            "20",
+            "--omdb-url",
+            omdb,
+            "--data-dir",
+            str(lake),
+            "--rate-limit",
+            "0",
+            key=KEY,
+        )
     assert result.exit_code == 0, result.output
-    silver = query_json(lake, "select imdb_id, source_rank, source_rating from silver_movies "
-                              "order by source_rank")
-    assert silver == [{"imdb_id": i, "source_rank": int(r["Rank"]),
-                       "source_rating": float(r["IMDb Rating"]) if r.get("IMDb Rating") else None}
-                      for i, r in zip(ids, rows, strict=True)]
+    silver = query_json(
+        lake, "select imdb_id, source_rank, source_rating from silver_movies order by source_rank"
+    )
+    assert silver == [
+        {
+            "imdb_id": i,
+            "source_rank": int(r["Rank"]),
+            "source_rating": float(r["IMDb Rating"]) if r.get("IMDb Rating") else None,
+        }
+        for i, r in zip(ids, rows, strict=True)
+    ]
 
 
 def test_source_show_of_a_list_in_each_format(tmp_path: Path) -> None:
     source = tmp_path / "top.csv"
-    source.write_text('Position,URL,Title,IMDb Rating\n2,https://www.imdb.com/title/tt0000002/,Plain,8.1\n'
-                      '1,https://www.imdb.com/title/tt0000001/,"=HYPERLINK(""x"")",9\n'
-                      '3,not-a-link,Lost,7\n')
+    source.write_text(
+        "Position,URL,Title,IMDb Rating\n2,https://www.imdb.com/title/tt0000002/,Plain,8.1\n"
+        '1,https://www.imdb.com/title/tt0000001/,"=HYPERLINK(""x"")",9\n'
+        "3,not-a-link,Lost,7\n"
+    )
     as_json = cli("source", "show", "--source", str(source), "--format", "json")
     assert as_json.exit_code == 0, as_json.output
     assert json.loads(as_json.stdout) == [
-        {"rank": 1, "imdb_id": "tt0000001", "title": '=HYPERLINK("x")', "year": None, "rating": 9.0, "votes": None},
-        {"rank": 2, "imdb_id": "tt0000002", "title": "Plain", "year": None, "rating": 8.1, "votes": None},
+        {
+            "rank": 1,
+            "imdb_id": "tt0000001",
+            "title": '=HYPERLINK("x")',
+            "year": None,
+            "rating": 9.0,
+            "votes": None,
+        },
+        {
+            "rank": 2,
+            "imdb_id": "tt0000002",
+            "title": "Plain",
+            "year": None,
+            "rating": 8.1,
+            "votes": None,
+        },
     ]
     assert "rejected rank 3: 'not-a-link'" in as_json.stderr
     as_csv = cli("source", "show", "--source", str(source), "--format", "csv")
-    assert as_csv.stdout.splitlines()[1] == "1,tt0000001,\"'=HYPERLINK(\"\"x\"\")\",,9.0,"  # never a formula
+    assert (
+        as_csv.stdout.splitlines()[1] == '1,tt0000001,"\'=HYPERLINK(""x"")",,9.0,'
+    )  # never a formula
     table = cli("source", "show", "--source", str(source), "--top-n", "1")
     assert "tt0000001" in table.stdout and "tt0000002" not in table.stdout
     bad = cli("source", "show", "--source", str(tmp_path / "missing.csv"))

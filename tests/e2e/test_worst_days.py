@@ -16,8 +16,12 @@ from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 from ..conftest import invoke_cli, write_source
 
 KEY = "worst-days-key-5521"
-FAST = {"CINELAKE_BACKOFF_BASE_S": "0", "CINELAKE_BACKOFF_MAX_S": "0",
-        "CINELAKE_RETRY_DELAY_S": "0", "CINELAKE_RATE_LIMIT": "0"}
+FAST = {
+    "CINELAKE_BACKOFF_BASE_S": "0",
+    "CINELAKE_BACKOFF_MAX_S": "0",
+    "CINELAKE_RETRY_DELAY_S": "0",
+    "CINELAKE_RATE_LIMIT": "0",
+}
 DAY_1 = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
 DAY_2 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
@@ -72,7 +76,8 @@ def test_a_total_outage_on_day_two_fails_the_run_and_keeps_day_ones_gold(
     assert not (lake / "silver" / "movies" / "snapshot_date=2026-03-02").exists()
     assert query_json(lake, "select imdb_id, rank from gold_top_rated order by rank") == day_1
     assert query_json(lake, "select max(snapshot_date)::varchar as d from silver_movies") == [
-        {"d": "2026-03-01"}]
+        {"d": "2026-03-01"}
+    ]
     # The movies are dead-lettered, ready to redrive; status says the run failed.
     dead = json.loads(invoke_cli("dlq", "list", "--json", "--data-dir", str(lake)).stdout)
     assert sorted(d["imdb_id"] for d in dead) == ids
@@ -84,7 +89,8 @@ def test_a_total_outage_on_day_two_fails_the_run_and_keeps_day_ones_gold(
         redriven = cli("dlq", "redrive", "--omdb-url", url, "--data-dir", str(lake))
     assert redriven.exit_code == 0, redriven.output
     assert query_json(lake, "select max(snapshot_date)::varchar as d from silver_movies") == [
-        {"d": "2026-03-02"}]
+        {"d": "2026-03-02"}
+    ]
 
 
 def test_one_answer_of_two_megabytes_among_thirty_is_rejected_and_the_rest_go_on(
@@ -96,8 +102,17 @@ def test_one_answer_of_two_megabytes_among_thirty_is_rejected_and_the_rest_go_on
     catalog[huge] = catalog[huge] | {"Plot": "x" * 2_000_000}
     sim = OmdbSimulator(catalog)
     with sim.serve() as url:
-        result = cli("run", "--source", str(source(tmp_path, 30)), "--top-n", "30",
-                     "--omdb-url", url, "--data-dir", str(lake))
+        result = cli(
+            "run",
+            "--source",
+            str(source(tmp_path, 30)),
+            "--top-n",
+            "30",
+            "--omdb-url",
+            url,
+            "--data-dir",
+            str(lake),
+        )
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     assert f"dead-lettered {huge}: OMDb's answer is larger than 1048576 bytes" in result.output
@@ -133,14 +148,31 @@ def test_an_endless_answer_fails_its_movie_within_bounded_memory(
     import sys
 
     ids = [synthetic.imdb_id(i) for i in range(1, 4)]
-    sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(endless_ids=frozenset({ids[1]})))
+    sim = OmdbSimulator(
+        synthetic.omdb_catalog(ids), SimulatorConfig(endless_ids=frozenset({ids[1]}))
+    )
     log = tmp_path / "run.log"
     with sim.serve() as url, log.open("wb") as out:
         proc = subprocess.run(
-            [sys.executable, "-c", REPORT_PEAK_RSS, "run", "--source", str(source(tmp_path, 3)),
-             "--top-n", "3", "--omdb-url", url, "--data-dir", str(lake)],
-            stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
-            env={**os.environ, **FAST, "OMDB_API_KEY": KEY}, check=False,
+            [
+                sys.executable,
+                "-c",
+                REPORT_PEAK_RSS,
+                "run",
+                "--source",
+                str(source(tmp_path, 3)),
+                "--top-n",
+                "3",
+                "--omdb-url",
+                url,
+                "--data-dir",
+                str(lake),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            env={**os.environ, **FAST, "OMDB_API_KEY": KEY},
+            check=False,
         )
     output = log.read_text()
     assert proc.returncode == 0, output
@@ -149,7 +181,9 @@ def test_an_endless_answer_fails_its_movie_within_bounded_memory(
     peak_kib = int(output.rsplit("peak-rss-kib ", 1)[1].split()[0])
     assert peak_kib < 500 * 1024  # peak memory of the run under 500 MiB
     assert [r["imdb_id"] for r in query_json(lake, "select imdb_id from silver_movies")] == [
-        ids[0], ids[2]]
+        ids[0],
+        ids[2],
+    ]
 
 
 def test_a_source_that_drips_fails_the_run_in_one_line_at_the_deadline(
@@ -184,8 +218,9 @@ def test_a_source_that_drips_fails_the_run_in_one_line_at_the_deadline(
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/top.json"
-        result = cli("run", "--source", url, "--data-dir", str(lake),
-                     CINELAKE_SOURCE_DEADLINE_S="1")
+        result = cli(
+            "run", "--source", url, "--data-dir", str(lake), CINELAKE_SOURCE_DEADLINE_S="1"
+        )
     finally:
         stop.set()
         server.shutdown()
@@ -193,20 +228,33 @@ def test_a_source_that_drips_fails_the_run_in_one_line_at_the_deadline(
     assert result.exit_code == 1, result.output
     port = server.server_address[1]
     assert error_lines(result) == [
-        f"error: source http://127.0.0.1:{port}/… did not arrive within 1 s (source_deadline_s)"]
+        f"error: source http://127.0.0.1:{port}/… did not arrive within 1 s (source_deadline_s)"
+    ]
     assert len(dripped) < 25  # it stopped reading at the deadline, not when the server did
     assert not lake.exists()  # nothing half-written
 
 
 # -- runs remember their connection ------------------------------------------------------------
 
+
 def test_resume_and_redrive_go_where_the_run_went(lake: Path, tmp_path: Path) -> None:
     ids = [synthetic.imdb_id(i) for i in range(1, 5)]
     x = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(quota=2))
     elsewhere = OmdbSimulator(synthetic.omdb_catalog(ids))
     with x.serve() as x_url, elsewhere.serve() as other_url:
-        paused = cli("run", "--source", str(source(tmp_path, 4)), "--top-n", "4",
-                     "--omdb-url", x_url, "--data-dir", str(lake), "--concurrency", "1")
+        paused = cli(
+            "run",
+            "--source",
+            str(source(tmp_path, 4)),
+            "--top-n",
+            "4",
+            "--omdb-url",
+            x_url,
+            "--data-dir",
+            str(lake),
+            "--concurrency",
+            "1",
+        )
         assert paused.exit_code == 3, paused.output
         manifest = json.loads(next((lake / "bronze" / "_runs").glob("*/manifest.json")).read_text())
         assert manifest["omdb_url"] == x_url and KEY not in json.dumps(manifest)
@@ -223,8 +271,18 @@ def test_redrive_goes_to_the_runs_url_unless_told_otherwise(lake: Path, tmp_path
     x = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(error_rate=1.0))
     elsewhere = OmdbSimulator(synthetic.omdb_catalog(ids))
     with x.serve() as x_url, elsewhere.serve() as other_url:
-        down = cli("run", "--source", str(source(tmp_path, 2)), "--top-n", "2",
-                   "--omdb-url", x_url, "--data-dir", str(lake), CINELAKE_MAX_RETRIES="0")
+        down = cli(
+            "run",
+            "--source",
+            str(source(tmp_path, 2)),
+            "--top-n",
+            "2",
+            "--omdb-url",
+            x_url,
+            "--data-dir",
+            str(lake),
+            CINELAKE_MAX_RETRIES="0",
+        )
         assert down.exit_code == 5, down.output
         before = x.requests
         x.config.error_rate = 0.0
@@ -234,13 +292,16 @@ def test_redrive_goes_to_the_runs_url_unless_told_otherwise(lake: Path, tmp_path
 
 
 def test_no_key_and_a_chosen_omdb_url_is_refused_not_swapped_for_the_sample(lake: Path) -> None:
-    for args, env in ((["--omdb-url", "http://omdb.example/"], {}),
-                      ([], {"CINELAKE_OMDB_URL": "http://omdb.example/"})):
+    for args, env in (
+        (["--omdb-url", "http://omdb.example/"], {}),
+        ([], {"CINELAKE_OMDB_URL": "http://omdb.example/"}),
+    ):
         result = invoke_cli("run", "--data-dir", str(lake), *args, **env)
         assert result.exit_code == 1, result.output
         assert error_lines(result) == [
             "error: no OMDb API key for http://omdb.example/: set OMDB_API_KEY (the bundled "
-            "sample is used only when no OMDb URL is chosen; --offline forces it)"]
+            "sample is used only when no OMDb URL is chosen; --offline forces it)"
+        ]
         assert not lake.exists()
 
 
@@ -254,8 +315,11 @@ def test_the_sample_counts_honestly(lake: Path, tmp_path: Path) -> None:
     result = invoke_cli("run", "--source", str(top), "--top-n", "5", "--data-dir", str(lake))
     assert result.exit_code == 0, result.output
     assert "No OMDB_API_KEY set" in result.output
-    rows = {line.split("│")[1].strip(): line.split("│")[2].strip()
-            for line in result.stdout.splitlines() if line.count("│") == 3}
+    rows = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in result.stdout.splitlines()
+        if line.count("│") == 3
+    }
     assert rows["enriched"] == "3" and rows["not in the sample"] == "2"
     assert rows["OMDb requests / cache hits"] == "none (bundled sample) / 0"
     assert "not found" not in rows
@@ -264,6 +328,7 @@ def test_the_sample_counts_honestly(lake: Path, tmp_path: Path) -> None:
 
 
 # -- a damaged lake --------------------------------------------------------------------------
+
 
 def offline_lake(lake: Path) -> None:
     result = invoke_cli("run", "--offline", "--top-n", "5", "--data-dir", str(lake))
@@ -294,8 +359,12 @@ def test_a_truncated_silver_parquet_is_named_with_its_fix_and_the_fix_works(lake
     flat = " ".join(status.stdout.split())
     assert f"damaged: {rel}" in flat and "cinelake doctor --repair" in flat
     assert "`cinelake resume`" not in flat
-    assert json.loads(invoke_cli("status", "--json", "--data-dir", str(lake)).stdout)[
-        "damaged"][0]["path"] == rel
+    assert (
+        json.loads(invoke_cli("status", "--json", "--data-dir", str(lake)).stdout)["damaged"][0][
+            "path"
+        ]
+        == rel
+    )
 
     dash = invoke_cli("dashboard", "--data-dir", str(lake))
     assert dash.exit_code == 0 and rel in dash.stderr and "doctor --repair" in dash.stderr
@@ -342,6 +411,7 @@ def test_resume_and_status_on_a_damaged_lake_say_which_file_and_doctor_repairs_i
 
 # -- the smaller items -----------------------------------------------------------------------
 
+
 def test_an_empty_query_and_a_cron_that_never_fires_are_one_line(lake: Path) -> None:
     offline_lake(lake)
     empty = invoke_cli("query", "  ", "--data-dir", str(lake))
@@ -353,7 +423,9 @@ def test_an_empty_query_and_a_cron_that_never_fires_are_one_line(lake: Path) -> 
 
 def test_json_output_never_holds_nan(lake: Path) -> None:
     offline_lake(lake)
-    rows = query_json(lake, "select 'nan'::double as x, 'inf'::double as y, [1.5, 'nan'::double] as z")
+    rows = query_json(
+        lake, "select 'nan'::double as x, 'inf'::double as y, [1.5, 'nan'::double] as z"
+    )
     assert rows == [{"x": None, "y": None, "z": [1.5, None]}]
 
 
@@ -363,8 +435,18 @@ def test_dead_letter_titles_cannot_drive_the_terminal(lake: Path, tmp_path: Path
     top = write_source(tmp_path / "evil.json", items)
     down = OmdbSimulator({}, SimulatorConfig(error_rate=1.0))
     with down.serve() as url:
-        run = cli("run", "--source", str(top), "--top-n", "1", "--omdb-url", url,
-                  "--data-dir", str(lake), CINELAKE_MAX_RETRIES="0")
+        run = cli(
+            "run",
+            "--source",
+            str(top),
+            "--top-n",
+            "1",
+            "--omdb-url",
+            url,
+            "--data-dir",
+            str(lake),
+            CINELAKE_MAX_RETRIES="0",
+        )
     assert run.exit_code == 5, run.output
     for args in (["dlq", "list"], ["status"]):
         shown = invoke_cli(*args, "--data-dir", str(lake))
@@ -382,8 +464,9 @@ def test_status_during_a_live_run_does_not_advise_resume(lake: Path) -> None:
     next((lake / "bronze" / "_runs").glob("*/outcomes/*.json")).unlink()
     idle = " ".join(invoke_cli("status", "--data-dir", str(lake)).stdout.split())
     assert "`cinelake resume`" in idle
-    other = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
-                             stdin=subprocess.PIPE)
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
     try:
         (lake / "_state" / "runtime.lock").write_text(str(other.pid))  # as a live run leaves it
         busy = " ".join(invoke_cli("status", "--data-dir", str(lake)).stdout.split())

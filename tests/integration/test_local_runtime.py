@@ -44,7 +44,9 @@ def synthetic_source(tmp_path: Path, n: int) -> Path:
     return write_source(tmp_path / "top.json", synthetic.source_list(n)["items"])
 
 
-def test_offline_sample_run_is_complete_and_rerun_is_identical(lake: Path, clock: FakeClock) -> None:
+def test_offline_sample_run_is_complete_and_rerun_is_identical(
+    lake: Path, clock: FakeClock
+) -> None:
     sim = OmdbSimulator(load_omdb_answers(), SimulatorConfig(api_key=KEY))
     first = runtime(lake, clock, sim).run(source=str(top_movies_path()), top_n=10, batch_size=1)
     assert first.complete and first.enriched == 10 and first.silver_rows == 10
@@ -61,12 +63,18 @@ def test_offline_sample_run_is_complete_and_rerun_is_identical(lake: Path, clock
     assert len(list((lake / "silver" / "movies").rglob("*.parquet"))) == 1
     con = duckdb.connect()
     q = "SELECT * EXCLUDE (snapshot_date) FROM read_parquet(?) ORDER BY rank"
-    assert con.execute(q, [str(lake / "gold/top_rated/data.parquet")]).fetchall() == \
-        duckdb.connect().execute(q.replace("?", "$1"), [str(lake / "gold/top_rated/data.parquet")]).fetchall()
+    assert (
+        con.execute(q, [str(lake / "gold/top_rated/data.parquet")]).fetchall()
+        == duckdb.connect()
+        .execute(q.replace("?", "$1"), [str(lake / "gold/top_rated/data.parquet")])
+        .fetchall()
+    )
     assert gold  # gold was written both times
 
 
-def test_sixty_movie_source_top_thirty_in_batches_of_four(lake: Path, clock: FakeClock, tmp_path: Path) -> None:
+def test_sixty_movie_source_top_thirty_in_batches_of_four(
+    lake: Path, clock: FakeClock, tmp_path: Path
+) -> None:
     source = synthetic_source(tmp_path, 60)
     ids = [synthetic.imdb_id(i) for i in range(1, 61)]
     sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(api_key=KEY))
@@ -82,8 +90,10 @@ def test_transient_failures_dead_letter_with_reason_and_the_rest_complete(
     source = synthetic_source(tmp_path, 6)
     ids = [synthetic.imdb_id(i) for i in range(1, 7)]
     broken = ids[2]
-    sim = OmdbSimulator(synthetic.omdb_catalog(ids),
-                        SimulatorConfig(api_key=KEY, html_error_ids=frozenset({broken})))
+    sim = OmdbSimulator(
+        synthetic.omdb_catalog(ids),
+        SimulatorConfig(api_key=KEY, html_error_ids=frozenset({broken})),
+    )
     rt = runtime(lake, clock, sim, max_retries=1, max_receive_count=3)
     summary = rt.run(source=str(source), top_n=6, batch_size=1)
     assert summary.failed == 1 and summary.enriched == 5 and summary.still_queued == 0
@@ -96,17 +106,24 @@ def test_transient_failures_dead_letter_with_reason_and_the_rest_complete(
     assert len(silver_rows(lake)) == 5
 
 
-def test_thirty_percent_html_errors_still_reach_silver(lake: Path, clock: FakeClock, tmp_path: Path) -> None:
+def test_thirty_percent_html_errors_still_reach_silver(
+    lake: Path, clock: FakeClock, tmp_path: Path
+) -> None:
     source = synthetic_source(tmp_path, 40)
     ids = [synthetic.imdb_id(i) for i in range(1, 41)]
-    sim = OmdbSimulator(synthetic.omdb_catalog(ids),
-                        SimulatorConfig(api_key=KEY, error_rate=0.3, seed=7))
-    summary = runtime(lake, clock, sim, max_retries=4).run(source=str(source), top_n=40, batch_size=2)
+    sim = OmdbSimulator(
+        synthetic.omdb_catalog(ids), SimulatorConfig(api_key=KEY, error_rate=0.3, seed=7)
+    )
+    summary = runtime(lake, clock, sim, max_retries=4).run(
+        source=str(source), top_n=40, batch_size=2
+    )
     assert summary.complete and summary.enriched == 40 and summary.failed == 0
     assert [r[0] for r in silver_rows(lake)] == ids
 
 
-def test_not_found_is_accounted_for_and_not_retried(lake: Path, clock: FakeClock, tmp_path: Path) -> None:
+def test_not_found_is_accounted_for_and_not_retried(
+    lake: Path, clock: FakeClock, tmp_path: Path
+) -> None:
     source = synthetic_source(tmp_path, 4)
     ids = [synthetic.imdb_id(i) for i in range(1, 5)]
     sim = OmdbSimulator(synthetic.omdb_catalog(ids[:3]), SimulatorConfig(api_key=KEY))
@@ -138,10 +155,14 @@ def test_quota_pauses_keeps_the_rest_queued_and_the_next_run_continues(
     assert rt.queue.dead_letters() == []
 
 
-def test_invalid_key_stops_the_run_without_dead_letters(lake: Path, clock: FakeClock, tmp_path: Path) -> None:
+def test_invalid_key_stops_the_run_without_dead_letters(
+    lake: Path, clock: FakeClock, tmp_path: Path
+) -> None:
     source = synthetic_source(tmp_path, 5)
-    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 6)]),
-                        SimulatorConfig(api_key="the-real-key"))
+    sim = OmdbSimulator(
+        synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 6)]),
+        SimulatorConfig(api_key="the-real-key"),
+    )
     rt = runtime(lake, clock, sim, concurrency=1)
     summary: RunSummary = rt.run(source=str(source), top_n=5, batch_size=1)
     assert summary.paused is not None and summary.paused.reason == "invalid_key"
@@ -158,8 +179,10 @@ def test_out_of_order_and_duplicate_delivery(lake: Path, clock: FakeClock, tmp_p
     from cinelake.handlers import ingest
     from cinelake.runtime.events import schedule_input
 
-    run_id = ingest.handler(schedule_input(clock.now(), top_n=8, batch_size=2, source=str(source)),
-                            LocalContext("GetMoviesAndSendToQueue"))["run_id"]
+    run_id = ingest.handler(
+        schedule_input(clock.now(), top_n=8, batch_size=2, source=str(source)),
+        LocalContext("GetMoviesAndSendToQueue"),
+    )["run_id"]
     messages = rt.queue.receive(10)
     assert len(messages) == 4
     duplicate = messages[0]
@@ -180,10 +203,14 @@ def test_out_of_order_and_duplicate_delivery(lake: Path, clock: FakeClock, tmp_p
     assert sim.requests == 8  # the duplicate came from the cache
 
 
-def test_a_crash_between_manifest_and_queue_is_resumed(lake: Path, clock: FakeClock, tmp_path: Path) -> None:
+def test_a_crash_between_manifest_and_queue_is_resumed(
+    lake: Path, clock: FakeClock, tmp_path: Path
+) -> None:
     source = synthetic_source(tmp_path, 3)
-    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 4)]),
-                        SimulatorConfig(api_key=KEY))
+    sim = OmdbSimulator(
+        synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 4)]),
+        SimulatorConfig(api_key=KEY),
+    )
     rt = runtime(lake, clock, sim)
     from cinelake.stages.ingest import IngestRequest, plan_run
 
@@ -193,7 +220,9 @@ def test_a_crash_between_manifest_and_queue_is_resumed(lake: Path, clock: FakeCl
     assert summary.run_id == manifest.run_id and summary.complete and summary.silver_rows == 3
 
 
-def test_unreadable_message_is_dead_lettered_not_lost(lake: Path, clock: FakeClock, tmp_path: Path) -> None:
+def test_unreadable_message_is_dead_lettered_not_lost(
+    lake: Path, clock: FakeClock, tmp_path: Path
+) -> None:
     sim = OmdbSimulator({}, SimulatorConfig(api_key=KEY))
     rt = runtime(lake, clock, sim, max_receive_count=2)
     rt.queue.send(['{"run_id": "../../etc", "movies": []}'])
@@ -204,7 +233,9 @@ def test_unreadable_message_is_dead_lettered_not_lost(lake: Path, clock: FakeClo
 
 
 @pytest.mark.parametrize("batch_size", [1, 3])
-def test_records_per_invocation_and_batching(lake: Path, clock: FakeClock, tmp_path: Path, batch_size: int) -> None:
+def test_records_per_invocation_and_batching(
+    lake: Path, clock: FakeClock, tmp_path: Path, batch_size: int
+) -> None:
     source = synthetic_source(tmp_path, 25)
     ids = [synthetic.imdb_id(i) for i in range(1, 26)]
     sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(api_key=KEY))
@@ -217,8 +248,10 @@ def test_records_per_invocation_and_batching(lake: Path, clock: FakeClock, tmp_p
 
 def test_refresh_bypasses_the_cache(lake: Path, clock: FakeClock, tmp_path: Path) -> None:
     source = synthetic_source(tmp_path, 3)
-    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 4)]),
-                        SimulatorConfig(api_key=KEY))
+    sim = OmdbSimulator(
+        synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 4)]),
+        SimulatorConfig(api_key=KEY),
+    )
     runtime(lake, clock, sim).run(source=str(source), top_n=3, batch_size=1)
     again = runtime(lake, clock, sim, refresh=True).run(source=str(source), top_n=3, batch_size=1)
     assert again.omdb_requests == 3 and again.cache_hits == 0 and sim.requests == 6
@@ -226,12 +259,16 @@ def test_refresh_bypasses_the_cache(lake: Path, clock: FakeClock, tmp_path: Path
 
 def test_cache_ttl_expiry_fetches_again(lake: Path, clock: FakeClock, tmp_path: Path) -> None:
     source = synthetic_source(tmp_path, 2)
-    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 3)]),
-                        SimulatorConfig(api_key=KEY))
+    sim = OmdbSimulator(
+        synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 3)]),
+        SimulatorConfig(api_key=KEY),
+    )
     runtime(lake, clock, sim, cache_ttl_days=1).run(source=str(source), top_n=2, batch_size=1)
     clock.advance(2 * 86400)
     # fetched_at comes from the real clock; the TTL compares against the runtime's clock
-    later = runtime(lake, clock, sim, cache_ttl_days=1).run(source=str(source), top_n=2, batch_size=1)
+    later = runtime(lake, clock, sim, cache_ttl_days=1).run(
+        source=str(source), top_n=2, batch_size=1
+    )
     assert later.omdb_requests == 2 and later.complete
 
 
@@ -241,25 +278,35 @@ def test_after_a_rejection_no_invocation_calls_omdb_again(
 ) -> None:
     """Parallel invocations share the stop: at most the requests already in flight are sent."""
     source = synthetic_source(tmp_path, 60)
-    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 61)]),
-                        SimulatorConfig(**config))
-    summary = runtime(lake, clock, sim, concurrency=8).run(source=str(source), top_n=60, batch_size=1)
+    sim = OmdbSimulator(
+        synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 61)]),
+        SimulatorConfig(**config),
+    )
+    summary = runtime(lake, clock, sim, concurrency=8).run(
+        source=str(source), top_n=60, batch_size=1
+    )
     assert summary.paused is not None and summary.failed == 0
     assert sim.requests <= config.get("quota", 0) + 8
     assert summary.omdb_requests == sim.requests
     assert summary.enriched + summary.still_queued == 60
 
 
-def test_an_unreadable_key_pauses_instead_of_dead_lettering(lake: Path, clock: FakeClock, tmp_path: Path) -> None:
+def test_an_unreadable_key_pauses_instead_of_dead_lettering(
+    lake: Path, clock: FakeClock, tmp_path: Path
+) -> None:
     from cinelake.adapters.secrets import SecretError
 
     class BrokenSecret:
         def get(self) -> str | None:
-            raise SecretError("cannot read secret 'cinelake/omdb' from Secrets Manager (AccessDenied)")
+            raise SecretError(
+                "cannot read secret 'cinelake/omdb' from Secrets Manager (AccessDenied)"
+            )
 
     source = synthetic_source(tmp_path, 3)
-    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 4)]),
-                        SimulatorConfig(api_key=KEY))
+    sim = OmdbSimulator(
+        synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 4)]),
+        SimulatorConfig(api_key=KEY),
+    )
     rt = runtime(lake, clock, sim)
     rt.deps.keys = BrokenSecret()
     summary = rt.run(source=str(source), top_n=3, batch_size=1)
@@ -274,8 +321,10 @@ def test_a_whole_invocation_failure_still_accounts_for_its_movies(
     """The handler never answers (storage broken): on the last receive the runtime records the
     movies as failed, so the run completes instead of leaving them unaccounted."""
     source = synthetic_source(tmp_path, 3)
-    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 4)]),
-                        SimulatorConfig(api_key=KEY))
+    sim = OmdbSimulator(
+        synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 4)]),
+        SimulatorConfig(api_key=KEY),
+    )
     rt = runtime(lake, clock, sim, max_receive_count=2)
     put = rt.deps.bronze.put
 
@@ -296,8 +345,10 @@ def test_retry_delays_are_capped_and_the_last_failure_is_not_waited_for(
 ) -> None:
     source = synthetic_source(tmp_path, 1)
     broken = synthetic.imdb_id(1)
-    sim = OmdbSimulator(synthetic.omdb_catalog([broken]),
-                        SimulatorConfig(api_key=KEY, html_error_ids=frozenset({broken})))
+    sim = OmdbSimulator(
+        synthetic.omdb_catalog([broken]),
+        SimulatorConfig(api_key=KEY, html_error_ids=frozenset({broken})),
+    )
     rt = runtime(lake, clock, sim, max_retries=0, max_receive_count=12, retry_delay_s=1.0)
     start = clock.monotonic()
     summary = rt.run(source=str(source), top_n=1, batch_size=1)
@@ -312,8 +363,10 @@ def test_queued_real_omdb_work_is_not_finished_from_the_sample(
     from cinelake.ops.runs import ModeConflict
 
     source = synthetic_source(tmp_path, 6)
-    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 7)]),
-                        SimulatorConfig(api_key=KEY, quota=2))
+    sim = OmdbSimulator(
+        synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 7)]),
+        SimulatorConfig(api_key=KEY, quota=2),
+    )
     paused = runtime(lake, clock, sim, concurrency=1).run(source=str(source), top_n=6, batch_size=1)
     assert paused.still_queued == 4
     offline = LocalRuntime(make_settings(lake, offline=True), clock=clock)

@@ -41,10 +41,12 @@ class ShortContext(LocalContext):
         return self.remaining_ms
 
 
-def keyed(lake: Path, clock: FakeClock, transport: httpx.AsyncBaseTransport | None,
-          **settings: Any) -> LocalRuntime:
-    rt = LocalRuntime(make_settings(lake, omdb_api_key=KEY, **settings), clock=clock,
-                      omdb_transport=transport)
+def keyed(
+    lake: Path, clock: FakeClock, transport: httpx.AsyncBaseTransport | None, **settings: Any
+) -> LocalRuntime:
+    rt = LocalRuntime(
+        make_settings(lake, omdb_api_key=KEY, **settings), clock=clock, omdb_transport=transport
+    )
     rt.render_dashboard = lambda: None  # type: ignore[method-assign]
     return rt
 
@@ -57,9 +59,11 @@ def offline(lake: Path, clock: FakeClock) -> LocalRuntime:
 
 def silver_titles(lake: Path) -> dict[str, str]:
     files = sorted((lake / "silver" / "movies").glob("snapshot_date=*/*.parquet"))
-    rows = duckdb.connect().execute(
-        "SELECT imdb_id, title FROM read_parquet(?)", [[str(f) for f in files]]
-    ).fetchall()
+    rows = (
+        duckdb.connect()
+        .execute("SELECT imdb_id, title FROM read_parquet(?)", [[str(f) for f in files]])
+        .fetchall()
+    )
     return dict(rows)
 
 
@@ -83,8 +87,9 @@ def test_an_offline_run_does_not_answer_for_a_keyed_run(lake: Path, clock: FakeC
     source = str(top_movies_path())
     first = offline(lake, clock).run(source=source, top_n=10, batch_size=1)
     assert first.complete and first.enriched == 10
-    assert all(f["omdb_url"].startswith(OFFLINE_URL)
-               for f in bronze_fetches(lake, first.run_id).values())
+    assert all(
+        f["omdb_url"].startswith(OFFLINE_URL) for f in bronze_fetches(lake, first.run_id).values()
+    )
 
     real = {i: a | {"Title": f"REAL {a['Title']}"} for i, a in load_omdb_answers().items()}
     sim = OmdbSimulator(real, SimulatorConfig(api_key=KEY))
@@ -95,16 +100,19 @@ def test_an_offline_run_does_not_answer_for_a_keyed_run(lake: Path, clock: FakeC
     titles = silver_titles(lake)
     assert len(titles) == 10 and all(t.startswith("REAL ") for t in titles.values())
     fetched = bronze_fetches(lake, second.run_id)
-    assert all(f["omdb_url"].startswith("https://www.omdbapi.com/?") and not f["cache_hit"]
-               for f in fetched.values())
+    assert all(
+        f["omdb_url"].startswith("https://www.omdbapi.com/?") and not f["cache_hit"]
+        for f in fetched.values()
+    )
 
     # The keyed answers are cached now, and a hit states where they came from.
     clock.advance(3600)
     third = keyed(lake, clock, sim.transport()).run(source=source, top_n=10, batch_size=1)
     assert third.cache_hits == 10 and third.omdb_requests == 0 and sim.requests == 10
     hits = bronze_fetches(lake, third.run_id)
-    assert {i: f["omdb_url"] for i, f in hits.items()} == \
-        {i: f["omdb_url"] for i, f in fetched.items()}
+    assert {i: f["omdb_url"] for i, f in hits.items()} == {
+        i: f["omdb_url"] for i, f in fetched.items()
+    }
     assert all(f["cache_hit"] for f in hits.values())
 
 
@@ -125,18 +133,23 @@ def test_offline_not_found_is_not_served_to_a_keyed_run(
 # -- 2. the summary counts what OMDb really received ------------------------------------------
 
 
-@pytest.mark.parametrize("config", [
-    SimulatorConfig(api_key="the-real-key"),  # our key is wrong
-    SimulatorConfig(api_key=KEY, quota=10),
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        SimulatorConfig(api_key="the-real-key"),  # our key is wrong
+        SimulatorConfig(api_key=KEY, quota=10),
+    ],
+)
 def test_summary_requests_equal_what_omdb_received(
     lake: Path, clock: FakeClock, tmp_path: Path, config: SimulatorConfig
 ) -> None:
     source = synthetic_source(tmp_path, 30)
-    sim = OmdbSimulator(synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 31)]),
-                        config)
+    sim = OmdbSimulator(
+        synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 31)]), config
+    )
     summary = keyed(lake, clock, sim.transport(), concurrency=8).run(
-        source=str(source), top_n=30, batch_size=1)
+        source=str(source), top_n=30, batch_size=1
+    )
     assert summary.paused is not None
     assert summary.omdb_requests == sim.requests
     if config.quota:
@@ -165,8 +178,9 @@ def test_a_movie_that_outlives_the_invocation_is_failed_and_the_run_completes(
 
     # Every invocation gets 1.5 s (the local function timeout is the visibility timeout):
     # 0.5 s for OMDb, 1 s kept back.
-    rt = keyed(lake, clock, httpx.MockTransport(handle), max_receive_count=2,
-               visibility_timeout_s=1.5)
+    rt = keyed(
+        lake, clock, httpx.MockTransport(handle), max_receive_count=2, visibility_timeout_s=1.5
+    )
     # The hung answer would come after 5 s, past both receives' 0.5 s for OMDb: the outcome
     # (out of time, never enriched) is what proves the deadline, not a stopwatch.
     summary = rt.run(source=str(source), top_n=4, batch_size=2)

@@ -21,8 +21,9 @@ IDS = [synthetic.imdb_id(i) for i in range(1, 7)]
 def first_run(lake: Path, clock: FakeClock, tmp_path: Path) -> str:
     source = write_source(tmp_path / "top.json", synthetic.source_list(6)["items"])
     sim = OmdbSimulator(synthetic.omdb_catalog(IDS), SimulatorConfig(api_key=KEY))
-    rt = LocalRuntime(make_settings(lake, omdb_api_key=KEY), clock=clock,
-                      omdb_transport=sim.transport())
+    rt = LocalRuntime(
+        make_settings(lake, omdb_api_key=KEY), clock=clock, omdb_transport=sim.transport()
+    )
     try:
         summary = rt.run(source=str(source), top_n=6, batch_size=1)
     finally:
@@ -37,9 +38,11 @@ def parts(lake: Path) -> list[Path]:
 
 def table(lake: Path, folder: str, columns: str) -> list[tuple[object, ...]]:
     files = sorted((lake / "silver" / folder).glob("snapshot_date=*/*.parquet"))
-    return duckdb.connect().execute(
-        f"SELECT {columns} FROM read_parquet(?) ORDER BY 1", [[str(f) for f in files]]
-    ).fetchall()
+    return (
+        duckdb.connect()
+        .execute(f"SELECT {columns} FROM read_parquet(?) ORDER BY 1", [[str(f) for f in files]])
+        .fetchall()
+    )
 
 
 def test_a_truncated_part_reports_every_lost_movie_by_id(
@@ -65,8 +68,9 @@ def test_a_truncated_part_reports_every_lost_movie_by_id(
     assert quarantine[cut_id].startswith("invalid_json")
     lost = [i for i in IDS if i not in movies and i != cut_id]
     assert len(lost) == 3
-    assert all(quarantine[i].startswith("missing_from_bronze: the ledger records enriched")
-               for i in lost)
+    assert all(
+        quarantine[i].startswith("missing_from_bronze: the ledger records enriched") for i in lost
+    )
 
 
 def test_garbage_and_non_utf8_lines_never_block_the_day(
@@ -74,7 +78,7 @@ def test_garbage_and_non_utf8_lines_never_block_the_day(
 ) -> None:
     first_run(lake, clock, tmp_path)
     part = parts(lake)[0]
-    part.write_bytes(part.read_bytes() + b"\xff\xfe not json at all\n{\"imdb_id\": \"tt00\n")
+    part.write_bytes(part.read_bytes() + b'\xff\xfe not json at all\n{"imdb_id": "tt00\n')
     report = rebuild(make_settings(lake, omdb_api_key=KEY))
     assert [d.state for d in report.days] == ["built"] and report.days[0].rows == 6
     reasons = [r[0] for r in table(lake, "quarantine", "reasons[1]")]

@@ -23,8 +23,11 @@ IDS = [synthetic.imdb_id(i) for i in range(1, 31)]
 
 
 def runtime(lake: Path, clock: FakeClock, sim: OmdbSimulator, **settings: Any) -> LocalRuntime:
-    rt = LocalRuntime(make_settings(lake, omdb_api_key=KEY, **settings), clock=clock,
-                      omdb_transport=sim.transport())
+    rt = LocalRuntime(
+        make_settings(lake, omdb_api_key=KEY, **settings),
+        clock=clock,
+        omdb_transport=sim.transport(),
+    )
     rt.render_dashboard = lambda: None  # type: ignore[method-assign]
     return rt
 
@@ -46,24 +49,37 @@ def silver(lake: Path, columns: str = "imdb_id, run_id, source_rank") -> list[tu
     files = sorted((lake / "silver" / "movies").glob("snapshot_date=*/*.parquet"))
     if not files:
         return []
-    return duckdb.connect().execute(
-        f"SELECT {columns} FROM read_parquet(?) ORDER BY source_rank", [[str(f) for f in files]]
-    ).fetchall()
+    return (
+        duckdb.connect()
+        .execute(
+            f"SELECT {columns} FROM read_parquet(?) ORDER BY source_rank", [[str(f) for f in files]]
+        )
+        .fetchall()
+    )
 
 
 def quarantine(lake: Path) -> list[tuple[Any, ...]]:
     files = sorted((lake / "silver" / "quarantine").glob("snapshot_date=*/*.parquet"))
     if not files:
         return []
-    return duckdb.connect().execute(
-        "SELECT requested_imdb_id, run_id FROM read_parquet(?) ORDER BY 1", [[str(f) for f in files]]
-    ).fetchall()
+    return (
+        duckdb.connect()
+        .execute(
+            "SELECT requested_imdb_id, run_id FROM read_parquet(?) ORDER BY 1",
+            [[str(f) for f in files]],
+        )
+        .fetchall()
+    )
 
 
 def kpi_movies(lake: Path) -> list[int]:
     path = lake / "gold" / "kpis" / "data.parquet"
-    return [r[0] for r in duckdb.connect().execute(
-        "SELECT movies FROM read_parquet(?)", [str(path)]).fetchall()]
+    return [
+        r[0]
+        for r in duckdb.connect()
+        .execute("SELECT movies FROM read_parquet(?)", [str(path)])
+        .fetchall()
+    ]
 
 
 def failing(catalog: dict[str, Any], ids: set[str] | None = None) -> OmdbSimulator:
@@ -84,8 +100,9 @@ def test_a_failing_same_day_run_keeps_the_days_good_silver_and_gold(
 ) -> None:
     source = source_of(tmp_path, "top.json", [(i, n) for n, i in enumerate(IDS[:20], 1)])
     catalog = synthetic.omdb_catalog(IDS)
-    good = run(runtime(lake, clock, OmdbSimulator(catalog, SimulatorConfig(api_key=KEY))),
-               source, 20)
+    good = run(
+        runtime(lake, clock, OmdbSimulator(catalog, SimulatorConfig(api_key=KEY))), source, 20
+    )
     assert good.complete and good.silver_rows == 20
     assert kpi_movies(lake) == [20]
 
@@ -109,8 +126,9 @@ def test_the_latest_run_decides_the_movies_and_ranks_answers_come_from_any_run_o
     for i in (ids[0], ids[4]):
         flawed[i] = catalog[i] | {"imdbRating": "11.2"}
     first_source = source_of(tmp_path, "first.json", [(i, n) for n, i in enumerate(ids[:20], 1)])
-    first = run(runtime(lake, clock, OmdbSimulator(flawed, SimulatorConfig(api_key=KEY))),
-                first_source, 20)
+    first = run(
+        runtime(lake, clock, OmdbSimulator(flawed, SimulatorConfig(api_key=KEY))), first_source, 20
+    )
     assert first.silver_rows == 18 and first.quarantined == 2
 
     # The second run asks for ids[2:22], in reverse order; three of them fail.
@@ -149,8 +167,9 @@ def complete_then_paused(
 ) -> tuple[RunSummary, RunSummary]:
     source = source_of(tmp_path, "top.json", [(i, n) for n, i in enumerate(IDS, 1)])
     catalog = synthetic.omdb_catalog(IDS)
-    complete = run(runtime(lake, clock, OmdbSimulator(catalog, SimulatorConfig(api_key=KEY))),
-                   source, 30)
+    complete = run(
+        runtime(lake, clock, OmdbSimulator(catalog, SimulatorConfig(api_key=KEY))), source, 30
+    )
     assert complete.complete and complete.silver_rows == 30
     clock.advance(3600)
     quota = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY, quota=10))
@@ -200,8 +219,9 @@ def test_rebuild_skips_a_paused_run_without_bronze_and_a_day_without_a_complete_
 ) -> None:
     source = source_of(tmp_path, "top.json", [(i, n) for n, i in enumerate(IDS[:5], 1)])
     catalog = synthetic.omdb_catalog(IDS[:5])
-    complete = run(runtime(lake, clock, OmdbSimulator(catalog, SimulatorConfig(api_key=KEY))),
-                   source, 5)
+    complete = run(
+        runtime(lake, clock, OmdbSimulator(catalog, SimulatorConfig(api_key=KEY))), source, 5
+    )
     clock.advance(3600)
     rejecting = OmdbSimulator(catalog, SimulatorConfig(api_key="another-key"))
     same_day = run(runtime(lake, clock, rejecting, concurrency=1, refresh=True), source, 5)
@@ -232,8 +252,15 @@ def test_rebuild_skips_a_paused_run_without_bronze_and_a_day_without_a_complete_
 
 def test_rebuild_holds_the_runtime_lock(lake: Path, clock: FakeClock, tmp_path: Path) -> None:
     source = source_of(tmp_path, "top.json", [(IDS[0], 1)])
-    run(runtime(lake, clock, OmdbSimulator(synthetic.omdb_catalog(IDS[:1]),
-                                           SimulatorConfig(api_key=KEY))), source, 1)
+    run(
+        runtime(
+            lake,
+            clock,
+            OmdbSimulator(synthetic.omdb_catalog(IDS[:1]), SimulatorConfig(api_key=KEY)),
+        ),
+        source,
+        1,
+    )
     holder = runtime(lake, clock, OmdbSimulator({}, SimulatorConfig(api_key=KEY)))
     with holder.exclusive(), pytest.raises(RuntimeBusy):
         rebuild(make_settings(lake))
@@ -250,8 +277,10 @@ def test_an_unreadable_bronze_line_stays_visible_in_quarantine(
     clock.advance(3600)
     second = run(runtime(lake, clock, sim), source, 3)
     rt = runtime(lake, clock, sim)
-    key = (f"omdb/snapshot_date={second.snapshot_date}/run_id={second.run_id}/"
-           "part-00000000000000000000000000000000.jsonl")
+    key = (
+        f"omdb/snapshot_date={second.snapshot_date}/run_id={second.run_id}/"
+        "part-00000000000000000000000000000000.jsonl"
+    )
     rt.deps.bronze.put(key, b"this is not json\n")
     outcome = silver_stage.build_run(rt.deps, second.run_id)
     rt.queue.close()

@@ -38,8 +38,9 @@ class NoRealWait(threading.Event):
 class Recorder:
     """A job that records when it ran and stops the scheduler after `stop_after` runs."""
 
-    def __init__(self, clock: FakeClock, stop_after: int | None = None,
-                 duration_s: float = 0.0) -> None:
+    def __init__(
+        self, clock: FakeClock, stop_after: int | None = None, duration_s: float = 0.0
+    ) -> None:
         self.clock = clock
         self.stop_after = stop_after
         self.duration_s = duration_s
@@ -57,8 +58,9 @@ class Recorder:
 
 def make(tmp_path: Path, clock: FakeClock, job: Any, **kwargs: Any) -> Scheduler:
     logs: list[str] = kwargs.pop("logs", [])
-    scheduler = Scheduler(job, state_file=state_path(tmp_path / "lake"), clock=clock,
-                          log=logs.append, **kwargs)
+    scheduler = Scheduler(
+        job, state_file=state_path(tmp_path / "lake"), clock=clock, log=logs.append, **kwargs
+    )
     if isinstance(job, Recorder):
         job.scheduler = scheduler
     return scheduler
@@ -183,7 +185,6 @@ def test_a_failing_job_is_recorded_and_the_schedule_goes_on(tmp_path: Path) -> N
     assert calls == [at(1, 3), at(2, 3)]
 
 
-
 def test_a_mode_conflict_is_the_days_failed_run_not_retried(tmp_path: Path) -> None:
     """Waiting does not resolve a mode conflict (queued movies of an offline run, a run with a
     key): the due time is recorded as failed and the schedule goes on, no retry loop."""
@@ -242,13 +243,16 @@ def test_a_busy_data_dir_is_retried_not_recorded_as_the_days_run(tmp_path: Path)
     assert between[0].raw["retry_at"] == at(1, 3, 1).isoformat()
     assert "RuntimeBusy" in between[0].raw["error"]
     assert waits[-1] == 60  # one wait for the retry, through the injected clock
-    assert any("not started: another cinelake process is using" in line
-               and "retrying in 1m 00s" in line for line in logs)
+    assert any(
+        "not started: another cinelake process is using" in line and "retrying in 1m 00s" in line
+        for line in logs
+    )
     assert not any("failed" in line for line in logs)
     state = json.loads(state_file.read_text())
     assert state["status"] == "finished" and state["last_due"] == at(1, 3).isoformat()
     assert state["result"] == {"run_id": "run-1", "complete": True} and state["error"] is None
     assert scheduler.next_due() == at(2, 3)  # today's run is done; tomorrow's is next
+
 
 def test_timezone_and_custom_cron(tmp_path: Path) -> None:
     clock = FakeClock(at(1, 0))
@@ -281,8 +285,9 @@ def test_stop_ends_a_real_time_wait_at_once(tmp_path: Path) -> None:
             return super().wait(timeout)
 
     stop = Stop()
-    scheduler = Scheduler(lambda due: None, state_file=state_path(tmp_path / "lake"),
-                          clock=SystemClock(), stop=stop)
+    scheduler = Scheduler(
+        lambda due: None, state_file=state_path(tmp_path / "lake"), clock=SystemClock(), stop=stop
+    )
     result: list[bool] = []
     waiter = threading.Thread(target=lambda: result.append(scheduler.wait(3600)))
     waiter.start()

@@ -31,8 +31,11 @@ IDS = [synthetic.imdb_id(i) for i in range(1, 13)]
 
 
 def runtime(lake: Path, clock: FakeClock, sim: OmdbSimulator, **settings: Any) -> LocalRuntime:
-    rt = LocalRuntime(make_settings(lake, omdb_api_key=KEY, **settings), clock=clock,
-                      omdb_transport=sim.transport())
+    rt = LocalRuntime(
+        make_settings(lake, omdb_api_key=KEY, **settings),
+        clock=clock,
+        omdb_transport=sim.transport(),
+    )
     rt.render_dashboard = lambda: None  # type: ignore[method-assign]
     return rt
 
@@ -55,8 +58,9 @@ def source(tmp_path: Path) -> Path:
     return write_source(tmp_path / "top.json", synthetic.source_list(len(IDS))["items"])
 
 
-def complete_run(lake: Path, clock: FakeClock, source: Path) -> tuple[LocalRuntime, RunSummary,
-                                                                     Counter[str]]:
+def complete_run(
+    lake: Path, clock: FakeClock, source: Path
+) -> tuple[LocalRuntime, RunSummary, Counter[str]]:
     sim = OmdbSimulator(synthetic.omdb_catalog(IDS), SimulatorConfig(api_key=KEY))
     rt = runtime(lake, clock, sim)
     writes = count_puts(rt.deps.silver)
@@ -74,8 +78,9 @@ def redeliver(rt: LocalRuntime, run: RunSummary) -> dict[str, Any]:
     that raised (a silver write would invoke gold)."""
     objects = [Created("bronze", o.key, o.size) for o in rt.deps.bronze.list(run_prefix(rt, run))]
     assert any(o.size == 0 for o in objects) and any(o.size > 0 for o in objects)
-    result = rt.invoke(bronze_to_silver.handler, s3_event(objects, rt.deps.clock.now()),
-                       "ProcessBronzeToSilver")
+    result = rt.invoke(
+        bronze_to_silver.handler, s3_event(objects, rt.deps.clock.now()), "ProcessBronzeToSilver"
+    )
     rt.dispatch_notifications()
     return result
 

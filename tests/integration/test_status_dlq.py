@@ -31,17 +31,24 @@ KEY = "status-key-5521"
 
 
 def runtime(lake: Path, clock: FakeClock, sim: OmdbSimulator, **settings: Any) -> LocalRuntime:
-    rt = LocalRuntime(make_settings(lake, omdb_api_key=KEY, **settings), clock=clock,
-                      omdb_transport=sim.transport())
+    rt = LocalRuntime(
+        make_settings(lake, omdb_api_key=KEY, **settings),
+        clock=clock,
+        omdb_transport=sim.transport(),
+    )
     rt.render_dashboard = lambda: None  # type: ignore[method-assign]
     return rt
 
 
 def silver_ids(lake: Path) -> list[str]:
     files = sorted((lake / "silver" / "movies").glob("snapshot_date=*/*.parquet"))
-    rows = duckdb.connect().execute(
-        "SELECT imdb_id FROM read_parquet(?) ORDER BY source_rank", [[str(f) for f in files]]
-    ).fetchall()
+    rows = (
+        duckdb.connect()
+        .execute(
+            "SELECT imdb_id FROM read_parquet(?) ORDER BY source_rank", [[str(f) for f in files]]
+        )
+        .fetchall()
+    )
     return [r[0] for r in rows]
 
 
@@ -71,9 +78,12 @@ def test_missing_or_empty_lake_is_reported_and_left_alone(tmp_path: Path) -> Non
 def test_a_run_whose_every_omdb_call_fails_ends_and_dead_letters_everything(
     lake: Path, clock: FakeClock, source: Path
 ) -> None:
-    broken = OmdbSimulator(synthetic.omdb_catalog(IDS), SimulatorConfig(api_key=KEY, error_rate=1.0))
+    broken = OmdbSimulator(
+        synthetic.omdb_catalog(IDS), SimulatorConfig(api_key=KEY, error_rate=1.0)
+    )
     summary = runtime(lake, clock, broken, max_retries=1).run(
-        source=str(source), top_n=6, batch_size=1)
+        source=str(source), top_n=6, batch_size=1
+    )
     assert summary.complete and summary.failed == 6 and summary.enriched == 0
     assert summary.failed_run and summary.silver_state == "failed"  # nothing usable: a failed run
     assert broken.requests == 6 * 3 * 2  # 3 receives x (1 try + 1 retry), then dead-lettered
@@ -98,8 +108,9 @@ def test_redrive_by_id_then_all_carries_the_run_to_completion(
 ) -> None:
     catalog = synthetic.omdb_catalog(IDS)
     broken = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY, error_rate=1.0))
-    first = runtime(lake, clock, broken, max_retries=0).run(source=str(source), top_n=6,
-                                                             batch_size=1)
+    first = runtime(lake, clock, broken, max_retries=0).run(
+        source=str(source), top_n=6, batch_size=1
+    )
     assert first.failed == 6
 
     healthy = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY))
@@ -129,8 +140,9 @@ def test_a_batch_message_is_redriven_whole_and_only_its_failure_is_listed(
     catalog = synthetic.omdb_catalog(IDS)
     bad = IDS[4]
     flaky = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY, html_error_ids=frozenset({bad})))
-    first = runtime(lake, clock, flaky, max_retries=0).run(source=str(source), top_n=6,
-                                                            batch_size=3)
+    first = runtime(lake, clock, flaky, max_retries=0).run(
+        source=str(source), top_n=6, batch_size=3
+    )
     assert first.failed == 1 and first.enriched == 5
     with open_lake(lake, clock=clock) as view:
         [message] = dead_messages(view.queue, view.ledger)
@@ -149,8 +161,9 @@ def test_redrive_of_a_superseded_run_says_so(lake: Path, clock: FakeClock, sourc
     catalog = synthetic.omdb_catalog(IDS)
     bad = IDS[0]
     flaky = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY, html_error_ids=frozenset({bad})))
-    first = runtime(lake, clock, flaky, max_retries=0).run(source=str(source), top_n=6,
-                                                            batch_size=1)
+    first = runtime(lake, clock, flaky, max_retries=0).run(
+        source=str(source), top_n=6, batch_size=1
+    )
     clock.advance(3600)
     runtime(lake, clock, flaky, max_retries=0).run(source=str(source), top_n=6, batch_size=1)
     healthy = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY))

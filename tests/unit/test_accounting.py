@@ -19,9 +19,17 @@ def _ledger(tmp_path: Path) -> RunLedger:
 
 
 def _run(ledger: RunLedger, run_id: str, ids: list[str], day: date = date(2026, 11, 29)) -> None:
-    ledger.write_manifest(RunManifest(
-        run_id=run_id, snapshot_date=day, started_at=AT, source="list", top_n=len(ids),
-        batch_size=1, movies=[SourceMovie(imdb_id=i, rank=n) for n, i in enumerate(ids, 1)]))
+    ledger.write_manifest(
+        RunManifest(
+            run_id=run_id,
+            snapshot_date=day,
+            started_at=AT,
+            source="list",
+            top_n=len(ids),
+            batch_size=1,
+            movies=[SourceMovie(imdb_id=i, rank=n) for n, i in enumerate(ids, 1)],
+        )
+    )
 
 
 def _done(ledger: RunLedger, run_id: str, imdb_id: str, status: str) -> None:
@@ -41,8 +49,12 @@ def test_every_movie_has_one_fate_and_the_counts_agree(tmp_path: Path) -> None:
     acc = accounting.account(ledger, run, [IDS[4]], outcomes=True, silver=True)
 
     assert acc.fates() == {
-        IDS[0]: "silver", IDS[1]: "quarantined", IDS[2]: "not_found", IDS[3]: "dead_lettered",
-        IDS[4]: "queued", IDS[5]: "unaccounted",
+        IDS[0]: "silver",
+        IDS[1]: "quarantined",
+        IDS[2]: "not_found",
+        IDS[3]: "dead_lettered",
+        IDS[4]: "queued",
+        IDS[5]: "unaccounted",
     }
     assert (acc.count("enriched"), acc.count("not_found"), acc.count("failed")) == (2, 1, 1)
     assert (acc.still_queued, acc.unaccounted, acc.remaining) == (1, 1, 2)
@@ -50,7 +62,8 @@ def test_every_movie_has_one_fate_and_the_counts_agree(tmp_path: Path) -> None:
     assert acc.state(paused=False, superseded=lambda: False) == "interrupted"
     assert acc.incomplete_reason() == (
         "incomplete: 1 movie still queued, 1 movie neither done nor queued (interrupted; "
-        "`cinelake resume` finishes it)")
+        "`cinelake resume` finishes it)"
+    )
     # A listing alone says the same about completion.
     assert accounting.account(ledger, run, [IDS[4]]).remaining == 2
 

@@ -45,8 +45,9 @@ class Sleeps:
 
 
 def client_for(sim: OmdbSimulator, sleeps: Sleeps | None = None, **opts: Any) -> OmdbClient:
-    options = OmdbOptions(base_url="http://omdb.test/", backoff_base_s=0.1, backoff_max_s=1.0,
-                          **opts)
+    options = OmdbOptions(
+        base_url="http://omdb.test/", backoff_base_s=0.1, backoff_max_s=1.0, **opts
+    )
     return OmdbClient(KEY, options, transport=sim.transport(), sleep=sleeps or Sleeps())
 
 
@@ -74,8 +75,15 @@ def test_cache_key_includes_the_base_url_but_never_the_key() -> None:
 
 def test_an_answer_from_one_base_url_is_not_served_for_another(tmp_path: Path) -> None:
     cache = ResponseCache(LocalObjectStore(tmp_path, "bronze"), timedelta(days=7))
-    cache.put("tt0111161", PARAMS, kind="not_found", body={"Response": "False"}, http_status=200,
-              now=NOW, base_url=OFFLINE_URL)
+    cache.put(
+        "tt0111161",
+        PARAMS,
+        kind="not_found",
+        body={"Response": "False"},
+        http_status=200,
+        now=NOW,
+        base_url=OFFLINE_URL,
+    )
     assert cache.get("tt0111161", PARAMS, NOW, base_url="https://www.omdbapi.com/") is None
     entry = cache.get("tt0111161", PARAMS, NOW, base_url=OFFLINE_URL)
     assert entry is not None and entry["request_url"].startswith(OFFLINE_URL)
@@ -84,10 +92,18 @@ def test_an_answer_from_one_base_url_is_not_served_for_another(tmp_path: Path) -
 
 def test_an_old_entry_without_its_url_is_a_miss(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path, "bronze")
-    old = {"stored_at": NOW.isoformat(), "params": PARAMS, "kind": "found",
-           "http_status": 200, "body": {"Title": "From the sample"}}
-    store.put(cache_key("tt0111161", PARAMS, DEFAULT_OMDB_URL), json.dumps(old).encode(),
-              "application/json")
+    old = {
+        "stored_at": NOW.isoformat(),
+        "params": PARAMS,
+        "kind": "found",
+        "http_status": 200,
+        "body": {"Title": "From the sample"},
+    }
+    store.put(
+        cache_key("tt0111161", PARAMS, DEFAULT_OMDB_URL),
+        json.dumps(old).encode(),
+        "application/json",
+    )
     cache = ResponseCache(store, timedelta(days=7))
     assert cache.get("tt0111161", PARAMS, NOW, base_url=DEFAULT_OMDB_URL) is None
 
@@ -102,9 +118,16 @@ def test_offline_runs_ask_a_never_resolvable_url(lake: Path) -> None:
 def test_a_cache_hit_states_the_url_it_was_fetched_from(lake: Path) -> None:
     deps = build_local(make_settings(lake, omdb_api_key=KEY))
     recorded = "https://www.omdbapi.com/?i=tt0111161&plot=short&r=json&recorded=1"
-    deps.cache.put("tt0111161", PARAMS, kind="found", body={"Title": "X", "Response": "True"},
-                   http_status=200, now=deps.clock.now(), base_url=DEFAULT_OMDB_URL,
-                   request_url=recorded)
+    deps.cache.put(
+        "tt0111161",
+        PARAMS,
+        kind="found",
+        body={"Title": "X", "Response": "True"},
+        http_status=200,
+        now=deps.clock.now(),
+        base_url=DEFAULT_OMDB_URL,
+        request_url=recorded,
+    )
     movie = SourceMovie(imdb_id="tt0111161", rank=1, record={"id": "tt0111161"})
     [result], sent = asyncio.run(stage.fetch_movies(deps, [movie]))
     assert result.cache_hit and sent == 0
@@ -154,8 +177,9 @@ def test_requests_spent_uses_the_errors_attempts() -> None:
 
 def test_a_long_retry_after_is_honoured_only_up_to_a_minute() -> None:
     assert omdb_client.MAX_RETRY_AFTER_S == 60.0
-    sim = OmdbSimulator(omdb_catalog(IDS),
-                        SimulatorConfig(api_key=KEY, rate_limited_rate=1.0, retry_after_s=600))
+    sim = OmdbSimulator(
+        omdb_catalog(IDS), SimulatorConfig(api_key=KEY, rate_limited_rate=1.0, retry_after_s=600)
+    )
     sleeps = Sleeps()
 
     async def go() -> None:
@@ -170,9 +194,17 @@ def test_a_long_retry_after_is_honoured_only_up_to_a_minute() -> None:
 # -- 3. the invocation's deadline ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("remaining", "margin"), [
-    (900.0, 135.0), (120.0, 18.0), (60.0, 10.0), (12.0, 6.0), (1.5, 1.0), (0.5, 1.0),
-])
+@pytest.mark.parametrize(
+    ("remaining", "margin"),
+    [
+        (900.0, 135.0),
+        (120.0, 18.0),
+        (60.0, 10.0),
+        (12.0, 6.0),
+        (1.5, 1.0),
+        (0.5, 1.0),
+    ],
+)
 def test_safety_margin(remaining: float, margin: float) -> None:
     assert stage.safety_margin(remaining) == pytest.approx(margin)
 
@@ -190,8 +222,9 @@ def test_fetch_stops_waiting_before_the_deadline(lake: Path) -> None:
         answer = sim.respond(dict(request.url.params))
         return httpx.Response(answer.status, headers=answer.headers, content=answer.body)
 
-    deps = build_local(make_settings(lake, omdb_api_key=KEY),
-                       omdb_transport=httpx.MockTransport(handle))
+    deps = build_local(
+        make_settings(lake, omdb_api_key=KEY), omdb_transport=httpx.MockTransport(handle)
+    )
     movies = [SourceMovie(imdb_id=i, rank=n, record={}) for n, i in enumerate(IDS[:4], 1)]
     started = time.monotonic()
     results, requests = asyncio.run(stage.fetch_movies(deps, movies, started + 1.5))
@@ -207,13 +240,16 @@ def test_fetch_stops_waiting_before_the_deadline(lake: Path) -> None:
 # -- 4. no key in the OMDb URL --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", [
-    "https://www.omdbapi.com/?apikey=SECRET123",
-    "https://www.omdbapi.com/?",
-    "http://127.0.0.1:9/#apikey=SECRET123",
-    "https://user:SECRET123@www.omdbapi.com/",
-    "https://SECRET123@www.omdbapi.com/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.omdbapi.com/?apikey=SECRET123",
+        "https://www.omdbapi.com/?",
+        "http://127.0.0.1:9/#apikey=SECRET123",
+        "https://user:SECRET123@www.omdbapi.com/",
+        "https://SECRET123@www.omdbapi.com/",
+    ],
+)
 def test_a_url_carrying_a_key_is_refused_without_echoing_it(url: str) -> None:
     with pytest.raises(ValidationError) as info:
         Settings(omdb_url=url)
@@ -222,9 +258,14 @@ def test_a_url_carrying_a_key_is_refused_without_echoing_it(url: str) -> None:
     assert "apikey=" not in error["msg"] and "user:" not in error["msg"]
 
 
-@pytest.mark.parametrize("url", [
-    "https://www.omdbapi.com/", "http://127.0.0.1:8080/", "http://[::1]:8080/omdb/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.omdbapi.com/",
+        "http://127.0.0.1:8080/",
+        "http://[::1]:8080/omdb/",
+    ],
+)
 def test_plain_base_urls_are_accepted(url: str) -> None:
     assert Settings(omdb_url=url).omdb_url == url
 
@@ -232,9 +273,18 @@ def test_plain_base_urls_are_accepted(url: str) -> None:
 def test_the_cli_refuses_a_key_in_the_url_in_one_clean_line(tmp_path: Path) -> None:
     cli = Path(sys.executable).with_name("cinelake")
     done = subprocess.run(
-        [str(cli), "run", "--omdb-url", "http://127.0.0.1:9/?apikey=SECRET",
-         "--data-dir", str(tmp_path / "x")],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        [
+            str(cli),
+            "run",
+            "--omdb-url",
+            "http://127.0.0.1:9/?apikey=SECRET",
+            "--data-dir",
+            str(tmp_path / "x"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
     assert done.returncode == 1
     assert "SECRET" not in done.stdout + done.stderr

@@ -31,9 +31,17 @@ def test_cache_honours_ttl_and_params(tmp_path: Path) -> None:
 def test_cache_key_ignores_the_api_key_and_never_stores_it(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path, "bronze")
     params = {"i": "tt0111161", "plot": "short"}
-    assert cache_key("tt0111161", params) == cache_key("tt0111161", params | {"apikey": "zzz-secret"})
+    assert cache_key("tt0111161", params) == cache_key(
+        "tt0111161", params | {"apikey": "zzz-secret"}
+    )
     ResponseCache(store, timedelta(days=1)).put(
-        "tt0111161", params | {"apikey": "zzz-secret"}, kind="found", body={}, http_status=200, now=NOW)
+        "tt0111161",
+        params | {"apikey": "zzz-secret"},
+        kind="found",
+        body={},
+        http_status=200,
+        now=NOW,
+    )
     assert not any(b"zzz-secret" in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
 
 
@@ -64,7 +72,9 @@ def test_env_key_wins_and_offline_uses_the_sample(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("OMDB_API_KEY", "env-key-456")
     assert key_provider(Settings()).get() == "env-key-456"
     assert key_provider(Settings(offline=True)).get() == "offline-sample"
-    assert "env-key-456" not in repr(Settings()) and "env-key-456" not in str(Settings().model_dump())
+    assert "env-key-456" not in repr(Settings()) and "env-key-456" not in str(
+        Settings().model_dump()
+    )
 
 
 def test_redaction_masks_registered_secrets_and_apikey_params() -> None:

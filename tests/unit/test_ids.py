@@ -14,8 +14,21 @@ def test_accepts_imdb_ids(good: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["../../x", "tt012345", "tt1234567890", "TT0111161", "tt0111161/", "tt01111a1", "", None, 111161,
-            "tt0111161\n", "nm0000151", "tt\u0660\u0660\u0666\u0668\u0666\u0664\u0666"],
+    "bad",
+    [
+        "../../x",
+        "tt012345",
+        "tt1234567890",
+        "TT0111161",
+        "tt0111161/",
+        "tt01111a1",
+        "",
+        None,
+        111161,
+        "tt0111161\n",
+        "nm0000151",
+        "tt\u0660\u0660\u0666\u0668\u0666\u0664\u0666",
+    ],
 )
 def test_rejects_everything_else(bad: object) -> None:
     assert not is_imdb_id(bad)

@@ -47,7 +47,9 @@ def ids(selection) -> list[str]:
     return [m.imdb_id for m in selection.movies]
 
 
-def test_local_folder_gives_exactly_the_formulas_top_n(datasets, tmp_path: Path, clock: FakeClock) -> None:
+def test_local_folder_gives_exactly_the_formulas_top_n(
+    datasets, tmp_path: Path, clock: FakeClock
+) -> None:
     folder = datasets.basics_path.parent
     sel = source(folder, tmp_path / "cache", clock).select(60)
     want = reference_top(datasets, 60, M)
@@ -55,15 +57,20 @@ def test_local_folder_gives_exactly_the_formulas_top_n(datasets, tmp_path: Path,
     assert ids(sel) == [e.tconst for e in want]
     assert [m.rank for m in sel.movies] == list(range(1, 61))
     assert [(m.title, m.year, m.rating, m.votes) for m in sel.movies] == [
-        (e.title, e.year, e.rating, e.votes) for e in want]
-    assert [float(m.record["weightedRating"]) for m in sel.movies] == pytest.approx([e.wr for e in want])
+        (e.title, e.year, e.rating, e.votes) for e in want
+    ]
+    assert [float(m.record["weightedRating"]) for m in sel.movies] == pytest.approx(
+        [e.wr for e in want]
+    )
     # Trap titles came through intact, and the tie of rating and votes was broken by tconst.
     titles = {m.title for m in sel.movies}
     assert {'Unbalanced "quote', "It's a 'single' quote", "Семь самураев"} <= titles
     assert sel.available == len(reference_top(datasets, 10**6, M))
 
 
-def test_everything_eligible_ranks_like_the_reference_including_ties(datasets, tmp_path: Path, clock: FakeClock) -> None:
+def test_everything_eligible_ranks_like_the_reference_including_ties(
+    datasets, tmp_path: Path, clock: FakeClock
+) -> None:
     everything = reference_top(datasets, 10**6, M)
     sel = source(datasets.basics_path.parent, tmp_path / "c", clock).select(10**6)
     assert ids(sel) == [e.tconst for e in everything]
@@ -74,10 +81,19 @@ def test_everything_eligible_ranks_like_the_reference_including_ties(datasets, t
     assert all(by_id[i].title_type == "movie" and by_id[i].is_adult == "0" for i in ids(sel))
 
 
-@pytest.mark.parametrize("filters", [{"genre": "Horror"}, {"genre": "film-noir"},
-                                     {"year_from": 1980, "year_to": 1989},
-                                     {"genre": "Comedy", "year_from": 2000}, {"year_to": 1950}])
-def test_filters_keep_the_matching_movies_in_the_same_order(datasets, tmp_path: Path, clock: FakeClock, filters: dict) -> None:
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"genre": "Horror"},
+        {"genre": "film-noir"},
+        {"year_from": 1980, "year_to": 1989},
+        {"genre": "Comedy", "year_from": 2000},
+        {"year_to": 1950},
+    ],
+)
+def test_filters_keep_the_matching_movies_in_the_same_order(
+    datasets, tmp_path: Path, clock: FakeClock, filters: dict
+) -> None:
     sel = source(datasets.basics_path.parent, tmp_path / "c", clock, **filters).select(25)
     want = reference_top(datasets, 25, M, **filters)
     assert want and ids(sel) == [e.tconst for e in want]
@@ -99,7 +115,10 @@ def test_second_run_over_http_downloads_nothing(datasets, tmp_path: Path, clock:
     versions = {v["file"]: v for v in second.versions}
     assert versions[RATINGS]["fetch"] == "not modified"
     assert versions[BASICS]["fetch"] == "not requested"
-    assert versions[RATINGS]["etag"] and versions[RATINGS]["size"] == datasets.ratings_path.stat().st_size
+    assert (
+        versions[RATINGS]["etag"]
+        and versions[RATINGS]["size"] == datasets.ratings_path.stat().st_size
+    )
     assert versions[BASICS]["date"] is not None and "compact copy" in versions[BASICS]["note"]
 
 
@@ -125,7 +144,9 @@ def test_changed_ratings_are_downloaded_and_an_old_compact_copy_is_revalidated(
         assert [(e.path, e.status) for e in server.log] == [(RATINGS, 304)]
 
 
-def test_a_title_new_to_the_compact_copy_refreshes_the_basics(tmp_path: Path, clock: FakeClock) -> None:
+def test_a_title_new_to_the_compact_copy_refreshes_the_basics(
+    tmp_path: Path, clock: FakeClock
+) -> None:
     data = generate(5_000, seed=4)
     write_datasets(data, tmp_path / "files")
     server = DatasetServer(tmp_path / "files")
@@ -144,7 +165,9 @@ def test_a_title_new_to_the_compact_copy_refreshes_the_basics(tmp_path: Path, cl
     assert ids(sel) == [e.tconst for e in reference_top(data, 10, 300)]
 
 
-def test_a_smaller_m_than_the_copy_covers_rebuilds_it(datasets, tmp_path: Path, clock: FakeClock) -> None:
+def test_a_smaller_m_than_the_copy_covers_rebuilds_it(
+    datasets, tmp_path: Path, clock: FakeClock
+) -> None:
     server = DatasetServer(datasets.basics_path.parent)
     with server.serve() as url:
         source(url, tmp_path / "c", clock, min_votes=5000).select(10)
@@ -154,14 +177,20 @@ def test_a_smaller_m_than_the_copy_covers_rebuilds_it(datasets, tmp_path: Path, 
     assert ids(sel) == [e.tconst for e in reference_top(datasets, 30, 100)]
 
 
-@pytest.mark.parametrize("plan_input,plan", [
-    (None, "rebuild"),
-    ({"floor": 5000, "checked_at": "2026-11-29T03:00:00+00:00"}, "reuse"),
-    ({"floor": 50_000, "checked_at": "2026-11-29T03:00:00+00:00"}, "rebuild"),
-    ({"floor": 5000, "checked_at": "2026-11-20T03:00:00+00:00"}, "revalidate"),
-    ({"floor": 5000, "checked_at": "2026-12-29T03:00:00+00:00"}, "revalidate"),  # from the future
-    ({"floor": 5000, "checked_at": "garbage"}, "revalidate"),
-])
+@pytest.mark.parametrize(
+    "plan_input,plan",
+    [
+        (None, "rebuild"),
+        ({"floor": 5000, "checked_at": "2026-11-29T03:00:00+00:00"}, "reuse"),
+        ({"floor": 50_000, "checked_at": "2026-11-29T03:00:00+00:00"}, "rebuild"),
+        ({"floor": 5000, "checked_at": "2026-11-20T03:00:00+00:00"}, "revalidate"),
+        (
+            {"floor": 5000, "checked_at": "2026-12-29T03:00:00+00:00"},
+            "revalidate",
+        ),  # from the future
+        ({"floor": 5000, "checked_at": "garbage"}, "revalidate"),
+    ],
+)
 def test_basics_plan(plan_input: dict | None, plan: str, clock: FakeClock) -> None:
     assert basics_plan(plan_input, 25_000, clock.now(), 0) == plan
     if plan == "reuse":
@@ -189,20 +218,42 @@ def rename_column(path: Path, old: str, new: str) -> None:
     path.write_bytes(gzip.compress((header.replace(old, new) + "\n" + rest).encode()))
 
 
-@pytest.mark.parametrize("breakage,message", [
-    (lambda d: truncate(d / RATINGS), f"{RATINGS}: cannot read it"),
-    (lambda d: truncate(d / BASICS), f"{BASICS}: cannot read it"),
-    (lambda d: (d / RATINGS).write_bytes(b"not gzip at all\n" * 100), f"{RATINGS}: cannot read it"),
-    (lambda d: rename_column(d / BASICS, "titleType", "kind"), f"{BASICS}: missing column titleType"),
-    (lambda d: rename_column(d / RATINGS, "numVotes", "votes"), f"{RATINGS}: missing column numVotes"),
-    (lambda d: (d / RATINGS).unlink(), f"{RATINGS}: HTTP 404"),
-    (lambda d: (d / RATINGS).write_bytes(gzip.compress(gzip.decompress((d / RATINGS).read_bytes())
-                                                       + b"tt0000001\t5.0\t1000000\n")),
-     f"{RATINGS}: 1 titles are rated more than once"),
-    (lambda d: (d / RATINGS).write_bytes(gzip.compress(gzip.decompress((d / RATINGS).read_bytes())
-                                                       + b"tt0000001\tten\t1000000\n")),
-     f"{RATINGS}: cannot read it (Conversion Error"),
-])
+@pytest.mark.parametrize(
+    "breakage,message",
+    [
+        (lambda d: truncate(d / RATINGS), f"{RATINGS}: cannot read it"),
+        (lambda d: truncate(d / BASICS), f"{BASICS}: cannot read it"),
+        (
+            lambda d: (d / RATINGS).write_bytes(b"not gzip at all\n" * 100),
+            f"{RATINGS}: cannot read it",
+        ),
+        (
+            lambda d: rename_column(d / BASICS, "titleType", "kind"),
+            f"{BASICS}: missing column titleType",
+        ),
+        (
+            lambda d: rename_column(d / RATINGS, "numVotes", "votes"),
+            f"{RATINGS}: missing column numVotes",
+        ),
+        (lambda d: (d / RATINGS).unlink(), f"{RATINGS}: HTTP 404"),
+        (
+            lambda d: (d / RATINGS).write_bytes(
+                gzip.compress(
+                    gzip.decompress((d / RATINGS).read_bytes()) + b"tt0000001\t5.0\t1000000\n"
+                )
+            ),
+            f"{RATINGS}: 1 titles are rated more than once",
+        ),
+        (
+            lambda d: (d / RATINGS).write_bytes(
+                gzip.compress(
+                    gzip.decompress((d / RATINGS).read_bytes()) + b"tt0000001\tten\t1000000\n"
+                )
+            ),
+            f"{RATINGS}: cannot read it (Conversion Error",
+        ),
+    ],
+)
 def test_bad_files_fail_in_one_line_and_keep_the_good_copy(
     datasets, tmp_path: Path, clock: FakeClock, breakage, message: str
 ) -> None:
@@ -224,7 +275,9 @@ def test_bad_files_fail_in_one_line_and_keep_the_good_copy(
 
 
 def test_unreachable_url_and_missing_folder(tmp_path: Path, clock: FakeClock) -> None:
-    with pytest.raises(SourceError, match=rf"{RATINGS}: cannot reach http://127\.0\.0\.1:9/ \(ConnectError\)"):
+    with pytest.raises(
+        SourceError, match=rf"{RATINGS}: cannot reach http://127\.0\.0\.1:9/ \(ConnectError\)"
+    ):
         source("http://127.0.0.1:9/", tmp_path / "c", clock).select(5)
     with pytest.raises(SourceError, match="neither an http"):
         source(tmp_path / "nope", tmp_path / "c", clock).select(5)
@@ -234,7 +287,9 @@ def test_unreachable_url_and_missing_folder(tmp_path: Path, clock: FakeClock) ->
     assert not (tmp_path / "c").exists()
 
 
-def test_no_eligible_movie_is_an_error_and_writes_nothing(datasets, tmp_path: Path, clock: FakeClock) -> None:
+def test_no_eligible_movie_is_an_error_and_writes_nothing(
+    datasets, tmp_path: Path, clock: FakeClock
+) -> None:
     with pytest.raises(SourceError, match=r"no eligible movie .* at least 1,000,000,000 votes"):
         source(datasets.basics_path.parent, tmp_path / "c", clock, min_votes=10**9).select(5)
     with pytest.raises(SourceError, match="matching genre 'Western'"):
@@ -249,11 +304,17 @@ TSV_TEXT = st.text(
     max_size=40,
 ).filter(lambda t: t != "\\N")
 # The traps mixed into arbitrary text: quotes (balanced or not), backslashes, \N inside a title.
-TRAPPED = st.builds(lambda a, trap, b: a + trap + b, TSV_TEXT,
-                    st.sampled_from(['"', "'", '""', "\\", "\\N ", "Ça", "侍"]), TSV_TEXT)
+TRAPPED = st.builds(
+    lambda a, trap, b: a + trap + b,
+    TSV_TEXT,
+    st.sampled_from(['"', "'", '""', "\\", "\\N ", "Ça", "侍"]),
+    TSV_TEXT,
+)
 
 
-def test_any_title_without_tabs_or_newlines_reads_back_exactly(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_any_title_without_tabs_or_newlines_reads_back_exactly(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     seen: list[str] = []
 
     @settings(max_examples=40, deadline=None)
@@ -291,7 +352,9 @@ def test_on_aws_the_cache_is_a_bronze_prefix(datasets, tmp_path: Path, clock: Fa
 
     bronze = RemoteStore(tmp_path / "bronze", "bronze")
     server = DatasetServer(datasets.basics_path.parent)
-    settings = Settings(backend="aws", source="imdb-datasets", min_votes=M, data_dir=tmp_path / "nolake")
+    settings = Settings(
+        backend="aws", source="imdb-datasets", min_votes=M, data_dir=tmp_path / "nolake"
+    )
     with server.serve() as url:
         settings = settings.model_copy(update={"imdb_datasets_url": url})
         first = open_source(None, settings, bronze=bronze, clock=clock).select(20)
@@ -300,8 +363,11 @@ def test_on_aws_the_cache_is_a_bronze_prefix(datasets, tmp_path: Path, clock: Fa
     assert ids(first) == ids(second) == [e.tconst for e in reference_top(datasets, 20, M)]
     assert [(e.path, e.status) for e in server.log] == [(RATINGS, 304)]
     assert sorted(bronze.list_keys()) == [
-        "_sources/imdb-datasets/basics-compact.json", "_sources/imdb-datasets/basics-compact.parquet",
-        "_sources/imdb-datasets/title.ratings.json", "_sources/imdb-datasets/title.ratings.tsv.gz"]
+        "_sources/imdb-datasets/basics-compact.json",
+        "_sources/imdb-datasets/basics-compact.parquet",
+        "_sources/imdb-datasets/title.ratings.json",
+        "_sources/imdb-datasets/title.ratings.tsv.gz",
+    ]
     assert not (tmp_path / "nolake").exists()
 
 
@@ -323,7 +389,9 @@ def test_the_same_files_give_the_list_again_without_recomputing(
         assert computed == [] and ids(again) == ids(first)
         assert [(e.path, e.status) for e in server.log] == [(RATINGS, 304)]
         assert {v["file"]: v["fetch"] for v in again.versions} == {
-            RATINGS: "not modified", BASICS: "not requested"}
+            RATINGS: "not modified",
+            BASICS: "not requested",
+        }
         # Anything that could change the list computes it: other options, other ratings.
         source(url, tmp_path / "c", clock).select(31)
         assert computed == [1]

@@ -45,11 +45,19 @@ def lake_literals(source: str) -> list[str]:
     docs = _docstrings(tree)
     found: list[str] = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                and id(node) not in docs and LAKE_LITERAL.search(node.value)):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docs
+            and LAKE_LITERAL.search(node.value)
+        ):
             found.append(f"line {node.lineno}: {node.value[:60]!r}")
-        if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
-                and isinstance(node.right, ast.Constant) and node.right.value in STORE_NAMES):
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Div)
+            and isinstance(node.right, ast.Constant)
+            and node.right.value in STORE_NAMES
+        ):
             found.append(f"line {node.lineno}: a path joined with {node.right.value!r}")
     return found
 
@@ -64,7 +72,11 @@ def test_the_check_sees_keys_and_paths_but_not_prose() -> None:
         'e = "invalid_snapshot_date: snapshot_date=\' || x"\n'
     )
     assert sorted({f.split(":")[0] for f in lake_literals(code)}) == [
-        "line 2", "line 3", "line 4", "line 5"]
+        "line 2",
+        "line 3",
+        "line 4",
+        "line 5",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -78,14 +90,17 @@ def test_keys_are_built_from_checked_ids() -> None:
     day = date(2026, 11, 29)
     run = "20261129T030000Z-1a2b3c"
     assert layout.bronze_part_key(day, run, "ab12") == (
-        "omdb/snapshot_date=2026-11-29/run_id=20261129T030000Z-1a2b3c/part-ab12.jsonl")
+        "omdb/snapshot_date=2026-11-29/run_id=20261129T030000Z-1a2b3c/part-ab12.jsonl"
+    )
     assert layout.BRONZE_KEY_RE.match(layout.bronze_part_key(day, run, "ab12"))
     assert layout.outcome_key(run, "tt0111161") == (
-        "_runs/20261129T030000Z-1a2b3c/outcomes/tt0111161.json")
+        "_runs/20261129T030000Z-1a2b3c/outcomes/tt0111161.json"
+    )
     with pytest.raises(ValueError):
         layout.outcome_key(run, "../../etc")
     with pytest.raises(ValueError):
         layout.manifest_key("../x")
     # Other scripts' digits are not run ids (the pattern says [0-9], not \d).
     assert not layout.BRONZE_KEY_RE.match(
-        "omdb/snapshot_date=2026-11-29/run_id=٢٠٢٦1129T030000Z-1a2b3c/part-ab.jsonl")
+        "omdb/snapshot_date=2026-11-29/run_id=٢٠٢٦1129T030000Z-1a2b3c/part-ab.jsonl"
+    )

@@ -10,7 +10,9 @@ from cinelake.clock import FakeClock
 
 @pytest.fixture
 def queue(tmp_path: Path, clock: FakeClock) -> LocalQueue:
-    return LocalQueue(tmp_path / "q.sqlite3", visibility_timeout_s=30, max_receive_count=3, clock=clock)
+    return LocalQueue(
+        tmp_path / "q.sqlite3", visibility_timeout_s=30, max_receive_count=3, clock=clock
+    )
 
 
 def test_received_message_is_invisible_until_timeout(queue: LocalQueue, clock: FakeClock) -> None:

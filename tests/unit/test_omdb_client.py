@@ -33,9 +33,16 @@ class Sleeps:
         self.calls.append(seconds)
 
 
-def client_for(transport: httpx.AsyncBaseTransport, sleeps: Sleeps | None = None, **opts: Any) -> OmdbClient:
-    options = OmdbOptions(base_url="http://omdb.test/", max_retries=opts.pop("max_retries", 3),
-                          backoff_base_s=0.1, backoff_max_s=1.0, **opts)
+def client_for(
+    transport: httpx.AsyncBaseTransport, sleeps: Sleeps | None = None, **opts: Any
+) -> OmdbClient:
+    options = OmdbOptions(
+        base_url="http://omdb.test/",
+        max_retries=opts.pop("max_retries", 3),
+        backoff_base_s=0.1,
+        backoff_max_s=1.0,
+        **opts,
+    )
     return OmdbClient(KEY, options, transport=transport, sleep=sleeps or Sleeps())
 
 
@@ -113,8 +120,12 @@ def test_transient_errors_are_retried_with_backoff_then_give_up() -> None:
 
 
 def test_retry_after_is_honoured() -> None:
-    answers = iter([httpx.Response(429, headers={"Retry-After": "7"}, text="slow down"),
-                    httpx.Response(200, json={"Response": "True", "imdbID": "tt0000001", "Title": "X"})])
+    answers = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "7"}, text="slow down"),
+            httpx.Response(200, json={"Response": "True", "imdbID": "tt0000001", "Title": "X"}),
+        ]
+    )
     sleeps = Sleeps()
 
     async def go() -> Any:
@@ -131,15 +142,25 @@ def test_answers_and_retry_after_dates_use_the_injected_clock() -> None:
     # real date is, and the answer is stamped with the injected clock, not the wall clock.
     clock = FakeClock(datetime(2031, 6, 1, 12, 0, tzinfo=UTC))
     later = format_datetime(clock.now() + timedelta(seconds=30), usegmt=True)
-    answers = iter([httpx.Response(503, headers={"Retry-After": later}, text="busy"),
-                    httpx.Response(200, json={"Response": "True", "imdbID": "tt0000001", "Title": "X"})])
+    answers = iter(
+        [
+            httpx.Response(503, headers={"Retry-After": later}, text="busy"),
+            httpx.Response(200, json={"Response": "True", "imdbID": "tt0000001", "Title": "X"}),
+        ]
+    )
     sleeps = Sleeps()
-    options = OmdbOptions(base_url="http://omdb.test/", max_retries=3, backoff_base_s=0.1,
-                          backoff_max_s=1.0)
+    options = OmdbOptions(
+        base_url="http://omdb.test/", max_retries=3, backoff_base_s=0.1, backoff_max_s=1.0
+    )
 
     async def go() -> Any:
-        async with OmdbClient(KEY, options, transport=httpx.MockTransport(lambda r: next(answers)),
-                              sleep=sleeps, clock=clock) as c:
+        async with OmdbClient(
+            KEY,
+            options,
+            transport=httpx.MockTransport(lambda r: next(answers)),
+            sleep=sleeps,
+            clock=clock,
+        ) as c:
             return await c.fetch("tt0000001")
 
     answer = run(go())
@@ -147,10 +168,16 @@ def test_answers_and_retry_after_dates_use_the_injected_clock() -> None:
     assert answer.fetched_at == clock.now()
 
 
-@pytest.mark.parametrize("response,expected", [
-    (httpx.Response(502, html="<html>bad gateway</html>"), "HTTP 502"),
-    (httpx.Response(200, json={"Response": "False", "Error": "Error getting data."}), "Error getting data"),
-])
+@pytest.mark.parametrize(
+    "response,expected",
+    [
+        (httpx.Response(502, html="<html>bad gateway</html>"), "HTTP 502"),
+        (
+            httpx.Response(200, json={"Response": "False", "Error": "Error getting data."}),
+            "Error getting data",
+        ),
+    ],
+)
 def test_what_counts_as_transient(response: httpx.Response, expected: str) -> None:
     async def go() -> None:
         async with client_for(httpx.MockTransport(lambda r: response), max_retries=1) as c:
@@ -177,7 +204,9 @@ def test_timeouts_and_connection_errors_never_show_the_url() -> None:
 
 def test_other_4xx_is_permanent() -> None:
     async def go() -> None:
-        async with client_for(httpx.MockTransport(lambda r: httpx.Response(400, json={"Error": "bad"}))) as c:
+        async with client_for(
+            httpx.MockTransport(lambda r: httpx.Response(400, json={"Error": "bad"}))
+        ) as c:
             await c.fetch("tt0000001")
 
     with pytest.raises(RequestRejected):
@@ -229,6 +258,7 @@ def test_concurrency_is_bounded() -> None:
 
 # -- hopeless answers, and answers without end -------------------------------------------------
 
+
 class Counting:
     """A transport answering every request with `make()`, counting the requests."""
 
@@ -240,17 +270,25 @@ class Counting:
         def handle(request: httpx.Request) -> httpx.Response:
             self.requests += 1
             return self.make()  # type: ignore[no-any-return]
+
         return httpx.MockTransport(handle)
 
 
-@pytest.mark.parametrize("make,expected", [
-    (lambda: httpx.Response(200, text="<html>portal</html>", headers={"content-type": "text/html"}),
-     "a non-JSON body (text/html)"),
-    (lambda: httpx.Response(200, json=[]), "a JSON array"),
-    (lambda: httpx.Response(200, content=b"null"), "JSON null"),
-    (lambda: httpx.Response(200, content=b""), "an empty body"),
-    (lambda: httpx.Response(200, json={"Title": "x"}), "a JSON object without Response"),
-])
+@pytest.mark.parametrize(
+    "make,expected",
+    [
+        (
+            lambda: httpx.Response(
+                200, text="<html>portal</html>", headers={"content-type": "text/html"}
+            ),
+            "a non-JSON body (text/html)",
+        ),
+        (lambda: httpx.Response(200, json=[]), "a JSON array"),
+        (lambda: httpx.Response(200, content=b"null"), "JSON null"),
+        (lambda: httpx.Response(200, content=b""), "an empty body"),
+        (lambda: httpx.Response(200, json={"Title": "x"}), "a JSON object without Response"),
+    ],
+)
 def test_an_answer_that_is_not_an_omdb_answer_is_not_retried(make: Any, expected: str) -> None:
     server = Counting(make)
 

@@ -19,13 +19,26 @@ CLOCK_MODULE = SRC / "clock.py"
 
 # (receiver, attribute) pairs that read the wall clock.
 WALL_CLOCK_CALLS = {
-    ("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
-    ("time", "time"), ("time", "time_ns"), ("time", "localtime"), ("time", "gmtime"),
-    ("time", "ctime"), ("time", "strftime"),
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("datetime", "today"),
+    ("date", "today"),
+    ("time", "time"),
+    ("time", "time_ns"),
+    ("time", "localtime"),
+    ("time", "gmtime"),
+    ("time", "ctime"),
+    ("time", "strftime"),
 }
 # Names that read the wall clock when imported bare (`from time import time`).
-WALL_CLOCK_IMPORTS = {("time", "time"), ("time", "time_ns"), ("time", "localtime"),
-                      ("time", "gmtime"), ("time", "ctime"), ("time", "strftime")}
+WALL_CLOCK_IMPORTS = {
+    ("time", "time"),
+    ("time", "time_ns"),
+    ("time", "localtime"),
+    ("time", "gmtime"),
+    ("time", "ctime"),
+    ("time", "strftime"),
+}
 
 
 def wall_clock_reads(source: str, filename: str = "<src>") -> list[str]:
@@ -35,19 +48,27 @@ def wall_clock_reads(source: str, filename: str = "<src>") -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             receiver = node.func.value
-            name = receiver.attr if isinstance(receiver, ast.Attribute) else (
-                receiver.id if isinstance(receiver, ast.Name) else None)
+            name = (
+                receiver.attr
+                if isinstance(receiver, ast.Attribute)
+                else (receiver.id if isinstance(receiver, ast.Name) else None)
+            )
             if name is not None and (name, node.func.attr) in WALL_CLOCK_CALLS:
                 # time.strftime/localtime/gmtime with an explicit time argument format a given
                 # instant; only the zero-argument forms read the clock.
-                if name == "time" and node.func.attr in {"strftime", "localtime", "gmtime", "ctime"} \
-                        and len(node.args) >= (2 if node.func.attr == "strftime" else 1):
+                if (
+                    name == "time"
+                    and node.func.attr in {"strftime", "localtime", "gmtime", "ctime"}
+                    and len(node.args) >= (2 if node.func.attr == "strftime" else 1)
+                ):
                     continue
                 found.append(f"{filename}:{node.lineno}: {name}.{node.func.attr}()")
         elif isinstance(node, ast.ImportFrom) and node.module is not None:
             for alias in node.names:
                 if (node.module, alias.name) in WALL_CLOCK_IMPORTS:
-                    found.append(f"{filename}:{node.lineno}: from {node.module} import {alias.name}")
+                    found.append(
+                        f"{filename}:{node.lineno}: from {node.module} import {alias.name}"
+                    )
     return found
 
 
@@ -84,9 +105,13 @@ def test_the_scanner_allows_durations_and_the_injected_clock(snippet: str) -> No
 def test_no_wall_clock_read_outside_the_clock_module() -> None:
     files = sorted(p for p in SRC.rglob("*.py") if p != CLOCK_MODULE)
     assert len(files) > 20  # the scan really covers the package
-    offenders = [hit for path in files
-                 for hit in wall_clock_reads(path.read_text(encoding="utf-8"),
-                                             str(path.relative_to(SRC.parent)))]
+    offenders = [
+        hit
+        for path in files
+        for hit in wall_clock_reads(
+            path.read_text(encoding="utf-8"), str(path.relative_to(SRC.parent))
+        )
+    ]
     assert offenders == [], "read the injected Clock instead:\n" + "\n".join(offenders)
 
 

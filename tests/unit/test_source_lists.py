@@ -28,8 +28,12 @@ def bring_your_own(draw: st.DrawFn) -> dict:
     n = draw(st.integers(1, 40))
     ranks = draw(st.lists(st.integers(1, 10_000), min_size=n, max_size=n, unique=True))
     nums = draw(st.lists(st.integers(0, 999_999_999), min_size=n, max_size=n, unique=True))
-    keys = {"id": draw(st.sampled_from(ID_KEYS)), "rank": draw(st.sampled_from(RANK_KEYS)),
-            "title": draw(st.sampled_from(TITLE_KEYS)), "rating": draw(st.sampled_from(RATING_KEYS))}
+    keys = {
+        "id": draw(st.sampled_from(ID_KEYS)),
+        "rank": draw(st.sampled_from(RANK_KEYS)),
+        "title": draw(st.sampled_from(TITLE_KEYS)),
+        "rating": draw(st.sampled_from(RATING_KEYS)),
+    }
     as_url = draw(st.booleans())
     rank_as = draw(st.sampled_from(["int", "str", "float"]))
     rows, truth = [], []
@@ -37,18 +41,28 @@ def bring_your_own(draw: st.DrawFn) -> dict:
         tid = f"tt{num:07d}"
         title = draw(TITLES)
         rating = draw(st.integers(0, 100)) / 10
-        rows.append({
-            keys["id"]: f"https://www.imdb.com/title/{tid}/?ref_=chttp_t_{rank}" if as_url else tid,
-            keys["rank"]: {"int": rank, "str": str(rank), "float": float(rank)}[rank_as],
-            keys["title"]: title,
-            keys["rating"]: draw(st.sampled_from([rating, f"{rating:g}", f"{rating:.1f}"])),
-            "extra": draw(st.sampled_from(["", "x", 1, None])),
-        })
+        rows.append(
+            {
+                keys["id"]: f"https://www.imdb.com/title/{tid}/?ref_=chttp_t_{rank}"
+                if as_url
+                else tid,
+                keys["rank"]: {"int": rank, "str": str(rank), "float": float(rank)}[rank_as],
+                keys["title"]: title,
+                keys["rating"]: draw(st.sampled_from([rating, f"{rating:g}", f"{rating:.1f}"])),
+                "extra": draw(st.sampled_from(["", "x", 1, None])),
+            }
+        )
         truth.append((rank, tid, title, rating))
     rows = draw(st.permutations(rows))
-    return {"rows": rows, "truth": sorted(truth), "as_url": as_url, "rank_as": rank_as,
-            "csv": draw(st.booleans()), "delimiter": draw(st.sampled_from([",", ";", "\t"])),
-            "top_n": draw(st.integers(1, 50))}
+    return {
+        "rows": rows,
+        "truth": sorted(truth),
+        "as_url": as_url,
+        "rank_as": rank_as,
+        "csv": draw(st.booleans()),
+        "delimiter": draw(st.sampled_from([",", ";", "\t"])),
+        "top_n": draw(st.integers(1, 50)),
+    }
 
 
 def encode(case: dict) -> bytes:
@@ -87,7 +101,7 @@ def test_vote_counts_read_in_every_spelling(n: int) -> None:
     assert votes_of(n) == votes_of(str(n)) == votes_of(f"{n:,}") == votes_of(float(n)) == n
 
 
-@given(st.integers(-10**6, 10**6))
+@given(st.integers(-(10**6), 10**6))
 def test_ranks_are_positive_whole_numbers(n: int) -> None:
     if n >= 1:
         assert rank_of(n) == rank_of(str(n)) == rank_of(f" {n} ") == rank_of(float(n)) == n
@@ -99,18 +113,40 @@ def test_ranks_are_positive_whole_numbers(n: int) -> None:
 @given(st.integers(1, 999_999_999))
 def test_ids_from_bare_ids_and_title_urls(num: int) -> None:
     tid = f"tt{num:07d}"
-    for text in (tid, f" {tid} ", f"https://www.imdb.com/title/{tid}/",
-                 f"http://m.imdb.com/title/{tid}", f"https://www.imdb.com/fr/title/{tid}/?ref_=x",
-                 f"imdb.com/title/{tid}/"):
+    for text in (
+        tid,
+        f" {tid} ",
+        f"https://www.imdb.com/title/{tid}/",
+        f"http://m.imdb.com/title/{tid}",
+        f"https://www.imdb.com/fr/title/{tid}/?ref_=x",
+        f"imdb.com/title/{tid}/",
+    ):
         assert imdb_id_of(text) == tid
-    for text in (f"https://example.com/title/{tid}/", f"{tid}x", f"https://www.imdb.com/name/nm{num:07d}/",
-                 tid.replace("tt", "nm")):
+    for text in (
+        f"https://example.com/title/{tid}/",
+        f"{tid}x",
+        f"https://www.imdb.com/name/nm{num:07d}/",
+        tid.replace("tt", "nm"),
+    ):
         assert imdb_id_of(text) is None
 
 
-@pytest.mark.parametrize("value,rating", [("9.3", 9.3), (9, 9.0), ("9", 9.0), ("10.0", 10.0),
-                                          ("11", None), ("-1", None), ("N/A", None), ("", None),
-                                          (None, None), (True, None), ("٩", None)])
+@pytest.mark.parametrize(
+    "value,rating",
+    [
+        ("9.3", 9.3),
+        (9, 9.0),
+        ("9", 9.0),
+        ("10.0", 10.0),
+        ("11", None),
+        ("-1", None),
+        ("N/A", None),
+        ("", None),
+        (None, None),
+        (True, None),
+        ("٩", None),
+    ],
+)
 def test_ratings(value: object, rating: float | None) -> None:
     assert rating_of(value) == rating
 
@@ -120,24 +156,43 @@ def test_years(value: object, year: int | None) -> None:
     assert year_of(value) == year
 
 
-@pytest.mark.parametrize("content,message", [
-    (b'[{"title": "A", "rank": 1}]', "has no IMDb id or title URL (looked for id, imdb_id, tconst, link, url, Movie Link); its keys: 'title', 'rank'"),
-    (b'[{"id": "tt0000001", "title": "A"}]', "has no rank (looked for rank, Rank, position)"),
-    (b'[{"name": "A"}]', "has no IMDb id or title URL (looked for id, imdb_id, tconst, link, url, Movie Link) and no rank"),
-    (b"[]", "source list is empty"),
-    (b'[{"id": "tt0000001", "rank": 1}, 3]', "row #2 is not an object"),
-    (b'[{"id": "tt0000001", "link": "https://www.imdb.com/title/tt0000002/", "rank": 1}]',
-     "ambiguous list: both 'id' and 'link' look like the IMDb id"),
-    (b'[{"rank": 1, "position": 2, "id": "tt0000001"}]', "ambiguous list: both 'rank' and 'position'"),
-    (b"Rank,Title\n1,A\n", "has no IMDb id or title URL"),
-    (b"Rank,Const\n", "has a header but no rows"),
-    (b"Rank,Const\n1,tt0000001,extra\n", "line 2 has 3 fields, the header 2"),
-    (b"Rank,Rank,Const\n1,1,tt0000001\n", "header repeats column 'Rank'"),
-    (b"\xff\xfe\x00garbage", "not JSON, nor UTF-8 CSV text"),
-    (b"plain words", "not JSON, nor a CSV with a header"),
-    (b'[{"id": "tt0000001", "rank": "first"}]', "source item #1 (id 'tt0000001'): rank 'first' is not a positive whole number"),
-])
-def test_unusable_lists_are_one_line_errors_naming_what_is_missing(content: bytes, message: str) -> None:
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (
+            b'[{"title": "A", "rank": 1}]',
+            "has no IMDb id or title URL (looked for id, imdb_id, tconst, link, url, Movie Link); its keys: 'title', 'rank'",
+        ),
+        (b'[{"id": "tt0000001", "title": "A"}]', "has no rank (looked for rank, Rank, position)"),
+        (
+            b'[{"name": "A"}]',
+            "has no IMDb id or title URL (looked for id, imdb_id, tconst, link, url, Movie Link) and no rank",
+        ),
+        (b"[]", "source list is empty"),
+        (b'[{"id": "tt0000001", "rank": 1}, 3]', "row #2 is not an object"),
+        (
+            b'[{"id": "tt0000001", "link": "https://www.imdb.com/title/tt0000002/", "rank": 1}]',
+            "ambiguous list: both 'id' and 'link' look like the IMDb id",
+        ),
+        (
+            b'[{"rank": 1, "position": 2, "id": "tt0000001"}]',
+            "ambiguous list: both 'rank' and 'position'",
+        ),
+        (b"Rank,Title\n1,A\n", "has no IMDb id or title URL"),
+        (b"Rank,Const\n", "has a header but no rows"),
+        (b"Rank,Const\n1,tt0000001,extra\n", "line 2 has 3 fields, the header 2"),
+        (b"Rank,Rank,Const\n1,1,tt0000001\n", "header repeats column 'Rank'"),
+        (b"\xff\xfe\x00garbage", "not JSON, nor UTF-8 CSV text"),
+        (b"plain words", "not JSON, nor a CSV with a header"),
+        (
+            b'[{"id": "tt0000001", "rank": "first"}]',
+            "source item #1 (id 'tt0000001'): rank 'first' is not a positive whole number",
+        ),
+    ],
+)
+def test_unusable_lists_are_one_line_errors_naming_what_is_missing(
+    content: bytes, message: str
+) -> None:
     with pytest.raises(SourceError) as err:
         select_from_bytes(content, 10)
     text = str(err.value)
@@ -147,9 +202,11 @@ def test_unusable_lists_are_one_line_errors_naming_what_is_missing(content: byte
 
 def test_agreeing_id_columns_are_not_ambiguous() -> None:
     # IMDb's own list export carries both Const and URL.
-    data = (b"Position,Const,Created,Title,URL,IMDb Rating,Num Votes,Year\n"
-            b'2,tt0068646,2020-01-01,"The Godfather",https://www.imdb.com/title/tt0068646/,9.2,"2,000,000",1972\n'
-            b'1,tt0111161,2020-01-01,"The Shawshank Redemption, ""the""",https://www.imdb.com/title/tt0111161/,9.3,3000000,1994\n')
+    data = (
+        b"Position,Const,Created,Title,URL,IMDb Rating,Num Votes,Year\n"
+        b'2,tt0068646,2020-01-01,"The Godfather",https://www.imdb.com/title/tt0068646/,9.2,"2,000,000",1972\n'
+        b'1,tt0111161,2020-01-01,"The Shawshank Redemption, ""the""",https://www.imdb.com/title/tt0111161/,9.3,3000000,1994\n'
+    )
     sel = select_from_bytes(data, 5)
     assert [(m.rank, m.imdb_id, m.title, m.year, m.rating, m.votes) for m in sel.movies] == [
         (1, "tt0111161", 'The Shawshank Redemption, "the"', 1994, 9.3, 3_000_000),
@@ -159,21 +216,42 @@ def test_agreeing_id_columns_are_not_ambiguous() -> None:
 
 
 def test_unreadable_ids_are_rejected_not_fatal() -> None:
-    data = json.dumps([{"link": "https://www.imdb.com/title/tt0000001/", "rank": 1},
-                       {"link": "https://example.com/film/2", "rank": 2}]).encode()
+    data = json.dumps(
+        [
+            {"link": "https://www.imdb.com/title/tt0000001/", "rank": 1},
+            {"link": "https://example.com/film/2", "rank": 2},
+        ]
+    ).encode()
     sel = select_from_bytes(data, 5)
     assert [m.imdb_id for m in sel.movies] == ["tt0000001"]
     assert [(r.rank, r.id) for r in sel.rejected] == [(2, "https://example.com/film/2")]
 
 
 def test_later_scraper_shape_numbers_as_numbers_and_link_key() -> None:
-    data = json.dumps([{"rank": 2, "title": "B", "rating": 8.9, "votes": 1234567, "year": 1999,
-                        "link": "https://www.imdb.com/title/tt0000002/"},
-                       {"rank": 1, "title": "A", "rating": 9, "votes": 7, "year": 2001,
-                        "link": "https://www.imdb.com/title/tt0000001/"}]).encode()
+    data = json.dumps(
+        [
+            {
+                "rank": 2,
+                "title": "B",
+                "rating": 8.9,
+                "votes": 1234567,
+                "year": 1999,
+                "link": "https://www.imdb.com/title/tt0000002/",
+            },
+            {
+                "rank": 1,
+                "title": "A",
+                "rating": 9,
+                "votes": 7,
+                "year": 2001,
+                "link": "https://www.imdb.com/title/tt0000001/",
+            },
+        ]
+    ).encode()
     sel = select_from_bytes(data, 1)
     assert [(m.rank, m.imdb_id, m.title, m.rating, m.votes, m.year) for m in sel.movies] == [
-        (1, "tt0000001", "A", 9.0, 7, 2001)]
+        (1, "tt0000001", "A", 9.0, 7, 2001)
+    ]
 
 
 def history_files() -> list[Path]:

@@ -13,9 +13,13 @@ def test_put_get_list_and_notify(tmp_path: Path) -> None:
     store.put("other/c", b"")
     assert store.get("omdb/snapshot_date=2026-01-01/a.jsonl") == b"abc"
     assert [o.key for o in store.list("omdb/")] == [
-        "omdb/snapshot_date=2026-01-01/a.jsonl", "omdb/snapshot_date=2026-01-02/b.jsonl"]
+        "omdb/snapshot_date=2026-01-01/a.jsonl",
+        "omdb/snapshot_date=2026-01-02/b.jsonl",
+    ]
     assert [o.key for o in store.list("omdb/snapshot_date=2026-01-0")] == [
-        "omdb/snapshot_date=2026-01-01/a.jsonl", "omdb/snapshot_date=2026-01-02/b.jsonl"]
+        "omdb/snapshot_date=2026-01-01/a.jsonl",
+        "omdb/snapshot_date=2026-01-02/b.jsonl",
+    ]
     assert events[0] == ("bronze", "omdb/snapshot_date=2026-01-01/a.jsonl", 3)
     assert not list((tmp_path / "b").rglob(".tmp-*"))
     with pytest.raises(ObjectNotFound):
@@ -39,8 +43,12 @@ def test_local_copies_are_the_files_themselves(tmp_path: Path) -> None:
 
 def test_list_folders_is_one_level(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path / "b", "bronze")
-    for key in ["_runs/r1/manifest.json", "_runs/r1/outcomes/tt0000001.json", "_runs/r2/manifest.json",
-                "_runs/file.json"]:
+    for key in [
+        "_runs/r1/manifest.json",
+        "_runs/r1/outcomes/tt0000001.json",
+        "_runs/r2/manifest.json",
+        "_runs/file.json",
+    ]:
         store.put(key, b"{}")
     assert store.list_folders("_runs/") == ["r1", "r2"]
     assert store.list_folders("nothing/") == []
@@ -56,9 +64,16 @@ def test_s3_store_lists_folders_with_a_delimiter() -> None:
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket="bronze")
         store = S3ObjectStore(client, "bronze")
-        for key in ["_runs/r1/manifest.json", "_runs/r1/outcomes/tt0000001.json", "_runs/r2/manifest.json"]:
+        for key in [
+            "_runs/r1/manifest.json",
+            "_runs/r1/outcomes/tt0000001.json",
+            "_runs/r2/manifest.json",
+        ]:
             store.put(key, b"{}")
         assert store.list_folders("_runs/") == ["r1", "r2"]
-        assert store.list_keys("_runs/r1/") == ["_runs/r1/manifest.json", "_runs/r1/outcomes/tt0000001.json"]
+        assert store.list_keys("_runs/r1/") == [
+            "_runs/r1/manifest.json",
+            "_runs/r1/outcomes/tt0000001.json",
+        ]
         assert store.exists("_runs/r2/manifest.json") and not store.exists("_runs/r3/manifest.json")
         assert store.get("_runs/r2/manifest.json") == b"{}"

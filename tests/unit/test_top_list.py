@@ -12,8 +12,12 @@ from ..conftest import SHARED_TOP250
 
 
 def item(rank: object, id_: object = None, title: str = "T") -> dict[str, object]:
-    return {"id": id_ if id_ is not None else f"tt{int(str(rank)) if str(rank).isdigit() else 0:07d}",
-            "rank": rank, "title": title, "year": "2000"}
+    return {
+        "id": id_ if id_ is not None else f"tt{int(str(rank)) if str(rank).isdigit() else 0:07d}",
+        "rank": rank,
+        "title": title,
+        "year": "2000",
+    }
 
 
 def test_not_json() -> None:
@@ -23,7 +27,7 @@ def test_not_json() -> None:
 
 @pytest.mark.parametrize("doc", [{}, {"items": "x"}, [], {"items": None}])
 def test_no_items_list(doc: object) -> None:
-    with pytest.raises(SourceError, match="no \"items\""):
+    with pytest.raises(SourceError, match='no "items"'):
         parse_items(json.dumps(doc).encode())
 
 
@@ -37,15 +41,24 @@ def test_error_message_from_the_api() -> None:
         parse_items(b'{"items": [], "errorMessage": "Invalid API Key"}')
 
 
-@pytest.mark.parametrize("rank,message", [(None, "rank is missing"), ("", "rank is missing"),
-                                          ("abc", "not a positive whole number"),
-                                          ("0", "not a positive whole number"),
-                                          ("1.5", "not a positive whole number"),
-                                          ("\u00b2", "not a positive whole number"),
-                                          ("\u0661", "not a positive whole number"),
-                                          ([1], "not a number")])
+@pytest.mark.parametrize(
+    "rank,message",
+    [
+        (None, "rank is missing"),
+        ("", "rank is missing"),
+        ("abc", "not a positive whole number"),
+        ("0", "not a positive whole number"),
+        ("1.5", "not a positive whole number"),
+        ("\u00b2", "not a positive whole number"),
+        ("\u0661", "not a positive whole number"),
+        ([1], "not a number"),
+    ],
+)
 def test_bad_rank_is_fatal_and_named(rank: object, message: str) -> None:
-    items = [item("1"), {"id": "tt0000002", "title": "X"} | ({} if rank is None else {"rank": rank})]
+    items = [
+        item("1"),
+        {"id": "tt0000002", "title": "X"} | ({} if rank is None else {"rank": rank}),
+    ]
     with pytest.raises(SourceError, match=message) as err:
         select_top(items, 10)
     assert "#2" in str(err.value) and "tt0000002" in str(err.value)
@@ -58,7 +71,12 @@ def test_duplicate_ids_are_fatal() -> None:
 
 
 def test_invalid_ids_are_rejected_and_the_rest_go_on() -> None:
-    items = [item("1", "../../x"), item("2", "tt0000002"), item("3", "tt0000003"), item("4", "tt0000004")]
+    items = [
+        item("1", "../../x"),
+        item("2", "tt0000002"),
+        item("3", "tt0000003"),
+        item("4", "tt0000004"),
+    ]
     sel = select_top(items, 3)
     assert [m.imdb_id for m in sel.movies] == ["tt0000002", "tt0000003"]
     assert [(r.rank, r.id) for r in sel.rejected] == [(1, "../../x")]
@@ -75,8 +93,10 @@ def test_top_n_must_be_positive(n: int) -> None:
         select_top([item("1")], n)
 
 
-@given(st.lists(st.integers(min_value=1, max_value=10_000), min_size=1, max_size=50, unique=True),
-       st.integers(min_value=1, max_value=60))
+@given(
+    st.lists(st.integers(min_value=1, max_value=10_000), min_size=1, max_size=50, unique=True),
+    st.integers(min_value=1, max_value=60),
+)
 def test_selection_is_the_n_smallest_ranks(ranks: list[int], n: int) -> None:
     items = [item(str(r), f"tt{r:07d}") for r in ranks]
     assert [m.rank for m in select_top(items, n).movies] == sorted(ranks)[:n]
@@ -92,8 +112,10 @@ def test_unreachable_url_names_host_only() -> None:
         raise httpx.ConnectError("refused", request=request)
 
     with pytest.raises(SourceError) as err:
-        load_source("https://imdb-api.example/en/API/Top250Movies/k_secret123",
-                    transport=httpx.MockTransport(refuse))
+        load_source(
+            "https://imdb-api.example/en/API/Top250Movies/k_secret123",
+            transport=httpx.MockTransport(refuse),
+        )
     assert "imdb-api.example" in str(err.value) and "k_secret123" not in str(err.value)
     assert describe("https://h.example/a/k_1") == "https://h.example/…"
 
@@ -104,7 +126,9 @@ def test_http_error_status() -> None:
         load_source("http://h.example/top.json", transport=down)
 
 
-@pytest.mark.skipif(not SHARED_TOP250.exists(), reason="shared Top250Movies.json snapshot not present")
+@pytest.mark.skipif(
+    not SHARED_TOP250.exists(), reason="shared Top250Movies.json snapshot not present"
+)
 def test_real_snapshot_parses() -> None:
     items = parse_items(SHARED_TOP250.read_bytes())
     sel = select_top(items, 250)

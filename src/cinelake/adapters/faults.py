@@ -18,10 +18,16 @@ import threading
 from collections import Counter
 
 ENV = "CINELAKE_CRASH_AT"
-POINTS = frozenset({
-    "after_manifest", "after_enqueue", "after_bronze_write", "after_outcomes",
-    "before_silver_write", "before_gold_write",
-})
+POINTS = frozenset(
+    {
+        "after_manifest",
+        "after_enqueue",
+        "after_bronze_write",
+        "after_outcomes",
+        "before_silver_write",
+        "before_gold_write",
+    }
+)
 
 _hits: Counter[str] = Counter()
 _lock = threading.Lock()

@@ -67,9 +67,7 @@ class Queue(Protocol):
 def check_body(body: str) -> None:
     size = len(body.encode("utf-8"))
     if size > SQS_MAX_MESSAGE_BYTES:
-        raise MessageTooLarge(
-            f"message of {size / 1024:.0f} KiB exceeds the SQS limit of 256 KiB"
-        )
+        raise MessageTooLarge(f"message of {size / 1024:.0f} KiB exceeds the SQS limit of 256 KiB")
 
 
 def send_batches(bodies: Sequence[str]) -> list[list[str]]:
@@ -148,8 +146,9 @@ class LocalQueue:
                 conn.close()
                 from cinelake.damage import DamagedFile, first_line
 
-                raise DamagedFile(f"{self.path.parent.name}/{self.path.name}",
-                                  first_line(exc)) from None
+                raise DamagedFile(
+                    f"{self.path.parent.name}/{self.path.name}", first_line(exc)
+                ) from None
             self._conn = conn
         return self._conn
 
@@ -218,8 +217,14 @@ class LocalQueue:
                         (now + self.visibility_timeout_s, now, receipt, mid),
                     )
                     out.append(
-                        QueueMessage(mid, receipt, body, count + 1, _ts(sent_at) or self.clock.now(),
-                                     _ts(first if first is not None else now))
+                        QueueMessage(
+                            mid,
+                            receipt,
+                            body,
+                            count + 1,
+                            _ts(sent_at) or self.clock.now(),
+                            _ts(first if first is not None else now),
+                        )
                     )
             return out
 
@@ -230,9 +235,11 @@ class LocalQueue:
 
     def delete_batch(self, receipt_handles: Sequence[str]) -> None:
         # Like SQS, only the latest receipt may delete: a stale worker cannot delete a redelivery.
-        self._tx(lambda db: db.executemany(
-            "DELETE FROM messages WHERE receipt = ?", [(r,) for r in receipt_handles]
-        ))
+        self._tx(
+            lambda db: db.executemany(
+                "DELETE FROM messages WHERE receipt = ?", [(r,) for r in receipt_handles]
+            )
+        )
 
     def change_visibility(self, receipt_handle: str, timeout_s: float) -> None:
         now = self._now()

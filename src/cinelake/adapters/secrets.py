@@ -38,7 +38,9 @@ class FileKey:
         try:
             value = self.path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise SecretError(f"cannot read the OMDb key file {self.path}: {exc.strerror}") from None
+            raise SecretError(
+                f"cannot read the OMDb key file {self.path}: {exc.strerror}"
+            ) from None
         if not value:
             raise SecretError(f"the OMDb key file {self.path} is empty")
         register_secret(value)

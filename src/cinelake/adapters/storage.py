@@ -207,7 +207,9 @@ class S3ObjectStore:
         paginator = self.client.get_paginator("list_objects_v2")
         names: builtins.list[str] = []
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
-            names += [p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", [])]
+            names += [
+                p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", [])
+            ]
         return sorted(names)
 
     def delete(self, key: str) -> None:

@@ -71,11 +71,11 @@ def dlq_redrive(
     refresh: OptRefresh = None,
 ) -> None:
     """Put dead-lettered movies back in the queue and carry their runs to completion."""
+    from cinelake.layout import QUEUE_FILE
     from cinelake.observability import quiet_for_cli
     from cinelake.ops.dlq import BadIds, check_ids, dead_messages, plan_redrive, redrive
-    from cinelake.ops.doctor import QUEUE_FILE
     from cinelake.ops.lake import open_lake
-    from cinelake.runtime.local import RuntimeBusy
+    from cinelake.runtime.errors import RuntimeBusy
 
     quiet_for_cli()
     try:

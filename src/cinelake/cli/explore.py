@@ -17,10 +17,11 @@ from cinelake.cli.options import (
     OptOutput,
     OptSql,
 )
-from cinelake.cli.preflight import DASHBOARD_FILE, GOLD_DIR, lake_errors, settings_or_fail
+from cinelake.cli.preflight import lake_errors, settings_or_fail
 from cinelake.cli.render import print_rows_csv, print_rows_json, print_rows_table
 from cinelake.cli.server import URL, serve
 from cinelake.damage import REPAIR_HINT
+from cinelake.layout import DASHBOARD_FILE, LocalLake
 
 # duckdb, pyarrow and the lake's readers are imported inside the commands: `cinelake --help`
 # does without them.
@@ -77,7 +78,7 @@ def dashboard(
     from cinelake.ops.doctor import check
 
     settings = settings_or_fail(data_dir=data_dir)
-    gold = settings.data_dir / GOLD_DIR
+    gold = LocalLake(settings.data_dir).gold
     if not gold.is_dir():
         fail(f"no gold data under {gold} (run `cinelake run` first)")
     damaged = check(settings.data_dir, quick=True)

@@ -35,7 +35,7 @@ def doctor(repair: OptRepair = False, as_json: OptJson = False, data_dir: DataDi
     from cinelake.ops.doctor import check
     from cinelake.ops.doctor import repair as repair_lake
     from cinelake.ops.lake import lake_exists
-    from cinelake.runtime.local import RuntimeBusy
+    from cinelake.runtime.errors import RuntimeBusy
 
     quiet_for_cli()
     settings = settings_or_fail(data_dir=data_dir)

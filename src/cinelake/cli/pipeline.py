@@ -39,7 +39,6 @@ from cinelake.cli.options import (
     OptYearTo,
 )
 from cinelake.cli.preflight import (
-    BRONZE_DIR,
     check_writable,
     healthy_or_fail,
     lake_errors,
@@ -50,6 +49,7 @@ from cinelake.cli.preflight import (
 )
 from cinelake.cli.render import fail_if_nothing_usable, print_summaries, print_summary, progress
 from cinelake.cli.signals import graceful_stop
+from cinelake.layout import LocalLake
 from cinelake.sample import top_movies_path
 
 # The pipeline's modules are imported inside the commands: they pull in pyarrow, duckdb, httpx
@@ -76,7 +76,9 @@ def run(
     """Run the whole pipeline once now: ingest, enrich, silver, gold, dashboard."""
     from cinelake.adapters.secrets import SecretError
     from cinelake.observability import quiet_for_cli
-    from cinelake.runtime.local import LocalRuntime, Progress, RuntimeBusy
+    from cinelake.ops.runs import LocalRuntime
+    from cinelake.runtime.emulator import Progress
+    from cinelake.runtime.errors import RuntimeBusy
     from cinelake.sources.port import open_source
     from cinelake.sources.top_list import SourceError
     from cinelake.stages.ingest import IngestRequest, prepare
@@ -174,12 +176,12 @@ def rebuild(data_dir: DataDir = None) -> None:
     """
     from cinelake.observability import quiet_for_cli
     from cinelake.ops.rebuild import rebuild as rebuild_lake
-    from cinelake.runtime.local import RuntimeBusy
+    from cinelake.runtime.errors import RuntimeBusy
 
     quiet_for_cli()
     settings = settings_or_fail(data_dir=data_dir)
     local_only(settings, "rebuild")
-    if not (settings.data_dir / BRONZE_DIR).is_dir():
+    if not LocalLake(settings.data_dir).bronze.is_dir():
         fail(f"no bronze data under {settings.data_dir} (run `cinelake run` first)")
     check_writable(settings.data_dir)
     with progress() as bar:
@@ -212,7 +214,7 @@ def schedule(
 ) -> None:
     """Run in the foreground and start a run on a cron schedule (a missed run runs once)."""
     from cinelake.observability import quiet_for_cli
-    from cinelake.runtime.local import LocalRuntime
+    from cinelake.ops.runs import LocalRuntime
     from cinelake.runtime.scheduler import ScheduleError, Scheduler, SchedulerBusy, single_scheduler
     from cinelake.runtime.scheduler import state_path as schedule_state_path
 
@@ -298,7 +300,7 @@ def resume(
     """Finish what earlier runs left (queued movies, silver, gold) without starting a new run."""
     from cinelake.observability import quiet_for_cli
     from cinelake.ops.status import unfinished_runs
-    from cinelake.runtime.local import RuntimeBusy
+    from cinelake.runtime.errors import RuntimeBusy
 
     quiet_for_cli()
     settings = settings_or_fail(
@@ -309,7 +311,7 @@ def resume(
         rate_limit=rate_limit,
     )
     local_only(settings, "resume")
-    if not (settings.data_dir / BRONZE_DIR).is_dir():
+    if not LocalLake(settings.data_dir).bronze.is_dir():
         fail(f"no lake at {settings.data_dir} (run `cinelake run` first, or pass --data-dir)")
     healthy_or_fail(settings.data_dir)
     pending = unfinished_runs(settings.data_dir)

@@ -13,23 +13,19 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 
+from cinelake import layout
 from cinelake.cli.context import clock, fail, invocation, out
 from cinelake.config import CONFIG_ENV, Settings, config_path, load_settings
 from cinelake.damage import REPAIR_HINT, DamagedFile, first_line
 
 if TYPE_CHECKING:
-    from cinelake.runtime.local import LocalRuntime
+    from cinelake.ops.runs import LocalRuntime
 
 # Lazy imports (inside the functions) are of modules that pull in the pipeline's libraries
 # (pyarrow, duckdb, httpx, boto3, Powertools): `cinelake --help` loads none of them.
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-# The lake folders the CLI looks at before it opens the lake (until the layout has one home).
-BRONZE_DIR = "bronze"
-GOLD_DIR = "gold"
-DASHBOARD_FILE = "dashboard.html"
 
 
 def lake_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -42,9 +38,7 @@ def lake_errors(command: Callable[P, R]) -> Callable[P, R]:
         except DamagedFile as exc:
             fail(str(exc))
         except sqlite3.DatabaseError as exc:
-            from cinelake.ops.doctor import QUEUE_FILE
-
-            fail(f"{QUEUE_FILE.as_posix()} is damaged ({first_line(exc)}): {REPAIR_HINT}")
+            fail(f"{layout.QUEUE_FILE.as_posix()} is damaged ({first_line(exc)}): {REPAIR_HINT}")
 
     return wrapper
 
@@ -138,7 +132,7 @@ def runtime_or_fail(
 ) -> LocalRuntime:
     """The local runtime for a command that finishes queued work (resume, redrive), after the
     key and write checks."""
-    from cinelake.runtime.local import LocalRuntime
+    from cinelake.ops.runs import LocalRuntime
 
     has_key = has_key_or_fail(settings)
     if not has_key and need_key:

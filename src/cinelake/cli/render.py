@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from cinelake.models import RejectedItem
     from cinelake.ops.config_report import ConfigReport
     from cinelake.ops.dlq import DeadMovie
+    from cinelake.ops.runs import RunSummary
     from cinelake.ops.status import LakeStatus
-    from cinelake.runtime.local import RunSummary
 
 
 # -- values ------------------------------------------------------------------------------------

@@ -26,16 +26,47 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
 
-BASICS_HEADER = ("tconst", "titleType", "primaryTitle", "originalTitle", "isAdult", "startYear",
-                 "endYear", "runtimeMinutes", "genres")
+BASICS_HEADER = (
+    "tconst",
+    "titleType",
+    "primaryTitle",
+    "originalTitle",
+    "isAdult",
+    "startYear",
+    "endYear",
+    "runtimeMinutes",
+    "genres",
+)
 RATINGS_HEADER = ("tconst", "averageRating", "numVotes")
-GENRES = ("Drama", "Comedy", "Horror", "Action", "Romance", "Thriller", "Documentary",
-          "Sci-Fi", "Animation", "Crime", "Film-Noir")
+GENRES = (
+    "Drama",
+    "Comedy",
+    "Horror",
+    "Action",
+    "Romance",
+    "Thriller",
+    "Documentary",
+    "Sci-Fi",
+    "Animation",
+    "Crime",
+    "Film-Noir",
+)
 TYPES = ("movie", "movie", "movie", "short", "tvSeries", "tvEpisode", "video", "tvMovie")
 TRAP_TITLES = (
-    'He said "hello"', "L'Avventura", '"Quoted at the start', "Ends with a quote\"",
-    "It's a 'single' quote", 'Unbalanced "quote', "Amélie", "七人の侍", "Ünïcödé Ñoño",
-    "Back\\slash title", "\\N is not null here", "Семь самураев", "Comma, inside", "",
+    'He said "hello"',
+    "L'Avventura",
+    '"Quoted at the start',
+    'Ends with a quote"',
+    "It's a 'single' quote",
+    'Unbalanced "quote',
+    "Amélie",
+    "七人の侍",
+    "Ünïcödé Ñoño",
+    "Back\\slash title",
+    "\\N is not null here",
+    "Семь самураев",
+    "Comma, inside",
+    "",
 )
 
 
@@ -65,7 +96,9 @@ class Datasets:
     by_id: dict[str, Title] = field(default_factory=dict)
 
 
-def generate(n_titles: int, *, seed: int = 12, rated: float = 0.6, vote_scale: float = 1.0) -> Datasets:
+def generate(
+    n_titles: int, *, seed: int = 12, rated: float = 0.6, vote_scale: float = 1.0
+) -> Datasets:
     """Titles tt0000001.. with traps; about `rated` of them (and a few orphans) rated.
 
     Votes follow a heavy tail: about 0.5 % of the rated titles have 10,000 votes or more
@@ -103,8 +136,22 @@ def write_datasets(data: Datasets, folder: Path) -> Datasets:
     with gzip.open(basics, "wt", encoding="utf-8", newline="\n", compresslevel=1) as fh:
         fh.write("\t".join(BASICS_HEADER) + "\n")
         for t in data.titles:
-            fh.write("\t".join((t.tconst, t.title_type, t.title, t.title, t.is_adult, t.year,
-                                "\\N", "\\N" if t.tconst.endswith("7") else "95", t.genres)) + "\n")
+            fh.write(
+                "\t".join(
+                    (
+                        t.tconst,
+                        t.title_type,
+                        t.title,
+                        t.title,
+                        t.is_adult,
+                        t.year,
+                        "\\N",
+                        "\\N" if t.tconst.endswith("7") else "95",
+                        t.genres,
+                    )
+                )
+                + "\n"
+            )
     ratings = folder / "title.ratings.tsv.gz"
     with gzip.open(ratings, "wt", encoding="utf-8", newline="\n", compresslevel=1) as fh:
         fh.write("\t".join(RATINGS_HEADER) + "\n")
@@ -125,8 +172,13 @@ class Expected:
 
 
 def reference_top(
-    data: Datasets, top_n: int, min_votes: int, *, genre: str | None = None,
-    year_from: int | None = None, year_to: int | None = None,
+    data: Datasets,
+    top_n: int,
+    min_votes: int,
+    *,
+    genre: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
 ) -> list[Expected]:
     """The top N by the formula, in plain Python (the oracle)."""
     eligible = []
@@ -211,8 +263,14 @@ class DatasetServer:
                     return self._send(304, b"", name, etag, last_modified)
                 self._send(200, target.read_bytes(), name, etag, last_modified)
 
-            def _send(self, status: int, body: bytes, name: str, etag: str | None = None,
-                      last_modified: str | None = None) -> None:
+            def _send(
+                self,
+                status: int,
+                body: bytes,
+                name: str,
+                etag: str | None = None,
+                last_modified: str | None = None,
+            ) -> None:
                 self.send_response(status)
                 if etag and server.etags:
                     self.send_header("ETag", etag)
@@ -232,8 +290,9 @@ class DatasetServer:
     def serve(self) -> Iterator[str]:
         httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         httpd.daemon_threads = True
-        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                  daemon=True)
+        thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         thread.start()
         try:
             yield f"http://127.0.0.1:{httpd.server_address[1]}/"

@@ -18,8 +18,9 @@ metrics = get_metrics()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     keys = s3_keys(event)
     outcomes = on_bronze_created(current(), keys)
-    metrics.add_metric(name="SilverBuilds", unit="Count",
-                       value=sum(o.state == "built" for o in outcomes))
+    metrics.add_metric(
+        name="SilverBuilds", unit="Count", value=sum(o.state == "built" for o in outcomes)
+    )
     for o in outcomes:
         logger.info("silver", extra=o.as_dict())
         if o.state == "failed":  # nothing usable: the previous snapshot stays

@@ -36,8 +36,11 @@ class ScheduleInput(BaseModel):
     def _unwrap(cls, data: Any) -> Any:
         if isinstance(data, dict) and "detail-type" in data:
             detail = data.get("detail") or {}
-            return {**(detail if isinstance(detail, dict) else {}), "time": data.get("time"),
-                    "id": data.get("id")}
+            return {
+                **(detail if isinstance(detail, dict) else {}),
+                "time": data.get("time"),
+                "id": data.get("id"),
+            }
         return data
 
 
@@ -58,9 +61,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         ),
     )
     logger.append_keys(run_id=manifest.run_id)
-    logger.info("run queued", extra={"movies": len(manifest.movies),
-                                     "rejected": len(manifest.rejected),
-                                     "messages": manifest.messages})
+    logger.info(
+        "run queued",
+        extra={
+            "movies": len(manifest.movies),
+            "rejected": len(manifest.rejected),
+            "messages": manifest.messages,
+        },
+    )
     metrics.add_metric(name="MoviesQueued", unit="Count", value=len(manifest.movies))
     return {
         "run_id": manifest.run_id,

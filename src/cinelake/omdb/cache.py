@@ -37,7 +37,11 @@ class ResponseCache:
         self.ttl = ttl
 
     def get(
-        self, imdb_id: str, params: dict[str, str], now: datetime, *,
+        self,
+        imdb_id: str,
+        params: dict[str, str],
+        now: datetime,
+        *,
         base_url: str = DEFAULT_BASE_URL,
     ) -> dict[str, Any] | None:
         if self.ttl.total_seconds() <= 0:
@@ -52,8 +56,15 @@ class ResponseCache:
         return entry if now - stored <= self.ttl else None
 
     def put(
-        self, imdb_id: str, params: dict[str, str], *, kind: str, body: dict[str, Any],
-        http_status: int, now: datetime, base_url: str = DEFAULT_BASE_URL,
+        self,
+        imdb_id: str,
+        params: dict[str, str],
+        *,
+        kind: str,
+        body: dict[str, Any],
+        http_status: int,
+        now: datetime,
+        base_url: str = DEFAULT_BASE_URL,
         request_url: str | None = None,
     ) -> None:
         """`request_url` is where the answer came from, without the key (by default the base
@@ -70,5 +81,6 @@ class ResponseCache:
         }
         self.store.put(
             cache_key(imdb_id, params, base_url),
-            json.dumps(entry, ensure_ascii=False).encode(), "application/json",
+            json.dumps(entry, ensure_ascii=False).encode(),
+            "application/json",
         )

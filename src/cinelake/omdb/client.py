@@ -121,6 +121,7 @@ class RequestGate:
     async def __aexit__(self, *exc: object) -> None:
         self._sem.release()
 
+
 class StopSignals:
     """Process-wide: once OMDb rejects the key or reports the quota, no client sends more.
 
@@ -220,9 +221,7 @@ class OmdbClient:
     def public_url(self, imdb_id: str) -> str:
         return f"{self.options.base_url}?{urlencode(self.options.params(imdb_id))}"
 
-    async def fetch(
-        self, imdb_id: str, *, on_send: Callable[[], None] | None = None
-    ) -> OmdbAnswer:
+    async def fetch(self, imdb_id: str, *, on_send: Callable[[], None] | None = None) -> OmdbAnswer:
         """The answer for one id. `on_send` is called as each request goes out, so a caller
         that gives up on (cancels) this call still knows how many requests it cost."""
         require_imdb_id(imdb_id)
@@ -253,13 +252,17 @@ class OmdbClient:
                 except _TooLarge:
                     raise NotAnOmdbAnswer(
                         f"OMDb's answer is larger than {self.options.max_answer_bytes} bytes "
-                        "(max_answer_bytes)", attempts) from None
+                        "(max_answer_bytes)",
+                        attempts,
+                    ) from None
                 except httpx.TimeoutException:
                     last_reason = "OMDb timed out"
                     resp = None
                 except TimeoutError:
-                    last_reason = (f"OMDb's answer took longer than "
-                                   f"{self.options.answer_deadline_s:g} s (answer_deadline_s)")
+                    last_reason = (
+                        f"OMDb's answer took longer than "
+                        f"{self.options.answer_deadline_s:g} s (answer_deadline_s)"
+                    )
                     resp = None
                 except httpx.TransportError as exc:
                     last_reason = f"cannot reach OMDb ({type(exc).__name__})"
@@ -269,8 +272,13 @@ class OmdbClient:
                 if isinstance(outcome, tuple):
                     kind, body = outcome
                     return OmdbAnswer(
-                        kind, imdb_id, body, resp.status_code, attempts,
-                        (time.perf_counter() - started) * 1000, self._clock.now(),
+                        kind,
+                        imdb_id,
+                        body,
+                        resp.status_code,
+                        attempts,
+                        (time.perf_counter() - started) * 1000,
+                        self._clock.now(),
                         self.public_url(imdb_id),
                     )
                 last_reason = outcome
@@ -280,8 +288,12 @@ class OmdbClient:
             delay = self._backoff(attempts, retry_after)
             log.info(
                 "OMDb retry",
-                extra={"imdb_id": imdb_id, "attempt": attempts, "reason": last_reason,
-                       "delay_s": round(delay, 3)},
+                extra={
+                    "imdb_id": imdb_id,
+                    "attempt": attempts,
+                    "reason": last_reason,
+                    "delay_s": round(delay, 3),
+                },
             )
             await self._sleep(delay)
 
@@ -302,10 +314,15 @@ class OmdbClient:
                     if size > cap:
                         raise _TooLarge
                     chunks.append(chunk)
-                headers = [(k, v) for k, v in resp.headers.items()
-                           if k.lower() not in _DROPPED_HEADERS]
-                return httpx.Response(resp.status_code, headers=headers,
-                                      content=b"".join(chunks), request=resp.request)
+                headers = [
+                    (k, v) for k, v in resp.headers.items() if k.lower() not in _DROPPED_HEADERS
+                ]
+                return httpx.Response(
+                    resp.status_code,
+                    headers=headers,
+                    content=b"".join(chunks),
+                    request=resp.request,
+                )
 
     def _classify(
         self, resp: httpx.Response, attempts: int
@@ -321,8 +338,10 @@ class OmdbClient:
             body = None
         if not isinstance(body, dict) or ("Response" not in body and status == 200):
             # Well-formed HTTP, but not an OMDb answer: asking again at once gets the same.
-            raise NotAnOmdbAnswer(f"OMDb answered HTTP {status} with {_what(resp, body)}, "
-                                  "not an OMDb answer", attempts)
+            raise NotAnOmdbAnswer(
+                f"OMDb answered HTTP {status} with {_what(resp, body)}, not an OMDb answer",
+                attempts,
+            )
         error = str(body.get("Error", ""))
         lowered = error.lower()
         if status == 401 or any(e in lowered for e in INVALID_KEY_ERRORS + QUOTA_ERRORS):
@@ -360,8 +379,14 @@ def _what(resp: httpx.Response, body: Any) -> str:
     if body is None and resp.content.strip() != b"null":
         kind = resp.headers.get("content-type", "unknown").split(";")[0].strip()[:40]
         return f"a non-JSON body ({kind or 'unknown'})"
-    kinds = {list: "a JSON array", dict: "a JSON object without Response", str: "a JSON string",
-             bool: "a JSON boolean", int: "a JSON number", float: "a JSON number"}
+    kinds = {
+        list: "a JSON array",
+        dict: "a JSON object without Response",
+        str: "a JSON string",
+        bool: "a JSON boolean",
+        int: "a JSON number",
+        float: "a JSON number",
+    }
     return kinds.get(type(body), "JSON null")
 
 

@@ -108,14 +108,17 @@ def shown(name: str, value: Any, origin: str) -> Any:
     return value
 
 
-def config_report(
-    settings: Settings, flags: Mapping[str, Any], config_file: Path
-) -> ConfigReport:
+def config_report(settings: Settings, flags: Mapping[str, Any], config_file: Path) -> ConfigReport:
     where = origins(flags, config_file)
     values = [
-        ConfigValue(name, shown(name, getattr(settings, name), where[name][1]), *where[name],
-                    info.description or "")
+        ConfigValue(
+            name,
+            shown(name, getattr(settings, name), where[name][1]),
+            *where[name],
+            info.description or "",
+        )
         for name, info in Settings.model_fields.items()
     ]
-    return ConfigReport(str(config_file), Path(config_file).is_file(), values,
-                        unknown_keys(config_file))
+    return ConfigReport(
+        str(config_file), Path(config_file).is_file(), values, unknown_keys(config_file)
+    )

@@ -57,11 +57,18 @@ def dead_messages(queue: LocalQueue | None, ledger: RunLedger) -> list[DeadMessa
         msg = DeadMessage(dl.message_id, run_id, ids, dl.receive_count, dl.dead_at)
         out.append(msg)
         if run_id is None or not ids:
-            msg.movies.append(DeadMovie(
-                None, "", run_id, None, dl.receive_count,
-                "unreadable queue message (not a cinelake movie message)", dl.message_id,
-                dl.dead_at,
-            ))
+            msg.movies.append(
+                DeadMovie(
+                    None,
+                    "",
+                    run_id,
+                    None,
+                    dl.receive_count,
+                    "unreadable queue message (not a cinelake movie message)",
+                    dl.message_id,
+                    dl.dead_at,
+                )
+            )
             continue
         if run_id not in manifests:
             manifests[run_id] = _manifest(ledger, run_id)
@@ -73,13 +80,20 @@ def dead_messages(queue: LocalQueue | None, ledger: RunLedger) -> list[DeadMessa
         shown = [i for i in ids if i not in answered] or ids
         for imdb_id in shown:
             outcome = done.get(imdb_id)
-            msg.movies.append(DeadMovie(
-                imdb_id, titles.get(imdb_id, ""), run_id, snapshot,
-                outcome.attempts if outcome and outcome.attempts else dl.receive_count,
-                (outcome.detail or outcome.status) if outcome
-                else "no outcome recorded (the whole invocation failed)",
-                dl.message_id, dl.dead_at,
-            ))
+            msg.movies.append(
+                DeadMovie(
+                    imdb_id,
+                    titles.get(imdb_id, ""),
+                    run_id,
+                    snapshot,
+                    outcome.attempts if outcome and outcome.attempts else dl.receive_count,
+                    (outcome.detail or outcome.status)
+                    if outcome
+                    else "no outcome recorded (the whole invocation failed)",
+                    dl.message_id,
+                    dl.dead_at,
+                )
+            )
     return out
 
 
@@ -127,7 +141,8 @@ def plan_redrive(messages: Sequence[DeadMessage], ids: Sequence[str] | None) -> 
         message_ids=[m.message_id for m in chosen],
         found=[i for i in (wanted or []) if i in present],
         missing=[i for i in (wanted or []) if i not in present],
-        movies=movies, runs=runs,
+        movies=movies,
+        runs=runs,
     )
 
 
@@ -157,8 +172,12 @@ def redrive(runtime: LocalRuntime, ids: Sequence[str] | None = None) -> RedriveR
 
 def as_dict(movie: DeadMovie) -> dict[str, Any]:
     return {
-        "imdb_id": movie.imdb_id, "title": movie.title, "run_id": movie.run_id,
-        "snapshot_date": movie.snapshot_date, "attempts": movie.attempts, "error": movie.error,
+        "imdb_id": movie.imdb_id,
+        "title": movie.title,
+        "run_id": movie.run_id,
+        "snapshot_date": movie.snapshot_date,
+        "attempts": movie.attempts,
+        "error": movie.error,
         "message_id": movie.message_id,
         "dead_at": movie.dead_at.isoformat() if movie.dead_at else None,
     }

@@ -38,8 +38,9 @@ from cinelake.damage import first_line
 from cinelake.ids import RUN_ID_RE
 from cinelake.models import MovieOutcome, RunManifest
 
-Kind = Literal["silver", "gold", "report", "outcome", "stats", "manifest", "marker", "pause",
-               "queue"]
+Kind = Literal[
+    "silver", "gold", "report", "outcome", "stats", "manifest", "marker", "pause", "queue"
+]
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,9 @@ FIXES: dict[Kind, str] = {
     "marker": "repair: removed, the run's unfinished movies are queued again",
     "pause": "repair: removed (enrichment pauses again if OMDb says so)",
     "queue": "repair: moved aside, a new queue started and unfinished movies queued again "
-             "(its dead letters stay failed in the ledger)",
+    "(its dead letters stay failed in the ledger)",
     "manifest": f"cannot be rebuilt: move the folder {layout.RUN_FOLDER_SHOWN} out of the lake "
-                "(its answers stay in bronze)",
+    "(its answers stay in bronze)",
 }
 
 
@@ -155,8 +156,10 @@ def check(root: Path, *, quick: bool = False) -> list[Problem]:
         manifest = lake.bronze / layout.manifest_key(run_id)
         if manifest.is_file():
             add(manifest, _json_file(manifest, RunManifest.model_validate), "manifest")
-        for key, kind in ((layout.report_key(run_id, "silver"), "report"),
-                          (layout.queued_key(run_id), "marker")):
+        for key, kind in (
+            (layout.report_key(run_id, "silver"), "report"),
+            (layout.queued_key(run_id), "marker"),
+        ):
             path = lake.bronze / key
             if path.is_file():
                 add(path, _json_file(path, _is_object), kind)  # type: ignore[arg-type]

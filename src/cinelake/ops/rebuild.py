@@ -74,17 +74,24 @@ class RebuildReport:
         out: list[str] = []
         for d in self.days:
             if d.state == "built":
-                out.append(f"silver {d.snapshot_date}: {d.rows} rows, {d.quarantined} quarantined "
-                           f"(run {d.run_id})")
+                out.append(
+                    f"silver {d.snapshot_date}: {d.rows} rows, {d.quarantined} quarantined "
+                    f"(run {d.run_id})"
+                )
             elif d.state == "failed":
-                out.append(f"silver {d.snapshot_date}: run {d.run_id} has no usable OMDb answer; "
-                           "silver left as it is")
+                out.append(
+                    f"silver {d.snapshot_date}: run {d.run_id} has no usable OMDb answer; "
+                    "silver left as it is"
+                )
             elif d.state == "superseded":
-                out.append(f"silver {d.snapshot_date}: run {d.run_id} is superseded by a newer "
-                           "complete run; silver left as it is")
+                out.append(
+                    f"silver {d.snapshot_date}: run {d.run_id} is superseded by a newer "
+                    "complete run; silver left as it is"
+                )
             else:
-                out.append(f"silver {d.snapshot_date}: skipped, no complete run "
-                           "(silver left as it is)")
+                out.append(
+                    f"silver {d.snapshot_date}: skipped, no complete run (silver left as it is)"
+                )
             out.extend(f"  skipped run {s.run_id}: {s.reason}" for s in d.skipped)
         out.extend(f"skipped run {s.run_id}: {s.reason}" for s in self.unreadable)
         out.append(f"gold: {self.gold_datasets} datasets rebuilt from {self.built} snapshot(s).")
@@ -118,8 +125,9 @@ def rebuild(
                 line = DayRebuild(day.isoformat(), chosen, "skipped", skipped=skipped)
                 if chosen is not None:
                     outcome = silver_stage.build_run(deps, chosen, force=True)
-                    line.state = (outcome.state if outcome.state in ("built", "failed")
-                                  else "superseded")
+                    line.state = (
+                        outcome.state if outcome.state in ("built", "failed") else "superseded"
+                    )
                     line.rows, line.quarantined = outcome.rows, outcome.quarantined
                     line.not_found = outcome.not_found
                 report.days.append(line)
@@ -147,7 +155,9 @@ def _plan(
         try:
             manifest = ledger.manifest(run_id)
         except (ObjectNotFound, ValueError) as exc:
-            report.unreadable.append(SkippedRun(run_id, f"unreadable manifest ({type(exc).__name__})"))
+            report.unreadable.append(
+                SkippedRun(run_id, f"unreadable manifest ({type(exc).__name__})")
+            )
             continue
         by_day.setdefault(manifest.snapshot_date, []).append(run_id)
     plan: dict[date, tuple[str | None, list[SkippedRun]]] = {}

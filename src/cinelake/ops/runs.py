@@ -24,7 +24,14 @@ from cinelake.runtime.locks import held
 from cinelake.stages import silver as silver_stage
 from cinelake.stages.ingest import requeue_unqueued
 
-__all__ = ["LocalRuntime", "ModeConflict", "Progress", "RunSummary", "RuntimeBusy", "RuntimeRefused"]
+__all__ = [
+    "LocalRuntime",
+    "ModeConflict",
+    "Progress",
+    "RunSummary",
+    "RuntimeBusy",
+    "RuntimeRefused",
+]
 
 
 @dataclass
@@ -62,11 +69,11 @@ class RunSummary:
     def failed_run(self) -> bool:
         """OMDb answered nothing usable: no movie enriched (every one failed or not found),
         so silver kept the previous snapshot."""
-        return self.complete and self.enriched == 0 and (
-            self.silver_state == "failed" or self.failed > 0
+        return (
+            self.complete
+            and self.enriched == 0
+            and (self.silver_state == "failed" or self.failed > 0)
         )
-
-
 
 
 class LocalRuntime(AwsEmulator):
@@ -162,13 +169,17 @@ class LocalRuntime(AwsEmulator):
 
     def ensure_gold(self) -> None:
         """Rebuild gold if it is older than silver (a crash between the two left it behind)."""
-        movies = [o for o in self.deps.silver.list(layout.MOVIES_PREFIX)
-                  if layout.is_silver_movies_key(o.key)]
+        movies = [
+            o
+            for o in self.deps.silver.list(layout.MOVIES_PREFIX)
+            if layout.is_silver_movies_key(o.key)
+        ]
         if not movies:
             return
         newest = max(movies, key=lambda o: o.last_modified)
-        built = [o for o in self.deps.gold.list(layout.GOLD_MANIFEST)
-                 if o.key == layout.GOLD_MANIFEST]
+        built = [
+            o for o in self.deps.gold.list(layout.GOLD_MANIFEST) if o.key == layout.GOLD_MANIFEST
+        ]
         if not built or built[0].last_modified < newest.last_modified:
             self.object_created("silver", newest.key, newest.size)
 
@@ -180,16 +191,18 @@ class LocalRuntime(AwsEmulator):
         if not lake.gold_manifest.exists():
             return None
         self.progress.on_stage("dashboard")
-        return write_dashboard(lake.gold, lake.dashboard,
-                               generated_at=self.deps.clock.now())
+        return write_dashboard(lake.gold, lake.dashboard, generated_at=self.deps.clock.now())
 
     # -- reporting ------------------------------------------------------------------------
     def summary(self, run_id: str) -> RunSummary:
         deps = self.deps
         ledger = deps.ledger
         run = accounting.account(
-            ledger, run_id, queued_ids_by_run(self.queue.bodies()).get(run_id, ()),
-            outcomes=True, silver=True,
+            ledger,
+            run_id,
+            queued_ids_by_run(self.queue.bodies()).get(run_id, ()),
+            outcomes=True,
+            silver=True,
         )
         manifest = run.manifest
         silver = run.silver or {}
@@ -197,16 +210,25 @@ class LocalRuntime(AwsEmulator):
         gold_manifest = _read_json(deps.gold, layout.GOLD_MANIFEST) or {}
         dashboard = layout.LocalLake(self.settings.data_dir).dashboard
         return RunSummary(
-            run_id=run_id, snapshot_date=manifest.snapshot_date.isoformat(),
-            top_n=manifest.top_n, source=manifest.source, selected=len(manifest.movies),
+            run_id=run_id,
+            snapshot_date=manifest.snapshot_date.isoformat(),
+            top_n=manifest.top_n,
+            source=manifest.source,
+            selected=len(manifest.movies),
             rejected=[r.model_dump() for r in manifest.rejected],
-            enriched=run.count("enriched"), not_found=run.count("not_found"),
-            failed=run.count("failed"), still_queued=run.still_queued, unaccounted=run.unaccounted,
-            silver_rows=int(silver.get("rows", 0)), quarantined=int(silver.get("quarantined", 0)),
+            enriched=run.count("enriched"),
+            not_found=run.count("not_found"),
+            failed=run.count("failed"),
+            still_queued=run.still_queued,
+            unaccounted=run.unaccounted,
+            silver_rows=int(silver.get("rows", 0)),
+            quarantined=int(silver.get("quarantined", 0)),
             drift=dict(silver.get("drift", {})),
             gold_datasets=dict(gold_manifest.get("datasets", {})) if silver else {},
-            omdb_requests=stats.get("omdb_requests", 0), cache_hits=stats.get("cache_hits", 0),
-            paused=ledger.paused(deps.clock.now()), data_dir=str(self.settings.data_dir),
+            omdb_requests=stats.get("omdb_requests", 0),
+            cache_hits=stats.get("cache_hits", 0),
+            paused=ledger.paused(deps.clock.now()),
+            data_dir=str(self.settings.data_dir),
             dashboard=str(dashboard) if dashboard.exists() else None,
             dead_letters=[
                 {"imdb_id": o.imdb_id, "error": o.detail, "attempts": o.attempts}

@@ -83,7 +83,7 @@ STATE_HINTS = {
     "complete": "every movie accounted for; silver and gold built",
     "superseded": "complete; a later run of the same day owns the snapshot",
     "failed": "OMDb answered nothing usable; silver and gold keep the previous snapshot. "
-              "Fix the cause, then `cinelake dlq redrive`",
+    "Fix the cause, then `cinelake dlq redrive`",
     "queued": "movies still queued: `cinelake resume` (or the next run) continues",
     "paused": "enrichment paused (quota or key); continues on a later run",
     "interrupted": "movies neither done nor queued: `cinelake resume` re-queues them",
@@ -103,7 +103,7 @@ def lake_status(
     status = LakeStatus(str(data_dir), exists=lake_exists(data_dir))
     status.schedule = _schedule(data_dir, cron, timezone, clock)
     if not status.exists:
-        status.message = (f"no lake at {data_dir} yet: run `cinelake run` (or pass --data-dir)")
+        status.message = f"no lake at {data_dir} yet: run `cinelake run` (or pass --data-dir)"
         return status
     status.busy = runtime_busy(data_dir)
     from cinelake.damage import DamagedFile
@@ -125,15 +125,25 @@ def lake_status(
         except DamagedFile:
             pause = None  # named by the check above
         if pause is not None:
-            status.paused = {"reason": pause.reason, "until": pause.until.isoformat(),
-                             "detail": pause.detail}
+            status.paused = {
+                "reason": pause.reason,
+                "until": pause.until.isoformat(),
+                "detail": pause.detail,
+            }
         gold_manifest = lake.gold_manifest()
         gold_mtime = _mtime(lake.gold, layout.GOLD_MANIFEST)
         shown = run_ids[-runs:] if runs > 0 else []
         for run_id in reversed(shown):
             try:
-                run = _run_status(lake, run_id, run_ids, queued.get(run_id, set()),
-                                  pause is not None, gold_manifest, gold_mtime)
+                run = _run_status(
+                    lake,
+                    run_id,
+                    run_ids,
+                    queued.get(run_id, set()),
+                    pause is not None,
+                    gold_manifest,
+                    gold_mtime,
+                )
             except DamagedFile as exc:
                 if all(p.path != exc.path for p in problems):
                     kind: Kind = "outcome" if "/outcomes/" in exc.path else "stats"
@@ -190,37 +200,58 @@ def _run_status(
     ids = set(manifest.ids())
     silver_at = _mtime(lake.bronze, layout.report_key(run_id, "silver"))
     stats = ledger.enrich_stats(run_id)
-    state = acc.state(paused=paused, superseded=lambda: accounting.is_superseded(
-        ledger, run_id, all_runs))
+    state = acc.state(
+        paused=paused, superseded=lambda: accounting.is_superseded(ledger, run_id, all_runs)
+    )
     fresh_gold = (
-        silver is not None and gold_manifest is not None and gold_mtime is not None
-        and silver_at is not None and gold_mtime >= silver_at
+        silver is not None
+        and gold_manifest is not None
+        and gold_mtime is not None
+        and silver_at is not None
+        and gold_mtime >= silver_at
     )
     titles = {m.imdb_id: m.title for m in manifest.movies}
     failed = [
-        FailedMovie(run_id, o.imdb_id, titles.get(o.imdb_id, ""), o.detail, o.attempts,
-                    o.at.isoformat(), in_dead_letters=False)
+        FailedMovie(
+            run_id,
+            o.imdb_id,
+            titles.get(o.imdb_id, ""),
+            o.detail,
+            o.attempts,
+            o.at.isoformat(),
+            in_dead_letters=False,
+        )
         for o in acc.dead_letters
     ]
     run = RunStatus(
-        run_id=run_id, snapshot_date=manifest.snapshot_date.isoformat(), state=state,
+        run_id=run_id,
+        snapshot_date=manifest.snapshot_date.isoformat(),
+        state=state,
         started_at=manifest.started_at.isoformat(),
         ended_at=_ended(state, silver_at, outcomes),
-        source=manifest.source, asked=manifest.top_n, selected=len(ids),
-        rejected=len(manifest.rejected), enriched=acc.count("enriched"),
-        not_found=acc.count("not_found"), failed=acc.count("failed"),
-        queued=acc.still_queued, unaccounted=acc.unaccounted,
+        source=manifest.source,
+        asked=manifest.top_n,
+        selected=len(ids),
+        rejected=len(manifest.rejected),
+        enriched=acc.count("enriched"),
+        not_found=acc.count("not_found"),
+        failed=acc.count("failed"),
+        queued=acc.still_queued,
+        unaccounted=acc.unaccounted,
         silver_rows=int((silver or {}).get("rows", 0)),
         quarantined=int((silver or {}).get("quarantined", 0)),
         omdb_requests=int(stats.get("omdb_requests", 0)),
         cache_hits=int(stats.get("cache_hits", 0)),
         gold_datasets=len((gold_manifest or {}).get("datasets", {})) if fresh_gold else 0,
-        offline=manifest.offline, omdb_url=manifest.omdb_url,
+        offline=manifest.offline,
+        omdb_url=manifest.omdb_url,
     )
     return run, failed
 
 
-def _ended(state: str, silver_at: datetime | None, outcomes: Mapping[str, MovieOutcome]) -> str | None:
+def _ended(
+    state: str, silver_at: datetime | None, outcomes: Mapping[str, MovieOutcome]
+) -> str | None:
     if state == "complete" and silver_at is not None:
         return silver_at.isoformat()
     if state in ("superseded", "awaiting_silver", "failed") and outcomes:
@@ -257,17 +288,23 @@ def _gold(
     if isinstance(built_at, str):
         try:
             built = datetime.fromisoformat(built_at)
-            age_s = max(0.0, (now - (built if built.tzinfo else built.replace(tzinfo=UTC)))
-                        .total_seconds())
+            age_s = max(
+                0.0, (now - (built if built.tzinfo else built.replace(tzinfo=UTC))).total_seconds()
+            )
         except ValueError:
             built_at = None
     newest_silver = max(
-        (o.last_modified for o in lake.silver.list(layout.MOVIES_PREFIX)
-         if layout.is_silver_movies_key(o.key)),
+        (
+            o.last_modified
+            for o in lake.silver.list(layout.MOVIES_PREFIX)
+            if layout.is_silver_movies_key(o.key)
+        ),
         default=None,
     )
     return {
-        "built_at": built_at, "age_s": age_s, "snapshot_date": manifest.get("snapshot_date"),
+        "built_at": built_at,
+        "age_s": age_s,
+        "snapshot_date": manifest.get("snapshot_date"),
         "datasets": dict(manifest.get("datasets", {})),
         "stale": bool(newest_silver and built_mtime and built_mtime < newest_silver),
     }
@@ -280,8 +317,11 @@ def _schedule(
     out: dict[str, Any] = {}
     if state is not None:
         raw = state.raw
-        out |= {k: raw.get(k) for k in ("last_due", "status", "started_at", "finished_at",
-                                         "error") if raw.get(k) is not None}
+        out |= {
+            k: raw.get(k)
+            for k in ("last_due", "status", "started_at", "finished_at", "error")
+            if raw.get(k) is not None
+        }
         result = raw.get("result")
         if isinstance(result, dict):
             out["last_run_id"] = result.get("run_id")
@@ -296,8 +336,10 @@ def _schedule(
         out |= {"cron": cron, "timezone": timezone}
         try:
             tz = zone(timezone)
-            out |= {"next_due": next_after(cron, tz, now).isoformat(),
-                    "last_scheduled": latest_at_or_before(cron, tz, now).isoformat()}
+            out |= {
+                "next_due": next_after(cron, tz, now).isoformat(),
+                "last_scheduled": latest_at_or_before(cron, tz, now).isoformat(),
+            }
         except (ValueError, KeyError):  # a hand-edited state file: show what can be shown
             pass
     return out or None

@@ -36,10 +36,18 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 # Mirrors the bucket notification configuration of template.yaml.
 ROUTES: dict[str, tuple[str, str, str, Handler]] = {
-    "bronze": (layout.OMDB_PREFIX, layout.BRONZE_SUFFIX, "ProcessBronzeToSilver",
-               bronze_to_silver.handler),
-    "silver": (layout.MOVIES_PREFIX, layout.PARQUET_SUFFIX, "ProcessSilverToGold",
-               silver_to_gold.handler),
+    "bronze": (
+        layout.OMDB_PREFIX,
+        layout.BRONZE_SUFFIX,
+        "ProcessBronzeToSilver",
+        bronze_to_silver.handler,
+    ),
+    "silver": (
+        layout.MOVIES_PREFIX,
+        layout.PARQUET_SUFFIX,
+        "ProcessSilverToGold",
+        silver_to_gold.handler,
+    ),
 }
 
 
@@ -83,7 +91,9 @@ class AwsEmulator:
         # bookkeeping overlaps another's requests.
         per_invocation = settings.records_per_invocation * settings.batch_size
         per_call = min(settings.concurrency, per_invocation)
-        self.workers = max(1, math.ceil(settings.concurrency / per_call)) + (settings.concurrency > 1)
+        self.workers = max(1, math.ceil(settings.concurrency / per_call)) + (
+            settings.concurrency > 1
+        )
         self.deps.concurrency = per_call
         self.deps.gate = RequestGate(settings.concurrency)
         self.deps.omdb_url_override = omdb_url_override
@@ -113,8 +123,13 @@ class AwsEmulator:
     def fire_schedule(self, *, source: str, top_n: int, batch_size: int) -> dict[str, Any]:
         """The schedule rule fires: ingest is invoked with the rule's input."""
         self.progress.on_stage("GetMoviesAndSendToQueue")
-        event = schedule_input(self.deps.clock.now(), top_n=top_n, batch_size=batch_size,
-                               source=source, event_id=str(uuid.uuid4()))
+        event = schedule_input(
+            self.deps.clock.now(),
+            top_n=top_n,
+            batch_size=batch_size,
+            source=source,
+            event_id=str(uuid.uuid4()),
+        )
         return self.invoke(ingest.handler, event, "GetMoviesAndSendToQueue")
 
     # -- S3 notifications -----------------------------------------------------------------
@@ -185,8 +200,12 @@ class AwsEmulator:
             failed = {f["itemIdentifier"] for f in future.result()["batchItemFailures"]}
         except Exception as exc:  # the whole invocation failed: every message comes back
             get_logger().error(
-                "enrich invocation failed", extra={"error": redact(f"{type(exc).__name__}: {exc}")[:500],
-                                                   "messages": len(messages)})
+                "enrich invocation failed",
+                extra={
+                    "error": redact(f"{type(exc).__name__}: {exc}")[:500],
+                    "messages": len(messages),
+                },
+            )
             failed = {m.message_id for m in messages}
             for m in messages:
                 if m.receive_count >= self.settings.max_receive_count:
@@ -195,8 +214,12 @@ class AwsEmulator:
             if m.message_id in failed:
                 last = m.receive_count >= self.settings.max_receive_count
                 # The last failure goes straight to the dead letters; others back off, capped.
-                delay = 0 if last else min(
-                    MAX_RETRY_DELAY_S, self.settings.retry_delay_s * 2 ** (m.receive_count - 1)
+                delay = (
+                    0
+                    if last
+                    else min(
+                        MAX_RETRY_DELAY_S, self.settings.retry_delay_s * 2 ** (m.receive_count - 1)
+                    )
                 )
                 self.queue.change_visibility(m.receipt_handle, delay)
         self.queue.delete_batch([m.receipt_handle for m in messages if m.message_id not in failed])
@@ -212,6 +235,13 @@ class AwsEmulator:
         done = ledger.done_ids(body.run_id)
         for movie in body.movies:
             if movie.imdb_id not in done:
-                ledger.record_outcome(body.run_id, MovieOutcome(
-                    imdb_id=movie.imdb_id, status="failed", at=self.deps.clock.now(),
-                    detail=reason, attempts=message.receive_count))
+                ledger.record_outcome(
+                    body.run_id,
+                    MovieOutcome(
+                        imdb_id=movie.imdb_id,
+                        status="failed",
+                        at=self.deps.clock.now(),
+                        detail=reason,
+                        attempts=message.receive_count,
+                    ),
+                )

@@ -30,27 +30,31 @@ def schedule_input(
     return event
 
 
-def sqs_event(messages: Sequence[QueueMessage], queue_name: str = "cinelake-movies") -> dict[str, Any]:
+def sqs_event(
+    messages: Sequence[QueueMessage], queue_name: str = "cinelake-movies"
+) -> dict[str, Any]:
     arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}"
     records = []
     for m in messages:
         first = m.first_received_at or m.sent_at
-        records.append({
-            "messageId": m.message_id,
-            "receiptHandle": m.receipt_handle,
-            "body": m.body,
-            "attributes": {
-                "ApproximateReceiveCount": str(m.receive_count),
-                "SentTimestamp": str(int(m.sent_at.timestamp() * 1000)),
-                "SenderId": ACCOUNT,
-                "ApproximateFirstReceiveTimestamp": str(int(first.timestamp() * 1000)),
-            },
-            "messageAttributes": {},
-            "md5OfBody": hashlib.md5(m.body.encode(), usedforsecurity=False).hexdigest(),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": arn,
-            "awsRegion": REGION,
-        })
+        records.append(
+            {
+                "messageId": m.message_id,
+                "receiptHandle": m.receipt_handle,
+                "body": m.body,
+                "attributes": {
+                    "ApproximateReceiveCount": str(m.receive_count),
+                    "SentTimestamp": str(int(m.sent_at.timestamp() * 1000)),
+                    "SenderId": ACCOUNT,
+                    "ApproximateFirstReceiveTimestamp": str(int(first.timestamp() * 1000)),
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(m.body.encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": REGION,
+            }
+        )
     return {"Records": records}
 
 
@@ -62,28 +66,39 @@ class Created:
 
 
 def s3_event(objects: Sequence[Created], when: datetime) -> dict[str, Any]:
-    return {"Records": [
-        {
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "awsRegion": REGION,
-            "eventTime": when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-            "eventName": "ObjectCreated:Put",
-            "userIdentity": {"principalId": "local"},
-            "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-            "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16].upper(),
-                                 "x-amz-id-2": uuid.uuid4().hex},
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "configurationId": "cinelake-local",
-                "bucket": {"name": o.bucket, "ownerIdentity": {"principalId": "local"},
-                           "arn": f"arn:aws:s3:::{o.bucket}"},
-                "object": {"key": quote_plus(o.key, safe="/"), "size": o.size,
-                           "eTag": uuid.uuid4().hex, "sequencer": uuid.uuid4().hex[:18].upper()},
-            },
-        }
-        for o in objects
-    ]}
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": REGION,
+                "eventTime": when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "local"},
+                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                "responseElements": {
+                    "x-amz-request-id": uuid.uuid4().hex[:16].upper(),
+                    "x-amz-id-2": uuid.uuid4().hex,
+                },
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "cinelake-local",
+                    "bucket": {
+                        "name": o.bucket,
+                        "ownerIdentity": {"principalId": "local"},
+                        "arn": f"arn:aws:s3:::{o.bucket}",
+                    },
+                    "object": {
+                        "key": quote_plus(o.key, safe="/"),
+                        "size": o.size,
+                        "eTag": uuid.uuid4().hex,
+                        "sequencer": uuid.uuid4().hex[:18].upper(),
+                    },
+                },
+            }
+            for o in objects
+        ]
+    }
 
 
 @dataclass
@@ -97,7 +112,9 @@ class LocalContext:
 
     def __post_init__(self) -> None:
         self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+        )
         self.function_version = "$LATEST"
         self.log_group_name = f"/aws/lambda/{self.function_name}"
         self.log_stream_name = "local"

@@ -44,9 +44,18 @@ from cinelake.schedule import (
 )
 
 __all__ = [
-    "DEFAULT_CRON", "ScheduleError", "ScheduleState", "Scheduler", "SchedulerBusy",
-    "latest_at_or_before", "next_after", "read_state", "single_scheduler", "state_path",
-    "write_state", "zone",
+    "DEFAULT_CRON",
+    "ScheduleError",
+    "ScheduleState",
+    "Scheduler",
+    "SchedulerBusy",
+    "latest_at_or_before",
+    "next_after",
+    "read_state",
+    "single_scheduler",
+    "state_path",
+    "write_state",
+    "zone",
 ]
 
 Job = Callable[[datetime], "dict[str, Any] | None"]
@@ -61,7 +70,8 @@ def single_scheduler(state_file: Path) -> contextlib.AbstractContextManager[None
     """Held while a scheduler runs, so two of them never fire the same due time."""
     lock = Path(state_file).with_suffix(".lock")
     return held(
-        lock, lambda: SchedulerBusy(f"another `cinelake schedule` is running for {lock.parent.parent}")
+        lock,
+        lambda: SchedulerBusy(f"another `cinelake schedule` is running for {lock.parent.parent}"),
     )
 
 
@@ -122,9 +132,15 @@ class Scheduler:
         state = read_state(self.state_file)
         if state is None or state.last_due is None:
             now = self.clock.now()
-            state = self._save({"cron": self.cron, "timezone": self.timezone,
-                                "last_due": now.isoformat(), "status": "initialized",
-                                "initialized_at": now.isoformat()})
+            state = self._save(
+                {
+                    "cron": self.cron,
+                    "timezone": self.timezone,
+                    "last_due": now.isoformat(),
+                    "status": "initialized",
+                    "initialized_at": now.isoformat(),
+                }
+            )
         self._state = state
         return state
 
@@ -156,8 +172,10 @@ class Scheduler:
         if self._retry_at is not None:
             self.log(f"retrying the run due {self._show(latest)}")
         elif latest > first:
-            self.log(f"missed due time(s) since {self._show(first)}: running once for "
-                     f"{self._show(latest)}")
+            self.log(
+                f"missed due time(s) since {self._show(first)}: running once for "
+                f"{self._show(latest)}"
+            )
         elif first < now - timedelta(minutes=1):
             self.log(f"running the missed run due {self._show(first)}")
         return latest
@@ -169,8 +187,12 @@ class Scheduler:
         stays "started" and `retry_pending` is set for `busy_retry_s` later."""
         self._retry_at = None
         started = self.clock.now()
-        base = {"cron": self.cron, "timezone": self.timezone, "last_due": due.isoformat(),
-                "started_at": started.isoformat()}
+        base = {
+            "cron": self.cron,
+            "timezone": self.timezone,
+            "last_due": due.isoformat(),
+            "started_at": started.isoformat(),
+        }
         self._save(base | {"status": "started"})
         self.fired.append(due)
         self.running = True
@@ -182,10 +204,18 @@ class Scheduler:
         except RuntimeBusy as exc:  # nothing ran: not done, try again shortly
             retry_at = self.clock.now() + timedelta(seconds=self.busy_retry_s)
             self._retry_at = retry_at
-            self._save(base | {"status": "started", "retry_at": retry_at.isoformat(),
-                               "error": f"{type(exc).__name__}: {exc}"})
-            self.log(f"run due {self._show(due)} not started: {exc}; retrying in "
-                     f"{_human(retry_at - self.clock.now())}")
+            self._save(
+                base
+                | {
+                    "status": "started",
+                    "retry_at": retry_at.isoformat(),
+                    "error": f"{type(exc).__name__}: {exc}",
+                }
+            )
+            self.log(
+                f"run due {self._show(due)} not started: {exc}; retrying in "
+                f"{_human(retry_at - self.clock.now())}"
+            )
             return None
         except Exception as exc:  # a failed run must not stop the schedule
             error = f"{type(exc).__name__}: {exc}"
@@ -194,10 +224,15 @@ class Scheduler:
             self.running = False
         # Reached only when the job returned or raised an Exception: otherwise (KeyboardInterrupt,
         # SystemExit, a kill) the state stays "started" and the next start fires again.
-        self._save(base | {
-            "status": "finished", "finished_at": self.clock.now().isoformat(),
-            "result": result, "error": error,
-        })
+        self._save(
+            base
+            | {
+                "status": "finished",
+                "finished_at": self.clock.now().isoformat(),
+                "result": result,
+                "error": error,
+            }
+        )
         return result
 
     @property

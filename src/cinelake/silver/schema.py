@@ -275,9 +275,14 @@ QUARANTINE_COLUMNS: tuple[ColumnSpec, ...] = (
         "Every reason the record was rejected, each `code: detail` "
         "(e.g. `rating_out_of_range: imdb_rating=11.2`); codes below.",
     ),
-    ColumnSpec("raw", pa.string(), False, "The bronze line exactly as read (JSON); for a line "
-               "too large, its start; for a line that is not UTF-8, its bytes with the invalid "
-               "ones escaped; empty for a movie missing from bronze."),
+    ColumnSpec(
+        "raw",
+        pa.string(),
+        False,
+        "The bronze line exactly as read (JSON); for a line "
+        "too large, its start; for a line that is not UTF-8, its bytes with the invalid "
+        "ones escaped; empty for a movie missing from bronze.",
+    ),
     ColumnSpec("quarantined_at", _UTC, False, "When the silver build ran (UTC)."),
 )
 """``silver_quarantine``: found answers that failed validation, with all reasons."""
@@ -285,17 +290,25 @@ QUARANTINE_COLUMNS: tuple[ColumnSpec, ...] = (
 REASON_CODES: tuple[tuple[str, str], ...] = (
     ("invalid_json", "the bronze line is not a JSON object"),
     ("invalid_utf8", "the bronze line is not UTF-8 text"),
-    ("line_too_large", "the bronze line is longer than the reader's limit (4 MiB); `raw` keeps "
-     "its start"),
-    ("missing_from_bronze", "the run ledger records an answer for the movie but no bronze line "
-     "of the day has it (a truncated or lost bronze part): fetch it again with `cinelake run "
-     "--refresh`"),
+    (
+        "line_too_large",
+        "the bronze line is longer than the reader's limit (4 MiB); `raw` keeps its start",
+    ),
+    (
+        "missing_from_bronze",
+        "the run ledger records an answer for the movie but no bronze line "
+        "of the day has it (a truncated or lost bronze part): fetch it again with `cinelake run "
+        "--refresh`",
+    ),
     ("invalid_snapshot_date", "the bronze line has no readable `snapshot_date`"),
     ("unsupported_bronze_version", "`bronze_version` is not 1"),
     ("invalid_status", "`status` is neither `found` nor `not_found`"),
     ("missing_run_id", "the bronze line has no `run_id`"),
     ("invalid_imdb_id", "the requested `imdb_id` is not tt + 7-9 digits"),
-    ("invalid_source_rank", "the bronze line's `source_rank` (older lines: the source record's `rank`) is missing or not a positive integer"),
+    (
+        "invalid_source_rank",
+        "the bronze line's `source_rank` (older lines: the source record's `rank`) is missing or not a positive integer",
+    ),
     ("response_false", "status is `found` but the OMDb answer says `Response: False`"),
     ("missing_imdb_id", "the OMDb answer has no `imdbID`"),
     ("imdb_id_mismatch", "OMDb answered for another id than the one asked"),

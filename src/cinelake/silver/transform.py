@@ -607,9 +607,7 @@ def screen_files(
     return out, rejected
 
 
-def rejected_rows(
-    rejected: list[RejectedLine], answered: set[str], ingested: datetime
-) -> pa.Table:
+def rejected_rows(rejected: list[RejectedLine], answered: set[str], ingested: datetime) -> pa.Table:
     """Quarantine records for the lines the reader took out. One per movie, and none for a
     movie that has an answer (good, not found or quarantined) from another line."""
     rows: dict[object, RejectedLine] = {}
@@ -617,14 +615,16 @@ def rejected_rows(
         if r.requested_imdb_id is None or r.requested_imdb_id not in answered:
             rows[r.requested_imdb_id or n] = r
     kept = list(rows.values())
-    return pa.table({
-        "imdb_id": pa.array([None] * len(kept), pa.string()),
-        "requested_imdb_id": pa.array([r.requested_imdb_id for r in kept], pa.string()),
-        "run_id": pa.array([r.run_id for r in kept], pa.string()),
-        "reasons": pa.array([[r.reason] for r in kept], pa.list_(pa.string())),
-        "raw": pa.array([r.raw for r in kept], pa.string()),
-        "quarantined_at": pa.array([ingested] * len(kept), pa.timestamp("us", tz="UTC")),
-    })
+    return pa.table(
+        {
+            "imdb_id": pa.array([None] * len(kept), pa.string()),
+            "requested_imdb_id": pa.array([r.requested_imdb_id for r in kept], pa.string()),
+            "run_id": pa.array([r.run_id for r in kept], pa.string()),
+            "reasons": pa.array([[r.reason] for r in kept], pa.list_(pa.string())),
+            "raw": pa.array([r.raw for r in kept], pa.string()),
+            "quarantined_at": pa.array([ingested] * len(kept), pa.timestamp("us", tz="UTC")),
+        }
+    )
 
 
 def _build(
@@ -681,8 +681,11 @@ def _build(
         shutil.rmtree(workdir, ignore_errors=True)
     quarantine = schema.conform_quarantine(quarantine)
     if rejected:
-        answered = (set(movies.column("imdb_id").to_pylist()) | set(not_found)
-                    | set(quarantine.column("requested_imdb_id").to_pylist()))
+        answered = (
+            set(movies.column("imdb_id").to_pylist())
+            | set(not_found)
+            | set(quarantine.column("requested_imdb_id").to_pylist())
+        )
         extra = schema.conform_quarantine(rejected_rows(rejected, answered, ingested))
         quarantine = pa.concat_tables([quarantine, extra])
     return SilverBuild(

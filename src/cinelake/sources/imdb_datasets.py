@@ -85,8 +85,10 @@ class DatasetOptions:
     year_to: int | None = None
 
     def label(self) -> str:
-        parts = [describe(self.url) if _is_http(self.url) else self.url,
-                 f"min votes {self.min_votes:,}"]
+        parts = [
+            describe(self.url) if _is_http(self.url) else self.url,
+            f"min votes {self.min_votes:,}",
+        ]
         if self.genre:
             parts.append(f"genre {self.genre}")
         if self.year_from is not None or self.year_to is not None:
@@ -108,7 +110,10 @@ class Version:
 
     def as_dict(self) -> dict[str, str | int | None]:
         out: dict[str, str | int | None] = {
-            "file": self.file, "fetch": self.fetch, "date": self.date, "etag": self.etag,
+            "file": self.file,
+            "fetch": self.fetch,
+            "date": self.date,
+            "etag": self.etag,
             "size": self.size,
         }
         if self.note:
@@ -117,13 +122,24 @@ class Version:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Version:
-        return cls(file=str(d.get("file", "")), fetch=d.get("fetch", "downloaded"),
-                   date=d.get("date"), etag=d.get("etag"), size=d.get("size"),
-                   last_modified=d.get("last_modified"), note=d.get("note"))
+        return cls(
+            file=str(d.get("file", "")),
+            fetch=d.get("fetch", "downloaded"),
+            date=d.get("date"),
+            etag=d.get("etag"),
+            size=d.get("size"),
+            last_modified=d.get("last_modified"),
+            note=d.get("note"),
+        )
 
     def validators(self) -> dict[str, str | int | None]:
-        return {"file": self.file, "date": self.date, "etag": self.etag, "size": self.size,
-                "last_modified": self.last_modified}
+        return {
+            "file": self.file,
+            "date": self.date,
+            "etag": self.etag,
+            "size": self.size,
+            "last_modified": self.last_modified,
+        }
 
 
 def _is_http(url: str) -> bool:
@@ -208,10 +224,18 @@ def _download(
                         raise SourceError(f"{name}: larger than {MAX_DOWNLOAD_BYTES // 2**30} GiB")
                     fh.write(chunk)
             if expected is not None and expected.isdigit() and int(expected) != size:
-                raise SourceError(f"{name}: download ended after {size:,} of {int(expected):,} bytes")
+                raise SourceError(
+                    f"{name}: download ended after {size:,} of {int(expected):,} bytes"
+                )
             last_modified = resp.headers.get("last-modified")
-            return Version(file=name, fetch="downloaded", date=_http_date(last_modified),
-                           etag=resp.headers.get("etag"), size=size, last_modified=last_modified)
+            return Version(
+                file=name,
+                fetch="downloaded",
+                date=_http_date(last_modified),
+                etag=resp.headers.get("etag"),
+                size=size,
+                last_modified=last_modified,
+            )
     except httpx.HTTPError as exc:
         raise SourceError(f"{name}: cannot reach {where} ({type(exc).__name__})") from None
     except OSError as exc:
@@ -228,8 +252,13 @@ def _local_version(path: Path, name: str) -> Version:
     if not path.is_file():
         raise SourceError(f"{name}: {path} is not a file")
     mtime = datetime.fromtimestamp(st.st_mtime, UTC)
-    return Version(file=name, fetch="local file", date=mtime.isoformat(), size=st.st_size,
-                   etag=f"mtime-ns:{st.st_mtime_ns}")
+    return Version(
+        file=name,
+        fetch="local file",
+        date=mtime.isoformat(),
+        size=st.st_size,
+        etag=f"mtime-ns:{st.st_mtime_ns}",
+    )
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -247,7 +276,9 @@ def header_of(path: Path, name: str) -> list[str]:
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise SourceError(f"{name}: cannot read it (not a gzip file: {exc})") from None
     except OSError as exc:
-        raise SourceError(f"{name}: cannot read it ({exc.strerror or type(exc).__name__})") from None
+        raise SourceError(
+            f"{name}: cannot read it ({exc.strerror or type(exc).__name__})"
+        ) from None
     if not line.endswith(b"\n"):
         raise SourceError(f"{name}: cannot read it (no header line)")
     return line.decode("utf-8", "replace").rstrip("\r\n").split("\t")
@@ -405,7 +436,7 @@ def top_movies(
                    + CAST({m} AS DOUBLE) / (e.votes + {m}) * s.c AS wr
             FROM eligible e, stats s
         ),
-        kept AS (SELECT * FROM scored WHERE {' AND '.join(filters)})
+        kept AS (SELECT * FROM scored WHERE {" AND ".join(filters)})
         SELECT tconst, primaryTitle, startYear, genres, rating, votes, wr, c,
                count(*) OVER () AS kept
         FROM kept
@@ -528,8 +559,12 @@ class ImdbDatasetsSource:
             if local_dir is not None:
                 basics_path = local_dir / BASICS
                 current = _local_version(basics_path, BASICS)
-                if plan == "rebuild" or known is None or known.etag != current.etag \
-                        or known.size != current.size:
+                if (
+                    plan == "rebuild"
+                    or known is None
+                    or known.etag != current.etag
+                    or known.size != current.size
+                ):
                     plan = "rebuild"
                 else:
                     plan = "reuse"
@@ -539,15 +574,24 @@ class ImdbDatasetsSource:
                 basics_v = Version(**{**known.__dict__, "fetch": "not requested"})
             else:
                 basics_path = work / BASICS
-                basics_v = _download(client, self.options.url, BASICS, basics_path,
-                                     known if plan == "revalidate" else None)
+                basics_v = _download(
+                    client,
+                    self.options.url,
+                    BASICS,
+                    basics_path,
+                    known if plan == "revalidate" else None,
+                )
                 plan = "reuse" if basics_v.fetch == "not modified" else "rebuild"
             if plan == "rebuild":
                 compact = work / COMPACT
                 floor = max(1, m // FLOOR_DIVISOR)
                 rows = build_compact(con, basics_path, floor, compact, work)
-                meta = {"floor": floor, "rows": rows, "built_at": now.isoformat(),
-                        "basics": {**basics_v.validators()}}
+                meta = {
+                    "floor": floor,
+                    "rows": rows,
+                    "built_at": now.isoformat(),
+                    "basics": {**basics_v.validators()},
+                }
                 rebuilt = True
             assert compact is not None and meta is not None
             if basics_v.fetch == "not requested":
@@ -561,8 +605,9 @@ class ImdbDatasetsSource:
         self.versions = [ratings_v, basics_v]
         # Only now, with a good list, do the cache copies change.
         committed = self._commit(ratings_path, ratings_v, compact if rebuilt else None, meta, now)
-        selection = Selection(movies, rejected, kept,
-                              versions=tuple(v.as_dict() for v in self.versions))
+        selection = Selection(
+            movies, rejected, kept, versions=tuple(v.as_dict() for v in self.versions)
+        )
         key = self._memo_key(top_n, ratings_v, committed, local_dir)
         with _MEMO_LOCK:
             _MEMO.clear()
@@ -582,9 +627,16 @@ class ImdbDatasetsSource:
             except SourceError:
                 return None
             basics = (current.etag, current.size)
-        return (self.options, top_n, self.cache.store.uri(self.cache.key(COMPACT_META)),
-                ratings_v.etag, ratings_v.size, ratings_v.date, json.dumps(meta, sort_keys=True),
-                basics)
+        return (
+            self.options,
+            top_n,
+            self.cache.store.uri(self.cache.key(COMPACT_META)),
+            ratings_v.etag,
+            ratings_v.size,
+            ratings_v.date,
+            json.dumps(meta, sort_keys=True),
+            basics,
+        )
 
     def _remembered(
         self, top_n: int, ratings_v: Version, local_dir: Path | None, now: datetime
@@ -593,8 +645,9 @@ class ImdbDatasetsSource:
         again (`cinelake run` checks the source before the run, and the run's ingest reads it
         again a moment later: the second time costs the ratings' conditional request only)."""
         meta = self.cache.get_json(COMPACT_META)
-        if meta is None or (local_dir is None and basics_plan(meta, self.options.min_votes, now, 0)
-                            != "reuse"):
+        if meta is None or (
+            local_dir is None and basics_plan(meta, self.options.min_votes, now, 0) != "reuse"
+        ):
             return None
         key = self._memo_key(top_n, ratings_v, meta, local_dir)
         with _MEMO_LOCK:
@@ -602,13 +655,21 @@ class ImdbDatasetsSource:
         if hit is None:
             return None
         selection, basics_v = hit
-        basics_v = Version(**{**basics_v.__dict__,
-                              "fetch": "local file" if local_dir else "not requested",
-                              "note": f"compact copy built {str(meta.get('built_at'))[:10]}; "
-                                      "the list this process computed from the same files"})
+        basics_v = Version(
+            **{
+                **basics_v.__dict__,
+                "fetch": "local file" if local_dir else "not requested",
+                "note": f"compact copy built {str(meta.get('built_at'))[:10]}; "
+                "the list this process computed from the same files",
+            }
+        )
         self.versions = [ratings_v, basics_v]
-        return Selection(selection.movies, selection.rejected, selection.available,
-                         versions=tuple(v.as_dict() for v in self.versions))
+        return Selection(
+            selection.movies,
+            selection.rejected,
+            selection.available,
+            versions=tuple(v.as_dict() for v in self.versions),
+        )
 
     def _nothing_eligible(self) -> str:
         o = self.options
@@ -618,12 +679,18 @@ class ImdbDatasetsSource:
         if o.year_from is not None or o.year_to is not None:
             filters.append(f"years {o.year_from or '…'}–{o.year_to or '…'}")
         extra = f" matching {' and '.join(filters)}" if filters else ""
-        return (f"{RATINGS} + {BASICS}: no eligible movie (titleType movie, not adult, at least "
-                f"{o.min_votes:,} votes){extra}; lower --min-votes or widen the filters")
+        return (
+            f"{RATINGS} + {BASICS}: no eligible movie (titleType movie, not adult, at least "
+            f"{o.min_votes:,} votes){extra}; lower --min-votes or widen the filters"
+        )
 
     def _commit(
-        self, ratings_path: Path, ratings_v: Version, compact: Path | None,
-        meta: dict[str, Any], now: datetime,
+        self,
+        ratings_path: Path,
+        ratings_v: Version,
+        compact: Path | None,
+        meta: dict[str, Any],
+        now: datetime,
     ) -> dict[str, Any]:
         committed = {**meta, "checked_at": now.isoformat()}
         try:
@@ -638,23 +705,38 @@ class ImdbDatasetsSource:
         return committed
 
 
-def _records(ranked: list[Ranked], m: int, c: float | None) -> tuple[list[SourceMovie], list[RejectedItem]]:
+def _records(
+    ranked: list[Ranked], m: int, c: float | None
+) -> tuple[list[SourceMovie], list[RejectedItem]]:
     movies: list[SourceMovie] = []
     rejected: list[RejectedItem] = []
     for rank, r in enumerate(ranked, 1):
         if not is_imdb_id(r.tconst):
-            rejected.append(RejectedItem(rank=rank, id=r.tconst[:40],
-                                         reason="not an IMDb id (tt + 7-9 digits)"))
+            rejected.append(
+                RejectedItem(rank=rank, id=r.tconst[:40], reason="not an IMDb id (tt + 7-9 digits)")
+            )
             continue
         record = {
-            "tconst": r.tconst, "rank": str(rank), "primaryTitle": r.title or "",
-            "startYear": "" if r.year is None else str(r.year), "genres": r.genres or "",
-            "averageRating": repr(r.rating), "numVotes": str(r.votes),
-            "weightedRating": f"{r.wr:.6f}", "minVotes": str(m),
+            "tconst": r.tconst,
+            "rank": str(rank),
+            "primaryTitle": r.title or "",
+            "startYear": "" if r.year is None else str(r.year),
+            "genres": r.genres or "",
+            "averageRating": repr(r.rating),
+            "numVotes": str(r.votes),
+            "weightedRating": f"{r.wr:.6f}",
+            "minVotes": str(m),
             "meanRating": "" if c is None else f"{c:.6f}",
         }
-        movies.append(SourceMovie(
-            imdb_id=r.tconst, rank=rank, title=r.title or "", record=record, year=r.year,
-            rating=r.rating, votes=r.votes,
-        ))
+        movies.append(
+            SourceMovie(
+                imdb_id=r.tconst,
+                rank=rank,
+                title=r.title or "",
+                record=record,
+                year=r.year,
+                rating=r.rating,
+                votes=r.votes,
+            )
+        )
     return movies, rejected

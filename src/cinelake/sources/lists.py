@@ -23,14 +23,32 @@ from cinelake.sources.fields import imdb_id_of, rank_of
 from cinelake.sources.top_list import Columns, Selection, SourceError, items_of, select_top
 
 # Candidate key names, normalised (see _norm), best first.
-ID_KEYS = ("imdbid", "tconst", "const", "id", "movielink", "titlelink", "link", "url",
-           "imdburl", "imdblink", "href")
+ID_KEYS = (
+    "imdbid",
+    "tconst",
+    "const",
+    "id",
+    "movielink",
+    "titlelink",
+    "link",
+    "url",
+    "imdburl",
+    "imdblink",
+    "href",
+)
 RANK_KEYS = ("rank", "position", "pos", "ranking", "#")
 TITLE_KEYS = ("title", "moviename", "name", "primarytitle", "movietitle", "movie", "originaltitle")
 YEAR_KEYS = ("year", "startyear", "releaseyear", "movieyear")
 RATING_KEYS = ("imdbrating", "rating", "averagerating", "movierating", "score")
-VOTES_KEYS = ("imdbratingcount", "numvotes", "votes", "imdbvotes", "numberofvotes", "ratingcount",
-              "votecount")
+VOTES_KEYS = (
+    "imdbratingcount",
+    "numvotes",
+    "votes",
+    "imdbvotes",
+    "numberofvotes",
+    "ratingcount",
+    "votecount",
+)
 
 SHOWN_ID_KEYS = "id, imdb_id, tconst, link, url, Movie Link"
 SHOWN_RANK_KEYS = "rank, Rank, position"
@@ -84,8 +102,9 @@ def columns_for(rows: list[dict[str, Any]]) -> Columns:
     keys = _keys_in(rows)
     id_key = _pick(rows, _candidates(keys, ID_KEYS), imdb_id_of, "IMDb id")
     rank_candidates = _candidates(keys, RANK_KEYS)
-    rank_key = _pick(rows, rank_candidates,
-                     lambda v: None if isinstance(rank_of(v), str) else rank_of(v), "rank")
+    rank_key = _pick(
+        rows, rank_candidates, lambda v: None if isinstance(rank_of(v), str) else rank_of(v), "rank"
+    )
     missing = []
     if id_key is None:
         missing.append(f"no IMDb id or title URL (looked for {SHOWN_ID_KEYS})")
@@ -102,8 +121,15 @@ def columns_for(rows: list[dict[str, Any]]) -> Columns:
         found = [k for k in _candidates(keys, names) if k not in (id_key, rank_key)]
         return found[0] if found else None
 
-    return Columns(id=id_key, rank=rank_key, title=first(TITLE_KEYS), year=first(YEAR_KEYS),
-                   rating=first(RATING_KEYS), votes=first(VOTES_KEYS), urls=True)
+    return Columns(
+        id=id_key,
+        rank=rank_key,
+        title=first(TITLE_KEYS),
+        year=first(YEAR_KEYS),
+        rating=first(RATING_KEYS),
+        votes=first(VOTES_KEYS),
+        urls=True,
+    )
 
 
 def _objects(doc: list[Any]) -> list[dict[str, Any]]:

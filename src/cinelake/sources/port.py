@@ -56,8 +56,13 @@ class ListSource:
 
         if top_n < 1:
             raise SourceError(f"top N must be at least 1 (got {top_n})")
-        data = load_source(self.location, s3=self.s3, transport=self.transport,
-                           max_bytes=self.max_bytes, deadline_s=self.deadline_s)
+        data = load_source(
+            self.location,
+            s3=self.s3,
+            transport=self.transport,
+            max_bytes=self.max_bytes,
+            deadline_s=self.deadline_s,
+        )
         return select_from_bytes(data, top_n)
 
 
@@ -90,8 +95,9 @@ class SourceOpener:
     s3: Any = None
 
     def __call__(self, location: str | None) -> Source:
-        return open_source(location, self.settings, bronze=self.bronze, clock=self.clock,
-                           s3=self.s3)
+        return open_source(
+            location, self.settings, bronze=self.bronze, clock=self.clock, s3=self.s3
+        )
 
 
 def open_source(
@@ -110,16 +116,23 @@ def open_source(
     if name is None:
         return ListSource(bundled_sample(), max_bytes=settings.source_max_bytes)
     if not name.strip():
-        raise SourceError("source is empty: give imdb-datasets, a path or an http(s):// or s3:// URL")
+        raise SourceError(
+            "source is empty: give imdb-datasets, a path or an http(s):// or s3:// URL"
+        )
     if name.strip() == IMDB_DATASETS:
         from cinelake.sources.imdb_datasets import DatasetCache, DatasetOptions, ImdbDatasetsSource
 
         store, prefix = dataset_cache_store(settings, bronze)
         options = DatasetOptions(
-            url=settings.imdb_datasets_url, min_votes=settings.min_votes, genre=settings.genre,
-            year_from=settings.year_from, year_to=settings.year_to,
+            url=settings.imdb_datasets_url,
+            min_votes=settings.min_votes,
+            genre=settings.genre,
+            year_from=settings.year_from,
+            year_to=settings.year_to,
         )
-        return ImdbDatasetsSource(options, DatasetCache(store, prefix), clock or SystemClock(),
-                                  http=http)
-    return ListSource(name, s3=s3, max_bytes=settings.source_max_bytes,
-                      deadline_s=settings.source_deadline_s)
+        return ImdbDatasetsSource(
+            options, DatasetCache(store, prefix), clock or SystemClock(), http=http
+        )
+    return ListSource(
+        name, s3=s3, max_bytes=settings.source_max_bytes, deadline_s=settings.source_deadline_s
+    )

@@ -41,7 +41,11 @@ def describe(location: str) -> str:
         host = parts.hostname or ""
         if parts.port:
             host = f"{host}:{parts.port}"
-        return f"{parts.scheme}://{host}/…" if parts.path.strip("/") or parts.query else f"{parts.scheme}://{host}/"
+        return (
+            f"{parts.scheme}://{host}/…"
+            if parts.path.strip("/") or parts.query
+            else f"{parts.scheme}://{host}/"
+        )
     return location
 
 
@@ -61,9 +65,13 @@ async def _download(
     location: str, max_bytes: int, deadline_s: float, transport: httpx.AsyncBaseTransport | None
 ) -> bytes:
     """The body, read as a stream: at most ``max_bytes``, within ``deadline_s`` in all."""
-    async with httpx.AsyncClient(
-        timeout=min(READ_TIMEOUT_S, deadline_s), follow_redirects=True, transport=transport
-    ) as client, asyncio.timeout(deadline_s), client.stream("GET", location) as resp:
+    async with (
+        httpx.AsyncClient(
+            timeout=min(READ_TIMEOUT_S, deadline_s), follow_redirects=True, transport=transport
+        ) as client,
+        asyncio.timeout(deadline_s),
+        client.stream("GET", location) as resp,
+    ):
         if resp.status_code != 200:
             raise SourceError(f"source {describe(location)} answered HTTP {resp.status_code}")
         declared = resp.headers.get("content-length", "")
@@ -80,8 +88,12 @@ async def _download(
 
 
 def load_source(
-    location: str, *, s3: Any = None, transport: httpx.AsyncBaseTransport | None = None,
-    max_bytes: int | None = None, deadline_s: float | None = None,
+    location: str,
+    *,
+    s3: Any = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    max_bytes: int | None = None,
+    deadline_s: float | None = None,
 ) -> bytes:
     """Bytes of the source list from a local path, an http(s) URL or an s3:// URL.
 
@@ -190,9 +202,7 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else "" if value is None else json.dumps(value)
 
 
-def select_top(
-    items: list[dict[str, Any]], top_n: int, columns: Columns = IMDB_API
-) -> Selection:
+def select_top(items: list[dict[str, Any]], top_n: int, columns: Columns = IMDB_API) -> Selection:
     """The top N items by rank. Bad ranks and duplicate ids are fatal; bad ids are rejected."""
     if top_n < 1:
         raise SourceError(f"top N must be at least 1 (got {top_n})")
@@ -221,12 +231,15 @@ def select_top(
             continue
         assert isinstance(item_id, str)
         record = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in item.items()}
-        movies.append(SourceMovie(
-            imdb_id=item_id, rank=rank,
-            title=_text(item.get(columns.title)) if columns.title else "",
-            record=record,
-            year=year_of(item.get(columns.year)) if columns.year else None,
-            rating=rating_of(item.get(columns.rating)) if columns.rating else None,
-            votes=votes_of(item.get(columns.votes)) if columns.votes else None,
-        ))
+        movies.append(
+            SourceMovie(
+                imdb_id=item_id,
+                rank=rank,
+                title=_text(item.get(columns.title)) if columns.title else "",
+                record=record,
+                year=year_of(item.get(columns.year)) if columns.year else None,
+                rating=rating_of(item.get(columns.rating)) if columns.rating else None,
+                votes=votes_of(item.get(columns.votes)) if columns.votes else None,
+            )
+        )
     return Selection(movies, rejected, len(items))

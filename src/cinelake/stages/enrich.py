@@ -85,7 +85,9 @@ def safety_margin(remaining_s: float) -> float:
 
 
 async def fetch_movies(
-    deps: EnrichPorts, movies: list[SourceMovie], deadline_s: float | None = None,
+    deps: EnrichPorts,
+    movies: list[SourceMovie],
+    deadline_s: float | None = None,
     base_url: str | None = None,
 ) -> tuple[list[MovieResult], int]:
     """Answers for these movies from the cache, else OMDb. Errors are returned, not raised.
@@ -102,12 +104,19 @@ async def fetch_movies(
     misses: list[MovieResult] = []
     for movie in movies:
         params = options.params(movie.imdb_id)
-        entry = None if deps.settings.refresh else await _io(
-            deps, cache.get, movie.imdb_id, params, now, base_url=options.base_url
+        entry = (
+            None
+            if deps.settings.refresh
+            else await _io(deps, cache.get, movie.imdb_id, params, now, base_url=options.base_url)
         )
         if entry is not None:
             answer = OmdbAnswer(
-                entry["kind"], movie.imdb_id, entry["body"], entry["http_status"], 0, 0.0,
+                entry["kind"],
+                movie.imdb_id,
+                entry["body"],
+                entry["http_status"],
+                0,
+                0.0,
                 datetime.fromisoformat(entry["stored_at"]),
                 entry["request_url"],  # where it was fetched from, not where we would ask now
             )
@@ -132,8 +141,13 @@ async def fetch_movies(
         return results, 0
 
     async with OmdbClient(
-        key, options, limiter=deps.limiter, transport=deps.omdb_transport, gate=deps.gate,
-        stops=deps.stops, clock=deps.clock,
+        key,
+        options,
+        limiter=deps.limiter,
+        transport=deps.omdb_transport,
+        gate=deps.gate,
+        stops=deps.stops,
+        clock=deps.clock,
     ) as client:
 
         async def one(result: MovieResult) -> None:
@@ -147,15 +161,23 @@ async def fetch_movies(
                 return
             try:
                 await _io(
-                    deps, cache.put, result.movie.imdb_id, options.params(result.movie.imdb_id),
-                    kind=result.answer.kind, body=result.answer.body,
-                    http_status=result.answer.http_status, now=result.answer.fetched_at,
-                    base_url=options.base_url, request_url=result.answer.request_url,
+                    deps,
+                    cache.put,
+                    result.movie.imdb_id,
+                    options.params(result.movie.imdb_id),
+                    kind=result.answer.kind,
+                    body=result.answer.body,
+                    http_status=result.answer.http_status,
+                    now=result.answer.fetched_at,
+                    base_url=options.base_url,
+                    request_url=result.answer.request_url,
                 )
             except Exception as exc:
                 # The cache only saves quota; an answer already paid for must not be lost.
-                get_logger().warning("OMDb answer not cached", extra={
-                    "imdb_id": result.movie.imdb_id, "error": redact(str(exc))[:300]})
+                get_logger().warning(
+                    "OMDb answer not cached",
+                    extra={"imdb_id": result.movie.imdb_id, "error": redact(str(exc))[:300]},
+                )
 
         tasks = [asyncio.create_task(one(r)) for r in misses]
         timeout = None
@@ -170,8 +192,9 @@ async def fetch_movies(
             late = [r for r in misses if r.answer is None and r.error is None]
             for r in late:
                 r.error = TransientFailure(OUT_OF_TIME, r.sent)
-            get_logger().warning(OUT_OF_TIME, extra={
-                "unanswered": len(late), "waited_s": round(timeout or 0.0, 3)})
+            get_logger().warning(
+                OUT_OF_TIME, extra={"unanswered": len(late), "waited_s": round(timeout or 0.0, 3)}
+            )
         for task in done:
             task.result()  # a failure outside the fetch (e.g. the cache write) fails the call
         return results, client.requests
@@ -184,10 +207,12 @@ async def _fetch_by_url(
     groups: dict[str, list[int]] = defaultdict(list)
     for n, (url, _) in enumerate(movies):
         groups[url].append(n)
-    fetched = await asyncio.gather(*(
-        fetch_movies(deps, [movies[n][1] for n in idx], deadline_s, base_url=url)
-        for url, idx in groups.items()
-    ))
+    fetched = await asyncio.gather(
+        *(
+            fetch_movies(deps, [movies[n][1] for n in idx], deadline_s, base_url=url)
+            for url, idx in groups.items()
+        )
+    )
     results: list[MovieResult | None] = [None] * len(movies)
     for idx, (group_results, _) in zip(groups.values(), fetched, strict=True):
         for n, r in zip(idx, group_results, strict=True):
@@ -235,8 +260,7 @@ def _write_stats(
         s = stats[msg.run_id]
         for r in res:
             # Answers from the bundled sample are lookups, not OMDb requests.
-            s["sample_lookups" if deps.settings.offline else "omdb_requests"] += (
-                _requests_spent(r))
+            s["sample_lookups" if deps.settings.offline else "omdb_requests"] += _requests_spent(r)
             s["cache_hits"] += r.cache_hit
     for run_id, s in stats.items():
         deps.ledger.add_enrich_stats(run_id, dict(s))
@@ -292,8 +316,10 @@ def _read_messages(
             parsed.append((m, MovieMessage.model_validate_json(m.body)))
         except ValidationError as exc:
             # A poison message: let it fail until the redrive policy dead-letters it.
-            get_logger().error("unreadable queue message", extra={
-                "message_id": m.message_id, "error": redact(str(exc))[:500]})
+            get_logger().error(
+                "unreadable queue message",
+                extra={"message_id": m.message_id, "error": redact(str(exc))[:500]},
+            )
             report.failed_message_ids.append(m.message_id)
     return parsed
 
@@ -308,8 +334,10 @@ def _store_answers(
         for r in res:
             if r.answer is not None:
                 lines[(msg.snapshot_date, msg.run_id)].append(
-                    bronze_line(msg.run_id, msg.snapshot_date, r.movie, r.answer,
-                                cache_hit=r.cache_hit))
+                    bronze_line(
+                        msg.run_id, msg.snapshot_date, r.movie, r.answer, cache_hit=r.cache_hit
+                    )
+                )
                 answered.append((msg, r, r.answer))
     for (snapshot, run_id), group in lines.items():
         key = layout.bronze_part_key(snapshot, run_id, uuid.uuid4().hex)
@@ -322,9 +350,15 @@ def _store_answers(
         report.cache_hits += r.cache_hit
         if not r.cache_hit:
             report.latencies_ms.append(answer.elapsed_ms)
-        deps.ledger.record_outcome(msg.run_id, MovieOutcome(
-            imdb_id=r.movie.imdb_id, status="enriched" if found else "not_found", at=now,
-            attempts=answer.attempts))
+        deps.ledger.record_outcome(
+            msg.run_id,
+            MovieOutcome(
+                imdb_id=r.movie.imdb_id,
+                status="enriched" if found else "not_found",
+                at=now,
+                attempts=answer.attempts,
+            ),
+        )
 
 
 def _settle_unanswered(
@@ -338,8 +372,10 @@ def _settle_unanswered(
     report.paused = _pause_for(errors, now)
     if report.paused is not None:
         deps.ledger.pause(report.paused)
-        log.warning("enrichment paused", extra={"reason": report.paused.reason,
-                                                "until": report.paused.until.isoformat()})
+        log.warning(
+            "enrichment paused",
+            extra={"reason": report.paused.reason, "until": report.paused.until.isoformat()},
+        )
     requeue: list[str] = []
     for sqs, msg, res in fetched:
         pending = [r for r in res if r.answer is None]
@@ -347,21 +383,36 @@ def _settle_unanswered(
             continue
         if report.paused is not None:
             # Not the movie's fault: it stays queued as a fresh message, minus what is done.
-            requeue.append(msg.model_copy(update={"movies": [r.movie for r in pending]})
-                           .model_dump_json())
+            requeue.append(
+                msg.model_copy(update={"movies": [r.movie for r in pending]}).model_dump_json()
+            )
             continue
         report.failed_message_ids.append(sqs.message_id)
         last = sqs.receive_count >= deps.settings.max_receive_count
         for r in pending:
             detail = redact(str(r.error))[:500] if r.error else "unknown error"
-            log.warning("movie not enriched", extra={
-                "run_id": msg.run_id, "imdb_id": r.movie.imdb_id, "attempt": sqs.receive_count,
-                "error": detail, "dead_letter": last})
+            log.warning(
+                "movie not enriched",
+                extra={
+                    "run_id": msg.run_id,
+                    "imdb_id": r.movie.imdb_id,
+                    "attempt": sqs.receive_count,
+                    "error": detail,
+                    "dead_letter": last,
+                },
+            )
             if last:
                 # The redrive policy will dead-letter the message: account for the movie now.
-                deps.ledger.record_outcome(msg.run_id, MovieOutcome(
-                    imdb_id=r.movie.imdb_id, status="failed", at=now, detail=detail,
-                    attempts=sqs.receive_count))
+                deps.ledger.record_outcome(
+                    msg.run_id,
+                    MovieOutcome(
+                        imdb_id=r.movie.imdb_id,
+                        status="failed",
+                        at=now,
+                        detail=detail,
+                        attempts=sqs.receive_count,
+                    ),
+                )
                 report.dead_lettered += 1
     if requeue:
         assert report.paused is not None

@@ -43,7 +43,9 @@ def empty_silver() -> pa.Table:
 def latest_snapshot_keys(deps: GoldPorts) -> list[str]:
     """The silver files of the newest snapshot: every gold dataset is about the latest day,
     so gold's cost stays flat as daily snapshots accumulate."""
-    keys = [k for k in deps.silver.list_keys(layout.MOVIES_PREFIX) if layout.is_silver_movies_key(k)]
+    keys = [
+        k for k in deps.silver.list_keys(layout.MOVIES_PREFIX) if layout.is_silver_movies_key(k)
+    ]
     if not keys:
         return []
     newest = max(layout.snapshot_folder(k) for k in keys)
@@ -77,8 +79,7 @@ def build_and_publish(deps: GoldPorts) -> GoldOutcome:
         manifest = quicksight_manifest(gold.uri(layout.gold_csv_key(ds.name)))
         gold.put(layout.gold_quicksight_key(ds.name), json.dumps(manifest, indent=2).encode())
         location = gold.uri(layout.gold_dataset_prefix(ds.name))
-        gold.put(layout.gold_athena_key(ds.name), athena_ddl(ds, location).encode(),
-                 "text/plain")
+        gold.put(layout.gold_athena_key(ds.name), athena_ddl(ds, location).encode(), "text/plain")
         outcome.datasets[ds.name] = table.num_rows
     gold.put(
         layout.GOLD_MANIFEST,

@@ -70,10 +70,13 @@ def fit_in_messages(
     for movie in movies:
         size = len(message_bodies(run_id, snapshot, [movie], 1, check=False)[0].encode())
         if size > SQS_MAX_MESSAGE_BYTES:
-            rejected.append(RejectedItem(
-                rank=movie.rank, id=movie.imdb_id,
-                reason=f"source record of {size / 1024:.0f} KiB does not fit one queue message (256 KiB)",
-            ))
+            rejected.append(
+                RejectedItem(
+                    rank=movie.rank,
+                    id=movie.imdb_id,
+                    reason=f"source record of {size / 1024:.0f} KiB does not fit one queue message (256 KiB)",
+                )
+            )
         else:
             kept.append(movie)
     return kept, rejected
@@ -101,10 +104,16 @@ def prepare(
         )
     bodies = message_bodies(run_id, snapshot, movies, request.batch_size)
     manifest = RunManifest(
-        run_id=run_id, snapshot_date=snapshot, started_at=now, source=source.label,
-        top_n=request.top_n, batch_size=request.batch_size, movies=movies,
+        run_id=run_id,
+        snapshot_date=snapshot,
+        started_at=now,
+        source=source.label,
+        top_n=request.top_n,
+        batch_size=request.batch_size,
+        movies=movies,
         rejected=sorted(selection.rejected + too_big, key=lambda r: r.rank or 0),
-        messages=len(bodies), available=selection.available,
+        messages=len(bodies),
+        available=selection.available,
         source_versions=list(selection.versions),
     )
     return manifest, bodies

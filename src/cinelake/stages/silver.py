@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 NOTHING_USABLE = (
     "OMDb answered nothing usable for this snapshot: silver and gold keep the previous snapshot"
 )
+
+
 @dataclass
 class SilverOutcome:
     run_id: str
@@ -70,7 +72,7 @@ def day_bronze(deps: SilverPorts, snapshot: date) -> dict[str, list[ObjectInfo]]
     prefix = layout.bronze_day_prefix(snapshot)
     by_run: dict[str, list[ObjectInfo]] = {}
     for obj in deps.bronze.list(prefix):
-        if m := layout.RUN_FOLDER_RE.match(obj.key[len(prefix):]):
+        if m := layout.RUN_FOLDER_RE.match(obj.key[len(prefix) :]):
             by_run.setdefault(m.group(1), []).append(obj)
     return by_run
 
@@ -130,24 +132,39 @@ def build_run(deps: SilverPorts, run_id: str, *, force: bool = False) -> SilverO
         # would blank gold, the dashboard and the Athena tables. The movies stay dead-lettered
         # (or queued), so a redrive builds the snapshot once OMDb answers again.
         outcome = SilverOutcome(
-            run_id, "failed", snapshot.isoformat(), quarantined=build.quarantine.num_rows,
-            not_found=len(build.not_found), drift=dict(build.drift),
+            run_id,
+            "failed",
+            snapshot.isoformat(),
+            quarantined=build.quarantine.num_rows,
+            not_found=len(build.not_found),
+            drift=dict(build.drift),
         )
-        ledger.write_report(run_id, "silver", outcome.as_dict() | {
-            "reason": NOTHING_USABLE, "records_read": build.records_read,
-            "runs_read": sorted(r for r in bronze if r <= run_id),
-            "inputs_fingerprint": fingerprint,
-        })
-        get_logger().warning(NOTHING_USABLE, extra={"run_id": run_id,
-                                                  "snapshot_date": snapshot.isoformat()})
+        ledger.write_report(
+            run_id,
+            "silver",
+            outcome.as_dict()
+            | {
+                "reason": NOTHING_USABLE,
+                "records_read": build.records_read,
+                "runs_read": sorted(r for r in bronze if r <= run_id),
+                "inputs_fingerprint": fingerprint,
+            },
+        )
+        get_logger().warning(
+            NOTHING_USABLE, extra={"run_id": run_id, "snapshot_date": snapshot.isoformat()}
+        )
         return outcome
     deps.checkpoint("before_silver_write")
     # Quarantine first: the movies write raises the event gold listens to.
     deps.silver.put(layout.quarantine_key(snapshot), parquet_bytes(build.quarantine))
     deps.silver.put(layout.movies_key(snapshot), parquet_bytes(build.movies))
     outcome = SilverOutcome(
-        run_id, "built", snapshot.isoformat(), rows=build.movies.num_rows,
-        quarantined=build.quarantine.num_rows, not_found=len(build.not_found),
+        run_id,
+        "built",
+        snapshot.isoformat(),
+        rows=build.movies.num_rows,
+        quarantined=build.quarantine.num_rows,
+        not_found=len(build.not_found),
         drift=dict(build.drift),
     )
     report = outcome.as_dict() | {
@@ -165,7 +182,9 @@ def build_run(deps: SilverPorts, run_id: str, *, force: bool = False) -> SilverO
     return outcome
 
 
-def _unchanged(deps: SilverPorts, run_id: str, snapshot: date, fingerprint: str) -> SilverOutcome | None:
+def _unchanged(
+    deps: SilverPorts, run_id: str, snapshot: date, fingerprint: str
+) -> SilverOutcome | None:
     """The outcome of a repeated build from the same inputs, or None if it must build.
 
     Its figures are those of the build that wrote the snapshot; nothing is written, not even
@@ -181,9 +200,13 @@ def _unchanged(deps: SilverPorts, run_id: str, snapshot: date, fingerprint: str)
     ):
         return None
     return SilverOutcome(
-        run_id, "unchanged", snapshot.isoformat(), rows=int(previous.get("rows", 0)),
+        run_id,
+        "unchanged",
+        snapshot.isoformat(),
+        rows=int(previous.get("rows", 0)),
         quarantined=int(previous.get("quarantined", 0)),
-        not_found=int(previous.get("not_found", 0)), drift=dict(previous.get("drift", {})),
+        not_found=int(previous.get("not_found", 0)),
+        drift=dict(previous.get("drift", {})),
     )
 
 
@@ -222,9 +245,7 @@ def for_manifest(day: SilverBuild, manifest: RunManifest) -> SilverBuild:
 
     q = day.quarantine
     requested = q.column("requested_imdb_id")
-    names_a_movie = pc.fill_null(
-        pc.match_substring_regex(requested, schema.IMDB_ID_PATTERN), False
-    )
+    names_a_movie = pc.fill_null(pc.match_substring_regex(requested, schema.IMDB_ID_PATTERN), False)
     own_or_unknown_run = pc.fill_null(pc.equal(q.column("run_id"), manifest.run_id), True)
     keep = pc.or_(
         pc.fill_null(pc.is_in(requested, value_set=wanted), False),
@@ -252,7 +273,8 @@ def with_lost_movies(
     from cinelake.silver.transform import RejectedLine, SilverBuild, rejected_rows
 
     present = (
-        set(build.movies.column("imdb_id").to_pylist()) | set(build.not_found)
+        set(build.movies.column("imdb_id").to_pylist())
+        | set(build.not_found)
         | set(build.quarantine.column("requested_imdb_id").to_pylist())
     )
     lost: list[RejectedLine] = []
@@ -261,19 +283,28 @@ def with_lost_movies(
             continue
         outcome = ledger.outcome(manifest.run_id, movie.imdb_id)
         if outcome is not None and outcome.status != "failed":
-            lost.append(RejectedLine(
-                movie.imdb_id, manifest.run_id,
-                f"missing_from_bronze: the ledger records {outcome.status} at "
-                f"{outcome.at.isoformat()} but no bronze line of the day has it", "",
-            ))
+            lost.append(
+                RejectedLine(
+                    movie.imdb_id,
+                    manifest.run_id,
+                    f"missing_from_bronze: the ledger records {outcome.status} at "
+                    f"{outcome.at.isoformat()} but no bronze line of the day has it",
+                    "",
+                )
+            )
     if not lost:
         return build
-    get_logger().warning("movies missing from bronze", extra={
-        "run_id": manifest.run_id, "imdb_ids": [r.requested_imdb_id for r in lost]})
+    get_logger().warning(
+        "movies missing from bronze",
+        extra={"run_id": manifest.run_id, "imdb_ids": [r.requested_imdb_id for r in lost]},
+    )
     extra = schema.conform_quarantine(rejected_rows(lost, set(), now))
     return SilverBuild(
-        movies=build.movies, quarantine=pa.concat_tables([build.quarantine, extra]),
-        not_found=build.not_found, drift=build.drift, records_read=build.records_read,
+        movies=build.movies,
+        quarantine=pa.concat_tables([build.quarantine, extra]),
+        not_found=build.not_found,
+        drift=build.drift,
+        records_read=build.records_read,
     )
 
 

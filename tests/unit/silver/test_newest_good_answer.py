@@ -21,14 +21,31 @@ ID = "tt0000001"
 def answer(imdb_id: str, **fields: str) -> dict[str, Any]:
     """A found OMDb answer; ``fields`` override."""
     return {
-        "Title": f"Movie {imdb_id}", "Year": "1972", "Rated": "R", "Released": "24 Mar 1972",
-        "Runtime": "175 min", "Genre": "Crime, Drama", "Director": "Francis Ford Coppola",
-        "Writer": "Mario Puzo", "Actors": "Marlon Brando, Al Pacino", "Plot": "A plot.",
-        "Language": "English", "Country": "United States", "Awards": "Won 3 Oscars.",
-        "Poster": "N/A", "Ratings": [{"Source": "Internet Movie Database", "Value": "9.2/10"}],
-        "Metascore": "100", "imdbRating": "9.2", "imdbVotes": "2,031,325", "imdbID": imdb_id,
-        "Type": "movie", "DVD": "11 May 2004", "BoxOffice": "$136,381,073",
-        "Production": "N/A", "Website": "N/A", "Response": "True",
+        "Title": f"Movie {imdb_id}",
+        "Year": "1972",
+        "Rated": "R",
+        "Released": "24 Mar 1972",
+        "Runtime": "175 min",
+        "Genre": "Crime, Drama",
+        "Director": "Francis Ford Coppola",
+        "Writer": "Mario Puzo",
+        "Actors": "Marlon Brando, Al Pacino",
+        "Plot": "A plot.",
+        "Language": "English",
+        "Country": "United States",
+        "Awards": "Won 3 Oscars.",
+        "Poster": "N/A",
+        "Ratings": [{"Source": "Internet Movie Database", "Value": "9.2/10"}],
+        "Metascore": "100",
+        "imdbRating": "9.2",
+        "imdbVotes": "2,031,325",
+        "imdbID": imdb_id,
+        "Type": "movie",
+        "DVD": "11 May 2004",
+        "BoxOffice": "$136,381,073",
+        "Production": "N/A",
+        "Website": "N/A",
+        "Response": "True",
     } | fields
 
 
@@ -44,11 +61,18 @@ def bronze(
     if response is None:
         response = {"Response": "False", "Error": "Incorrect IMDb ID."}
     return {
-        "bronze_version": 1, "run_id": run_id, "snapshot_date": SNAPSHOT.isoformat(),
-        "imdb_id": imdb_id, "status": status,
+        "bronze_version": 1,
+        "run_id": run_id,
+        "snapshot_date": SNAPSHOT.isoformat(),
+        "imdb_id": imdb_id,
+        "status": status,
         "source": {"id": imdb_id, "rank": "1", "title": "x"},
-        "fetch": {"fetched_at": fetched_at.isoformat(), "http_status": 200, "attempts": 1,
-                  "cache_hit": False},
+        "fetch": {
+            "fetched_at": fetched_at.isoformat(),
+            "http_status": 200,
+            "attempts": 1,
+            "cache_hit": False,
+        },
         "response": response,
     }
 

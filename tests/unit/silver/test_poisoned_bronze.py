@@ -20,11 +20,21 @@ GOOD = "tt0000001"
 
 def bronze(imdb_id: str) -> dict[str, Any]:
     return {
-        "bronze_version": 1, "run_id": RUN, "snapshot_date": SNAPSHOT.isoformat(),
-        "imdb_id": imdb_id, "status": "found", "source": {"id": imdb_id, "rank": "1"},
+        "bronze_version": 1,
+        "run_id": RUN,
+        "snapshot_date": SNAPSHOT.isoformat(),
+        "imdb_id": imdb_id,
+        "status": "found",
+        "source": {"id": imdb_id, "rank": "1"},
         "fetch": {"fetched_at": "2026-11-29T03:00:01+00:00"},
-        "response": {"Title": f"Movie {imdb_id}", "Year": "1999", "Type": "movie",
-                     "imdbID": imdb_id, "imdbRating": "8.1", "Response": "True"},
+        "response": {
+            "Title": f"Movie {imdb_id}",
+            "Year": "1999",
+            "Type": "movie",
+            "imdbID": imdb_id,
+            "imdbRating": "8.1",
+            "Response": "True",
+        },
     }
 
 
@@ -68,7 +78,8 @@ def test_a_truncated_line_names_its_movie_when_the_id_survived(tmp_path: Path) -
     assert b"tt0000004" in cut
     result = build_bytes(tmp_path, [encoded(GOOD), cut])
     assert quarantined(result, "tt0000004")["reasons"] == [
-        "invalid_json: the line is not a JSON object"]
+        "invalid_json: the line is not a JSON object"
+    ]
 
 
 def test_a_good_answer_elsewhere_wins_over_a_damaged_copy(tmp_path: Path) -> None:
@@ -84,9 +95,14 @@ def test_screen_line_lets_ordinary_json_through() -> None:
     assert screen_line(b"\x01") is not None and screen_line(b"\xc3") is not None
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.binary(max_size=300).map(lambda b: b.replace(b"\n", b"").replace(b"\r", b"")),
-                max_size=5))
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.binary(max_size=300).map(lambda b: b.replace(b"\n", b"").replace(b"\r", b"")), max_size=5
+    )
+)
 def test_no_bronze_line_crashes_a_build_hides_the_good_answer_or_goes_missing(
     tmp_path: Path, garbage: list[bytes]
 ) -> None:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from cinelake.adapters.queue import SQS_MAX_MESSAGE_BYTES, dumps
-from cinelake.models import MovieMessage, RejectedItem, RunManifest, SourceMovie
+from cinelake.models import MAX_MESSAGE_BYTES as SQS_MAX_MESSAGE_BYTES
+from cinelake.models import MovieMessage, RejectedItem, RunManifest, SourceMovie, dumps
 from cinelake.sources.port import ListSource, Source
 from cinelake.sources.top_list import SourceError
 from cinelake.stages.ports import IngestPorts

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from cinelake import accounting
 from cinelake.models import MAX_MESSAGE_BYTES as SQS_MAX_MESSAGE_BYTES
 from cinelake.models import MovieMessage, RejectedItem, RunManifest, SourceMovie, dumps
 from cinelake.sources.port import ListSource, Source
@@ -140,7 +141,7 @@ def requeue_unqueued(deps: IngestPorts, run_id: str) -> int:
     if ledger.is_queued(run_id):
         return 0
     manifest = ledger.manifest(run_id)
-    done = ledger.done_ids(run_id)
+    done = accounting.account(ledger, run_id).done
     pending = [m for m in manifest.movies if m.imdb_id not in done]
     bodies = message_bodies(run_id, manifest.snapshot_date, pending, manifest.batch_size)
     if bodies:

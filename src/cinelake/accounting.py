@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cinelake.adapters.storage import ObjectNotFound
 from cinelake.ledger import RunLedger
 from cinelake.models import MovieOutcome, RunManifest
+from cinelake.objects import ObjectNotFound
 
 Fate = Literal[
     "silver", "quarantined", "not_found", "dead_lettered", "enriched", "queued", "unaccounted"

@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from cinelake import layout
-from cinelake.adapters.storage import ObjectNotFound, ObjectStore
 from cinelake.damage import DamagedFile, first_line
 from cinelake.ids import RUN_ID_RE
 from cinelake.models import MovieOutcome, RunManifest
+from cinelake.objects import ObjectNotFound, ObjectStore
 
 _M = TypeVar("_M", bound=BaseModel)
 

@@ -33,6 +33,15 @@ class SourceMovie(BaseModel):
         return require_imdb_id(v)
 
 
+MAX_MESSAGE_BYTES = 256 * 1024
+"""The largest queue message body SQS takes (and so LocalQueue)."""
+
+
+def dumps(obj: object) -> str:
+    """A queue message body: compact JSON, UTF-8 kept as is."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
 class MovieMessage(BaseModel):
     """The body of one queue message: `batch_size` movies of one run."""
 

@@ -7,7 +7,6 @@ dead-letter store instead of being delivered again.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import uuid
@@ -18,8 +17,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from cinelake.clock import Clock, SystemClock
+from cinelake.models import MAX_MESSAGE_BYTES
 
-SQS_MAX_MESSAGE_BYTES = 256 * 1024
+SQS_MAX_MESSAGE_BYTES = MAX_MESSAGE_BYTES
 SQS_MAX_BATCH_ENTRIES = 10
 
 
@@ -347,7 +347,3 @@ class SqsQueue:
                 raise RuntimeError(f"SQS refused {len(failed)} of {len(entries)} messages: {codes}")
             ids.extend(s["MessageId"] for s in resp.get("Successful", []))
         return ids
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))

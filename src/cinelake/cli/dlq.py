@@ -75,7 +75,7 @@ def dlq_redrive(
     from cinelake.observability import quiet_for_cli
     from cinelake.ops.dlq import BadIds, check_ids, dead_messages, plan_redrive, redrive
     from cinelake.ops.lake import open_lake
-    from cinelake.runtime.errors import RuntimeBusy
+    from cinelake.runtime.errors import RuntimeRefused
 
     quiet_for_cli()
     try:
@@ -101,7 +101,7 @@ def dlq_redrive(
         runtime = runtime_or_fail(settings, need_key=True, omdb_url_override=omdb_url is not None)
         try:
             result = redrive(runtime, wanted)
-        except RuntimeBusy as exc:
+        except RuntimeRefused as exc:
             fail(str(exc))
         finally:
             runtime.queue.close()

@@ -35,7 +35,7 @@ def doctor(repair: OptRepair = False, as_json: OptJson = False, data_dir: DataDi
     from cinelake.ops.doctor import check
     from cinelake.ops.doctor import repair as repair_lake
     from cinelake.ops.lake import lake_exists
-    from cinelake.runtime.errors import RuntimeBusy
+    from cinelake.runtime.errors import RuntimeRefused
 
     quiet_for_cli()
     settings = settings_or_fail(data_dir=data_dir)
@@ -56,7 +56,7 @@ def doctor(repair: OptRepair = False, as_json: OptJson = False, data_dir: DataDi
         raise typer.Exit(EXIT_ERROR)
     try:
         report = repair_lake(settings, problems, clock=clock())
-    except RuntimeBusy as exc:
+    except RuntimeRefused as exc:
         fail(str(exc))
     if as_json:
         print_json(

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from pydantic.fields import FieldInfo
 
+from cinelake import layout
 from cinelake.config import Settings
 
 
@@ -119,7 +120,8 @@ OptRepair = Annotated[
     typer.Option("--repair", help="Repair what can be rebuilt (silver and gold from bronze, ...)."),
 ]
 OptOutput = Annotated[
-    Path | None, typer.Option("--output", help="HTML file \\[default: <data-dir>/dashboard.html].")
+    Path | None,
+    typer.Option("--output", help=f"HTML file \\[default: <data-dir>/{layout.DASHBOARD_FILE}]."),
 ]
 OptOpen = Annotated[bool, typer.Option("--open", help="Open it in a browser.")]
 OptSql = Annotated[

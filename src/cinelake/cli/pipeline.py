@@ -78,7 +78,7 @@ def run(
     from cinelake.observability import quiet_for_cli
     from cinelake.ops.runs import LocalRuntime
     from cinelake.runtime.emulator import Progress
-    from cinelake.runtime.errors import RuntimeBusy
+    from cinelake.runtime.errors import RuntimeRefused
     from cinelake.sources.port import open_source
     from cinelake.sources.top_list import SourceError
     from cinelake.stages.ingest import IngestRequest, prepare
@@ -144,7 +144,7 @@ def run(
             summary = runtime.run(
                 source=run_source, top_n=settings.top_n, batch_size=settings.batch_size
             )
-        except (SourceError, RuntimeBusy, SecretError) as exc:
+        except (SourceError, RuntimeRefused, SecretError) as exc:
             bar.stop()
             fail(str(exc))
         except KeyboardInterrupt:
@@ -176,7 +176,7 @@ def rebuild(data_dir: DataDir = None) -> None:
     """
     from cinelake.observability import quiet_for_cli
     from cinelake.ops.rebuild import rebuild as rebuild_lake
-    from cinelake.runtime.errors import RuntimeBusy
+    from cinelake.runtime.errors import RuntimeRefused
 
     quiet_for_cli()
     settings = settings_or_fail(data_dir=data_dir)
@@ -192,7 +192,7 @@ def rebuild(data_dir: DataDir = None) -> None:
 
         try:
             report = rebuild_lake(settings, progress=on_progress, clock=clock())
-        except RuntimeBusy as exc:
+        except RuntimeRefused as exc:
             bar.stop()
             fail(str(exc))
     for line in report.lines():
@@ -216,7 +216,7 @@ def schedule(
     from cinelake.observability import quiet_for_cli
     from cinelake.ops.runs import LocalRuntime
     from cinelake.runtime.scheduler import ScheduleError, Scheduler, SchedulerBusy, single_scheduler
-    from cinelake.runtime.scheduler import state_path as schedule_state_path
+    from cinelake.schedule import state_path as schedule_state_path
 
     quiet_for_cli()
     settings = settings_or_fail(
@@ -300,7 +300,7 @@ def resume(
     """Finish what earlier runs left (queued movies, silver, gold) without starting a new run."""
     from cinelake.observability import quiet_for_cli
     from cinelake.ops.status import unfinished_runs
-    from cinelake.runtime.errors import RuntimeBusy
+    from cinelake.runtime.errors import RuntimeRefused
 
     quiet_for_cli()
     settings = settings_or_fail(
@@ -318,7 +318,7 @@ def resume(
     runtime = runtime_or_fail(settings, omdb_url_override=omdb_url is not None)
     try:
         summaries = runtime.resume()
-    except RuntimeBusy as exc:
+    except RuntimeRefused as exc:
         fail(str(exc))
     finally:
         runtime.queue.close()

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from cinelake import layout
-from cinelake.adapters.storage import ObjectNotFound, ObjectStore
+from cinelake.objects import ObjectNotFound, ObjectStore
 
 DEFAULT_BASE_URL = "https://www.omdbapi.com/"
 

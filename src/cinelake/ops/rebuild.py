@@ -19,10 +19,10 @@ from datetime import date
 from typing import Any, Literal
 
 from cinelake import accounting
-from cinelake.adapters.storage import ObjectNotFound
 from cinelake.clock import Clock
 from cinelake.config import Settings
 from cinelake.ledger import RunLedger
+from cinelake.objects import ObjectNotFound
 from cinelake.ops.lake import queued_ids_by_run
 
 RebuildProgress = Callable[[str, int, int], None]

@@ -243,7 +243,7 @@ class LocalRuntime(AwsEmulator):
 def _read_json(store: Any, key: str) -> dict[str, Any] | None:
     import json
 
-    from cinelake.adapters.storage import ObjectNotFound
+    from cinelake.objects import ObjectNotFound
 
     try:
         return json.loads(store.get(key))  # type: ignore[no-any-return]

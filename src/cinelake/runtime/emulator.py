@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from cinelake import layout
+from cinelake import accounting, layout
 from cinelake.adapters.queue import LocalQueue, QueueMessage
 from cinelake.bootstrap import Deps, build_local, install
 from cinelake.clock import Clock
@@ -189,10 +189,10 @@ class AwsEmulator:
                     self._settle(inflight.pop(future), future)
                 if run_id and clock.monotonic() - shown >= PROGRESS_EVERY_S:
                     shown = clock.monotonic()
-                    self.progress.on_movies(len(ledger.done_ids(run_id)), total)
+                    self.progress.on_movies(len(accounting.account(ledger, run_id).done), total)
             self.dispatch_notifications()
         if run_id:
-            self.progress.on_movies(len(ledger.done_ids(run_id)), total)
+            self.progress.on_movies(len(accounting.account(ledger, run_id).done), total)
 
     def _settle(self, messages: list[QueueMessage], future: Future[dict[str, Any]]) -> None:
         """Do what the event source mapping does with an invocation's result."""
@@ -232,7 +232,7 @@ class AwsEmulator:
         except ValueError:
             return  # unreadable: it names no movie to account for
         ledger = self.deps.ledger
-        done = ledger.done_ids(body.run_id)
+        done = ledger.done_ids(body.run_id)  # a fact, even for a run whose manifest is unreadable
         for movie in body.movies:
             if movie.imdb_id not in done:
                 ledger.record_outcome(

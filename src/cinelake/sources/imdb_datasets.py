@@ -52,10 +52,10 @@ from urllib.parse import urlsplit
 import duckdb
 import httpx
 
-from cinelake.adapters.storage import ObjectNotFound, ObjectStore
 from cinelake.clock import Clock
 from cinelake.ids import is_imdb_id
 from cinelake.models import RejectedItem, SourceMovie
+from cinelake.objects import ObjectNotFound, ObjectStore
 from cinelake.sources.top_list import Selection, SourceError, describe
 
 BASICS = "title.basics.tsv.gz"

@@ -21,9 +21,9 @@ from cinelake.layout import DATASET_CACHE_PREFIX, LocalLake
 from cinelake.sources.top_list import Selection, SourceError, describe, load_source
 
 if TYPE_CHECKING:
-    from cinelake.adapters.storage import ObjectStore
     from cinelake.clock import Clock
     from cinelake.config import Settings
+    from cinelake.objects import ObjectStore
 
 IMDB_DATASETS = "imdb-datasets"
 

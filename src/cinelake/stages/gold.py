@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from cinelake import layout
-from cinelake.adapters.storage import local_copies
+from cinelake.objects import local_copies
 from cinelake.stages.ports import GoldPorts
 
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from cinelake.adapters.queue import SQS_MAX_MESSAGE_BYTES, dumps
-from cinelake.models import MovieMessage, RejectedItem, RunManifest, SourceMovie
+from cinelake import accounting
+from cinelake.models import MAX_MESSAGE_BYTES as SQS_MAX_MESSAGE_BYTES
+from cinelake.models import MovieMessage, RejectedItem, RunManifest, SourceMovie, dumps
 from cinelake.sources.port import ListSource, Source
 from cinelake.sources.top_list import SourceError
 from cinelake.stages.ports import IngestPorts
@@ -149,7 +150,7 @@ def requeue_unqueued(deps: IngestPorts, run_id: str) -> int:
     if ledger.is_queued(run_id):
         return 0
     manifest = ledger.manifest(run_id)
-    done = ledger.done_ids(run_id)
+    done = accounting.account(ledger, run_id).done
     pending = [m for m in manifest.movies if m.imdb_id not in done]
     bodies = message_bodies(run_id, manifest.snapshot_date, pending, manifest.batch_size)
     if bodies:

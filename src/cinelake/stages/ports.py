@@ -14,10 +14,10 @@ if TYPE_CHECKING:
     import httpx
 
     from cinelake.adapters.secrets import KeyProvider
-    from cinelake.adapters.storage import ObjectStore
     from cinelake.clock import Clock
     from cinelake.config import Settings
     from cinelake.ledger import RunLedger
+    from cinelake.objects import ObjectStore
     from cinelake.omdb.cache import ResponseCache
     from cinelake.omdb.client import OmdbOptions, RateLimiter, RequestGate, StopSignals
     from cinelake.sources.port import Source

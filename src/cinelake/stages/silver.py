@@ -28,9 +28,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cinelake import accounting, layout
-from cinelake.adapters.storage import ObjectInfo, local_copies
 from cinelake.ledger import RunLedger
 from cinelake.models import RunManifest
+from cinelake.objects import ObjectInfo, local_copies
 from cinelake.observability import get_logger
 from cinelake.stages.ports import SilverPorts
 from cinelake.tables import parquet_bytes

@@ -476,3 +476,30 @@ def test_status_during_a_live_run_does_not_advise_resume(lake: Path) -> None:
     assert "a cinelake process is working on this lake now" in busy
     assert "`cinelake resume`" not in busy.split("Latest run:")[1].split("Queue:")[0]
     assert as_json["busy"] is True
+
+
+def test_a_mode_conflict_is_one_line_not_a_traceback(lake: Path, tmp_path: Path) -> None:
+    """Movies queued for the real OMDb are never finished from the sample: `run --offline` says so
+    in one line (ModeConflict is a refusal of its own, not a busy lake)."""
+    ids = [synthetic.imdb_id(i) for i in range(1, 7)]
+    sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(api_key=KEY, quota=2))
+    with sim.serve() as url:
+        paused = cli(
+            "run",
+            "--source",
+            str(source(tmp_path, 6)),
+            "--top-n",
+            "6",
+            "--concurrency",
+            "1",
+            "--omdb-url",
+            url,
+            "--data-dir",
+            str(lake),
+        )
+    assert paused.exit_code == 3, paused.output  # incomplete: the quota paused it
+    refused = invoke_cli("run", "--offline", "--data-dir", str(lake))
+    assert refused.exit_code == 1
+    assert "Traceback" not in refused.output
+    assert "queued for the real OMDb" in refused.output
+    assert len(error_lines(refused)) == 1  # one line, naming the run and the way out

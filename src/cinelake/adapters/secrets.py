@@ -7,17 +7,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Protocol
 
+from cinelake.keys import KeyProvider, SecretError
 from cinelake.observability import register_secret
 
-
-class SecretError(Exception):
-    """The key source is configured but unusable (message never includes the secret)."""
-
-
-class KeyProvider(Protocol):
-    def get(self) -> str | None: ...
+__all__ = ["FileKey", "KeyProvider", "SecretError", "SecretsManagerKey", "StaticKey"]
 
 
 class StaticKey:

@@ -74,7 +74,7 @@ def run(
     year_to: OptYearTo = None,
 ) -> None:
     """Run the whole pipeline once now: ingest, enrich, silver, gold, dashboard."""
-    from cinelake.adapters.secrets import SecretError
+    from cinelake.keys import SecretError
     from cinelake.observability import quiet_for_cli
     from cinelake.ops.runs import LocalRuntime
     from cinelake.runtime.emulator import Progress

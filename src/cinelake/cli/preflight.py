@@ -82,8 +82,8 @@ def local_only(settings: Settings, command: str) -> None:
 def has_key_or_fail(settings: Settings) -> bool:
     """Whether OMDb can be called (offline counts: the sample needs no key); an unreadable
     key source is a one-line error."""
-    from cinelake.adapters.secrets import SecretError
     from cinelake.bootstrap import key_provider
+    from cinelake.keys import SecretError
 
     try:
         return settings.offline or bool(key_provider(settings).get())

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from cinelake import accounting, bronze, layout
-from cinelake.adapters.secrets import SecretError
 from cinelake.bronze import bronze_line, part_bytes
+from cinelake.keys import SecretError
 from cinelake.ledger import Pause
 from cinelake.models import MovieMessage, MovieOutcome, SourceMovie
 from cinelake.observability import get_logger, redact

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import httpx
 
-    from cinelake.adapters.secrets import KeyProvider
     from cinelake.clock import Clock
     from cinelake.config import Settings
+    from cinelake.keys import KeyProvider
     from cinelake.ledger import RunLedger
     from cinelake.objects import ObjectStore
     from cinelake.omdb.cache import ResponseCache

@@ -17,10 +17,11 @@ import httpx
 
 from cinelake.adapters import faults
 from cinelake.adapters.queue import LocalQueue, Queue, SqsQueue
-from cinelake.adapters.secrets import FileKey, KeyProvider, SecretsManagerKey, StaticKey
+from cinelake.adapters.secrets import FileKey, SecretsManagerKey, StaticKey
 from cinelake.adapters.storage import CreatedListener, LocalObjectStore, ObjectStore, S3ObjectStore
 from cinelake.clock import Clock, SystemClock
 from cinelake.config import Settings
+from cinelake.keys import KeyProvider
 from cinelake.layout import STORES, LocalLake
 from cinelake.ledger import RunLedger
 from cinelake.omdb.cache import ResponseCache

@@ -294,7 +294,7 @@ def test_after_a_rejection_no_invocation_calls_omdb_again(
 def test_an_unreadable_key_pauses_instead_of_dead_lettering(
     lake: Path, clock: FakeClock, tmp_path: Path
 ) -> None:
-    from cinelake.adapters.secrets import SecretError
+    from cinelake.keys import SecretError
 
     class BrokenSecret:
         def get(self) -> str | None:

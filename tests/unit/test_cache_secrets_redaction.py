@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from cinelake.adapters.secrets import FileKey, SecretError, StaticKey
+from cinelake.adapters.secrets import FileKey, StaticKey
 from cinelake.adapters.storage import LocalObjectStore
 from cinelake.bootstrap import key_provider
 from cinelake.config import Settings
+from cinelake.keys import SecretError
 from cinelake.observability import RedactingFilter, redact, register_secret
 from cinelake.omdb.cache import ResponseCache, cache_key
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cinelake.keys import KeyProvider, SecretError
+from cinelake.keys import SecretError
 from cinelake.observability import register_secret
-
-__all__ = ["FileKey", "KeyProvider", "SecretError", "SecretsManagerKey", "StaticKey"]
 
 
 class StaticKey:

@@ -560,6 +560,7 @@
     $("footer-sources").textContent = names.length
       ? "Built from the gold datasets " + names.map(function (n) { return n + " (" + sources[n] + " rows)"; }).join(", ") + "."
       : "Built without gold datasets.";
+    initHistory();
     if (!MOVIES.length) {
       document.body.classList.add("is-empty");
       $("no-data").hidden = false;
@@ -597,6 +598,230 @@
       lastWidth = window.innerWidth;
       clearTimeout(pending);
       pending = setTimeout(function () { renderCharts(filtered()); }, 120);
+    });
+  }
+
+  // ------------------------------------------------------------------ history
+  /* DATA.history (see render.py): dates = the window of snapshot dates, oldest first; days[j] =
+   * that date's movers (counts, new, exited, top climbers/fallers as indices into movies);
+   * entries = [date, movie, rank] of every "new" row in and just before the window; movies[i] =
+   * {imdb_id, title, from, ranks}: ranks of dates[from], dates[from + 1], ... (null = not listed). */
+  var H = DATA.history && Array.isArray(DATA.history.dates) && DATA.history.dates.length &&
+    Array.isArray(DATA.history.movies) ? DATA.history : null;
+  var hstate = { day: H ? H.dates.length - 1 : -1, movie: H && H.movies.length ? 0 : -1 };
+
+  function hMovie(i) { return (H && H.movies[i]) || { imdb_id: "", title: null, from: 0, ranks: [] }; }
+  function hTitle(i) { var t = hMovie(i).title; return t == null ? "(untitled)" : String(t); }
+  function rankAt(i, j) {
+    var m = hMovie(i), k = j - (m.from || 0);
+    return Array.isArray(m.ranks) && k >= 0 && k < m.ranks.length ? num(m.ranks[k]) : null;
+  }
+  function daysBetween(a, b) {
+    return Math.round((Date.parse(b + "T00:00:00Z") - Date.parse(a + "T00:00:00Z")) / 86400000);
+  }
+  function rk(v) { return v == null ? "—" : "#" + fmtInt(v); }
+
+  function moverList(parent, key, heading, items, describe, total) {
+    var box = el("div", { "data-movers": key }, parent);
+    var shown = items.length;
+    el("h3", {}, box, heading + " (" + fmtInt(total) + ")" +
+      (total > shown ? " · top " + fmtInt(shown) : ""));
+    if (!shown) { el("div", { "class": "none" }, box, "none"); return; }
+    var ol = el("ol", {}, box);
+    items.forEach(function (e) {
+      var li = el("li", { "data-movie": String(e[0]) }, ol);
+      var t = el("span", { "class": "t", role: "button", tabindex: "0" }, li, hTitle(e[0]));
+      t.title = hTitle(e[0]) + " — show its rank trajectory";
+      t.addEventListener("click", function () { pickMovie(e[0]); });
+      describe(el("span", { "class": "n" }, li), e);
+    });
+  }
+
+  function renderMovers() {
+    var day = H.days[hstate.day] || {}, counts = $("movers-counts"), lists = $("movers-lists");
+    clear(counts);
+    clear(lists);
+    $("movers-panel").setAttribute("data-date", day.date || "");
+    if (!day.counts) {
+      $("movers-hint").textContent = "The lake has no movers dataset for " + (day.date || "this date") + ".";
+      return;
+    }
+    var c = day.counts;
+    $("movers-hint").textContent = day.previous
+      ? day.date + " against the previous snapshot, " + day.previous + " · ranks from the list of each day"
+      : day.date + " is the first snapshot in the lake: " + plural(c["new"], "movie", "movies") +
+        ", nothing earlier to compare with";
+    [["new", "new"], ["up", "up"], ["down", "down"], ["same", "unchanged"], ["exited", "exited"]]
+      .forEach(function (p) {
+        var chip = el("span", { "class": "chip", "data-status": p[0], "data-count": String(c[p[0]] || 0) }, counts);
+        el("strong", {}, chip, fmtInt(c[p[0]] || 0));
+        el("span", {}, chip, " " + p[1]);
+      });
+    if (!day.previous) return;
+    moverList(lists, "new", "New entries", day["new"] || [], function (n, e) {
+      n.textContent = "in at " + rk(e[1]);
+    }, c["new"]);
+    moverList(lists, "exited", "Exits", day.exited || [], function (n, e) {
+      n.textContent = "was " + rk(e[1]);
+    }, c.exited);
+    function moved(cls) {
+      return function (n, e) {
+        el("span", {}, n, rk(e[2]) + " → " + rk(e[1]) + " ");
+        el("span", { "class": cls }, n, (e[3] > 0 ? "+" : "") + fmtInt(e[3]));
+      };
+    }
+    moverList(lists, "up", "Biggest climbers", day.up || [], moved("delta-up"), c.up);
+    moverList(lists, "down", "Biggest fallers", day.down || [], moved("delta-down"), c.down);
+  }
+
+  function renderEntered() {
+    var chosen = H.dates[hstate.day], span = num(H.entered_days) || 30, wrap = $("entered-list");
+    clear(wrap);
+    var rows = (H.entries || []).filter(function (e) {
+      var d = daysBetween(e[0], chosen);
+      return d >= 0 && d < span;
+    }).sort(function (a, b) { return a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : (a[2] || 0) - (b[2] || 0); });
+    $("entered-title").textContent = "Entered in the last " + span + " days";
+    $("entered-hint").textContent = plural(rows.length, "entry", "entries") + " in the " + span +
+      " days up to " + chosen + " · a movie that left and came back counts again";
+    wrap.setAttribute("data-count", String(rows.length));
+    if (!rows.length) { el("div", { "class": "empty" }, wrap, "No movie entered in these " + span + " days"); return; }
+    var table = el("table", {}, wrap), head = el("tr", {}, el("thead", {}, table));
+    [["Entered", ""], ["Title", ""], ["In at", "num"], ["On " + chosen, "num"]].forEach(function (h) {
+      el("th", { "class": h[1] }, head, h[0]);
+    });
+    var body = el("tbody", {}, table);
+    rows.forEach(function (e) {
+      var tr = el("tr", { "data-movie": String(e[1]) }, body);
+      el("td", { "class": "muted nowrap" }, tr, e[0]);
+      var td = el("td", { "class": "title" }, tr);
+      var t = el("span", { role: "button", tabindex: "0" }, td, hTitle(e[1]));
+      t.style.cursor = "pointer";
+      t.addEventListener("click", function () { pickMovie(e[1]); });
+      el("td", { "class": "num" }, tr, rk(e[2]));
+      var now = rankAt(e[1], hstate.day);
+      el("td", { "class": "num" }, tr, now == null ? "out" : rk(now));
+    });
+  }
+
+  function trajectory(container, i) {
+    var dates = H.dates, n = dates.length, pts = [];
+    for (var j = 0; j < n; j++) {
+      var r = rankAt(i, j);
+      if (r != null) pts.push({ j: j, r: r });
+    }
+    if (i < 0) return emptyChart(container, "Pick a movie");
+    if (!pts.length) return emptyChart(container, "Not in the list in these " + plural(n, "snapshot", "snapshots"));
+    var W = widthOf(container), Ht = 280, left = 52, right = 18, top = 14, bottom = 30;
+    var s = newSvg(container, "rank_trajectory", W, Ht, "Rank of " + hTitle(i) + " over time");
+    var plotW = W - left - right, plotH = Ht - top - bottom;
+    var worst = Math.max.apply(null, pts.map(function (p) { return p.r; }));
+    var tk = ticks(0, Math.max(worst, 2), 4, true).filter(function (t) { return t >= 1; });
+    if (tk[0] !== 1) tk.unshift(1);
+    var maxR = Math.max(worst, tk[tk.length - 1]);
+    function x(jj) { return left + (n === 1 ? plotW / 2 : (jj / (n - 1)) * plotW); }
+    function y(rr) { return top + ((rr - 1) / Math.max(1, maxR - 1)) * plotH; } // #1 on top
+    var axis = svg("g", { "class": "axis" }, s);
+    tk.forEach(function (t) {
+      svg("line", { "class": "grid-line", x1: left, x2: W - right, y1: y(t), y2: y(t) }, axis);
+      svg("text", { x: left - 8, y: y(t) + 4, "text-anchor": "end" }, axis, "#" + t);
+    });
+    var every = Math.max(1, Math.ceil(n / Math.max(2, Math.floor(plotW / 110))));
+    for (var k = 0; k < n; k += every) {
+      svg("text", { x: x(k), y: Ht - 8, "text-anchor": k === 0 ? "start" : "middle" }, axis, dates[k]);
+    }
+    svg("line", { "class": "chosen-line", x1: x(hstate.day), x2: x(hstate.day), y1: top, y2: top + plotH }, s);
+    var d = "", runs = 0;
+    pts.forEach(function (p, q) {
+      var joined = q > 0 && pts[q - 1].j === p.j - 1;
+      if (!joined) runs++;
+      d += (joined ? "L" : "M") + x(p.j).toFixed(1) + " " + y(p.r).toFixed(1);
+    });
+    svg("path", { "class": "traj-line", d: d }, s);
+    s.setAttribute("data-points", String(pts.length));
+    s.setAttribute("data-runs", String(runs));
+    pts.forEach(function (p) {
+      tooltip(svg("circle", { "class": "mark", "data-date": dates[p.j], cx: x(p.j), cy: y(p.r),
+        r: p.j === hstate.day ? 5 : n > 120 ? 2 : 3, fill: p.j === hstate.day ? "var(--imdb)" : "var(--primary)" }, s),
+        hTitle(i) + " — " + dates[p.j] + ": " + rk(p.r));
+    });
+    return { points: pts.length, runs: runs, best: Math.min.apply(null, pts.map(function (p) { return p.r; })) };
+  }
+
+  function renderTrajectory() {
+    var i = hstate.movie, info = trajectory(chart("rank_trajectory"), i);
+    var hint = $("trajectory-hint");
+    if (!info) { hint.textContent = i < 0 ? "No movie to show" : hTitle(i) + " was not in the list in this window"; return; }
+    var n = H.dates.length, now = rankAt(i, hstate.day);
+    hint.textContent = hTitle(i) + ": in the list on " + fmtInt(info.points) + " of " + plural(n, "snapshot", "snapshots") +
+      " · best " + rk(info.best) + " · " + (now == null ? "not in the list" : rk(now)) + " on " + H.dates[hstate.day] +
+      (info.runs > 1 ? " · left and came back " + plural(info.runs - 1, "time", "times") : "") +
+      " · gaps are days out of the list";
+  }
+
+  function fillMovieSelect() {
+    var q = $("trajectory-search").value.trim().toLowerCase(), sel = $("trajectory-movie"), first = -1, keep = false;
+    clear(sel);
+    H.movies.forEach(function (m, i) {
+      var t = hTitle(i);
+      if (q && t.toLowerCase().indexOf(q) < 0 && String(m.imdb_id).toLowerCase().indexOf(q) < 0) return;
+      if (first < 0) first = i;
+      if (i === hstate.movie) keep = true;
+      var now = rankAt(i, H.dates.length - 1);
+      el("option", { value: String(i) }, sel, t + (now == null ? " · not in the latest list" : " · " + rk(now)));
+    });
+    if (!keep && first >= 0) hstate.movie = first;
+    sel.value = String(hstate.movie);
+    return !keep && first >= 0;
+  }
+
+  function pickMovie(i) {
+    hstate.movie = i;
+    $("trajectory-search").value = "";
+    fillMovieSelect();
+    renderTrajectory();
+  }
+
+  function initHistory() {
+    if (!H) {
+      $("history-empty").hidden = false;
+      $("history-date").disabled = true;
+      return;
+    }
+    var n = H.dates.length, total = num(H.snapshot_count) || n;
+    $("history-panels").hidden = false;
+    $("history-note").textContent = (total > n
+      ? "Showing the last " + fmtInt(n) + " of " + fmtInt(total) + " snapshots"
+      : plural(n, "snapshot", "snapshots")) + " (" + H.dates[0] + " – " + H.dates[n - 1] +
+      ") · pick a date to see what changed that day; the charts below show the latest snapshot";
+    var sel = $("history-date");
+    for (var j = n - 1; j >= 0; j--) el("option", { value: H.dates[j] }, sel, H.dates[j]);
+    sel.value = H.dates[hstate.day];
+    sel.addEventListener("change", function () {
+      var j = H.dates.indexOf(sel.value);
+      if (j < 0) return;
+      hstate.day = j;
+      renderMovers();
+      renderEntered();
+      renderTrajectory();
+    });
+    $("trajectory-search").addEventListener("input", function () {
+      if (fillMovieSelect()) renderTrajectory();
+    });
+    $("trajectory-movie").addEventListener("change", function (e) {
+      hstate.movie = parseInt(e.target.value, 10);
+      renderTrajectory();
+    });
+    fillMovieSelect();
+    renderMovers();
+    renderEntered();
+    renderTrajectory();
+    var lastWidth = window.innerWidth, pending = null;
+    window.addEventListener("resize", function () {
+      if (window.innerWidth === lastWidth) return;
+      lastWidth = window.innerWidth;
+      clearTimeout(pending);
+      pending = setTimeout(renderTrajectory, 120);
     });
   }
 

@@ -13,6 +13,25 @@ Safety: the data block is JSON inside ``<script type="application/json">`` with 
 and ``&`` escaped as ``\\u003c`` etc., so no title can close the script tag; the page's JS only
 writes untrusted strings with ``textContent``; a Content-Security-Policy forbids any network
 access (everything is inlined).
+
+History (gold ``movers`` and ``rank_history``, one Hive partition per snapshot date): the page
+lets the reader pick a snapshot date, shows that day's movers against the previous snapshot,
+the movies that entered in the 30 days up to it, and a rank trajectory per movie. What is
+embedded is bounded however long the history grows:
+
+* a window of the last :data:`HISTORY_WINDOW` snapshot dates (90); when the lake holds more,
+  the page says "showing the last N of M snapshots";
+* per window date, the movers counts by status, every new entry and exit, and only the
+  :data:`TOP_MOVES` (10) biggest climbers and fallers (the "same" rows, and the smaller moves,
+  are counted, not listed);
+* the "new" rows of the 30 days before the window's first date, so "entered in the last 30
+  days" is complete for every date that can be picked;
+* per movie present in the window (or named by the rows above), its id, title and one rank per
+  window date (``null`` where it was not in the list, which the chart draws as a gap).
+
+So the history part grows with the window and the churn, never with the number of snapshots:
+three years of daily 1,000-movie lists give a page well under 3 MB. Without history datasets
+(an older lake, a first run) ``history`` is ``null`` and the page says "no history yet".
 """
 
 from __future__ import annotations
@@ -22,17 +41,22 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 __all__ = [
+    "HISTORY_DATASETS",
+    "HISTORY_WINDOW",
     "MOVIE_FIELDS",
     "dashboard_payload",
+    "history_payload",
     "read_gold_dir",
     "render_dashboard",
     "write_dashboard",
@@ -61,6 +85,13 @@ MOVIE_FIELDS: tuple[str, ...] = (
     "award_nominations",
 )
 _LIST_FIELDS = frozenset({"genres", "countries", "directors"})
+
+# The gold datasets holding every snapshot (one Hive partition per date), read whole.
+HISTORY_DATASETS: tuple[str, ...] = ("movers", "rank_history")
+HISTORY_WINDOW = 90  # snapshot dates embedded in the page
+TOP_MOVES = 10  # climbers and fallers listed per date
+ENTERED_DAYS = 30  # "entered in the last 30 days"
+_STATUSES = ("new", "up", "down", "same", "exited")
 _PLACEHOLDER = re.compile(r"\{\{(TITLE|CSS|JS|DATA)\}\}")
 
 
@@ -120,6 +151,7 @@ def dashboard_payload(
     *,
     generated_at: datetime,
     movies: pa.Table | Iterable[Mapping[str, Any]] | None = None,
+    history_window: int = HISTORY_WINDOW,
 ) -> dict[str, Any]:
     """The JSON document embedded in the page (also handy for tests)."""
     if movies is None:
@@ -138,6 +170,212 @@ def dashboard_payload(
         "datasets": {name: table.num_rows for name, table in tables.items()},
         "kpis": _first_row(tables.get("kpis")),
         "movies": [_movie(row, i) for i, row in enumerate(source_rows)],
+        "history": history_payload(tables, window=history_window),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# History
+# --------------------------------------------------------------------------------------------
+
+
+def _iso_date(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)[:10]
+
+
+def _history_table(tables: Mapping[str, pa.Table], name: str) -> pa.Table | None:
+    table = tables.get(name)
+    if table is None or table.num_rows == 0 or "snapshot_date" not in table.column_names:
+        return None
+    return table
+
+
+def _on_dates(table: pa.Table, dates: set[str]) -> pa.Table:
+    """The rows of ``table`` whose snapshot date (as ISO text) is in ``dates``.
+
+    Filtered in Arrow: the history can hold millions of rows, the page a window of them.
+    """
+    column = table.column("snapshot_date")
+    wanted = [v for v in pc.unique(column).to_pylist() if v is not None and _iso_date(v) in dates]
+    if not wanted:
+        return table.slice(0, 0)
+    return table.filter(pc.is_in(column, value_set=pa.array(wanted, type=column.type)))
+
+
+def _records(table: pa.Table, columns: list[str]) -> list[dict[str, Any]]:
+    """Rows as dicts with ``snapshot_date`` (and ``previous_snapshot_date``) as ISO text."""
+    present = [c for c in columns if c in table.column_names]
+    data = table.select(present).to_pydict()
+    for name in ("snapshot_date", "previous_snapshot_date"):
+        if name in data:
+            iso = {v: _iso_date(v) for v in set(data[name]) if v is not None}
+            data[name] = [None if v is None else iso[v] for v in data[name]]
+    return [dict(zip(data, values, strict=True)) for values in zip(*data.values(), strict=True)]
+
+
+def _all_dates(table: pa.Table | None) -> set[str]:
+    if table is None:
+        return set()
+    values = pc.unique(table.column("snapshot_date")).to_pylist()
+    return {_iso_date(v) for v in values if v is not None}
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def history_payload(
+    tables: Mapping[str, pa.Table], *, window: int = HISTORY_WINDOW
+) -> dict[str, Any] | None:
+    """The bounded history block of the page (see the module docstring), ``None`` without any.
+
+    Ranks come from gold ``rank_history``, or from the ranked ``movers`` rows when only that
+    dataset exists; movers lists and counts come from gold ``movers`` only.
+    """
+    movers = _history_table(tables, "movers")
+    ranked = _history_table(tables, "rank_history")
+    every = sorted(_all_dates(movers) | _all_dates(ranked))
+    if not every:
+        return None
+    dates = every[-max(1, window) :]
+    position = {d: i for i, d in enumerate(dates)}
+    lead_from = date.fromisoformat(dates[0]) - timedelta(days=ENTERED_DAYS)
+    lead = {d for d in every if lead_from < date.fromisoformat(d) < date.fromisoformat(dates[0])}
+
+    titles: dict[str, str] = {}
+    ranks: dict[str, dict[int, int]] = {}
+    rank_source = ranked if ranked is not None else movers
+    assert rank_source is not None
+    rank_rows = _records(
+        _on_dates(rank_source, set(dates)), ["snapshot_date", "imdb_id", "title", "rank"]
+    )
+    rank_rows.sort(key=lambda r: r["snapshot_date"])
+    for row in rank_rows:
+        if row["rank"] is None or row["imdb_id"] is None:
+            continue
+        ranks.setdefault(row["imdb_id"], {})[position[row["snapshot_date"]]] = int(row["rank"])
+        if row.get("title") is not None:
+            titles[row["imdb_id"]] = str(row["title"])
+
+    days: list[dict[str, Any]] = [
+        {"date": d, "previous": dates[i - 1] if i else None, "counts": None}
+        for i, d in enumerate(dates)
+    ]
+    entries: list[tuple[str, str, int | None]] = []
+    if movers is not None and "status" in movers.column_names:
+        for day in days:
+            day.update(new=[], exited=[], up=[], down=[])
+        in_window = _on_dates(movers, set(dates))
+        keys = [k for k in ("snapshot_date", "previous_snapshot_date") if k in movers.column_names]
+        counted = in_window.group_by([*keys, "status"]).aggregate([("status", "count")])
+        for row in _records(counted, [*keys, "status", "status_count"]):
+            day = days[position[row["snapshot_date"]]]
+            if day["counts"] is None:  # a date the movers dataset has
+                day["counts"] = dict.fromkeys(_STATUSES, 0)
+            day["previous"] = row.get("previous_snapshot_date")
+            if row["status"] in _STATUSES:
+                day["counts"][row["status"]] += row["status_count"]
+        # "same" rows are only counted; lead-in days only give their entries
+        listed = pa.concat_tables(
+            [
+                in_window.filter(pc.field("status") != "same"),
+                _on_dates(movers, lead).filter(pc.field("status") == "new"),
+            ]
+        )
+        mover_rows = _records(
+            listed,
+            [
+                "snapshot_date",
+                "previous_snapshot_date",
+                "imdb_id",
+                "title",
+                "rank",
+                "previous_rank",
+                "rank_change",
+                "status",
+            ],
+        )
+        for row in mover_rows:
+            imdb_id, status, d = row["imdb_id"], row.get("status"), row["snapshot_date"]
+            if imdb_id is None or status not in _STATUSES:
+                continue
+            first = row.get("previous_snapshot_date") is None  # the lake's first snapshot
+            if status == "new" and not first:
+                entries.append((d, imdb_id, _int(row.get("rank"))))
+            if row.get("title") is not None:
+                titles.setdefault(imdb_id, str(row["title"]))
+            if d not in position:
+                continue
+            day = days[position[d]]
+            rank, prev, change = (
+                _int(row.get("rank")),
+                _int(row.get("previous_rank")),
+                _int(row.get("rank_change")),
+            )
+            if status == "new" and not first:
+                day["new"].append((imdb_id, rank))
+            elif status == "exited":
+                day["exited"].append((imdb_id, prev))
+            elif status in ("up", "down") and change is not None:
+                day[status].append((imdb_id, rank, prev, change))
+        for day in days:
+            day["new"].sort(key=lambda e: (e[1] is None, e[1] or 0, e[0]))
+            day["exited"].sort(key=lambda e: (e[1] is None, e[1] or 0, e[0]))
+            day["up"].sort(key=lambda e: (-e[3], e[1] or 0, e[0]))
+            day["down"].sort(key=lambda e: (e[3], e[1] or 0, e[0]))
+            day["up"], day["down"] = day["up"][:TOP_MOVES], day["down"][:TOP_MOVES]
+
+    # One entry per movie the page can name; index order = latest rank first, then best rank.
+    named = set(ranks) | {e[1] for e in entries}
+    for day in days:
+        for key in ("new", "exited", "up", "down"):
+            named.update(e[0] for e in day.get(key, ()))
+    last = len(dates) - 1
+
+    def order(imdb_id: str) -> tuple[Any, ...]:
+        seen = ranks.get(imdb_id, {})
+        return (
+            last not in seen,
+            seen.get(last, 0),
+            min(seen.values()) if seen else math.inf,
+            titles.get(imdb_id, imdb_id),
+            imdb_id,
+        )
+
+    ids = sorted(named, key=order)
+    index = {imdb_id: i for i, imdb_id in enumerate(ids)}
+    movies = []
+    for imdb_id in ids:
+        seen = ranks.get(imdb_id, {})
+        start = min(seen) if seen else 0
+        stop = max(seen) + 1 if seen else 0
+        movies.append(
+            {
+                "imdb_id": imdb_id,
+                "title": titles.get(imdb_id, imdb_id),
+                # ranks over dates[start:stop]; outside that span, and on null, not listed
+                "from": start,
+                "ranks": [seen.get(j) for j in range(start, stop)],
+            }
+        )
+    for day in days:
+        for key in ("new", "exited", "up", "down"):
+            if key in day:
+                day[key] = [[index[e[0]], *e[1:]] for e in day[key]]
+    entries.sort(key=lambda e: (e[0], e[2] is None, e[2] or 0, e[1]))
+    return {
+        "snapshot_count": len(every),
+        "window": max(1, window),
+        "entered_days": ENTERED_DAYS,
+        "top_moves": TOP_MOVES,
+        "dates": dates,
+        "days": days,
+        "entries": [[d, index[i], r] for d, i, r in entries],
+        "movies": movies,
     }
 
 
@@ -206,6 +444,9 @@ def _dataset_files(folder: Path) -> list[Path]:
 def read_gold_dir(gold_dir: Path) -> dict[str, pa.Table]:
     """Gold tables found under ``gold_dir``: ``<dataset>/*.parquet`` for every known dataset.
 
+    The history datasets (:data:`HISTORY_DATASETS`) are read whole, every
+    ``snapshot_date=YYYY-MM-DD/`` partition, with the date taken from the path.
+
     When a dataset folder has no Parquet file directly inside it, the files of its
     lexicographically last sub-folder holding Parquet are used (e.g. the latest
     ``snapshot_date=YYYY-MM-DD/``). Datasets without files are left out.
@@ -213,14 +454,51 @@ def read_gold_dir(gold_dir: Path) -> dict[str, pa.Table]:
     from cinelake.gold.datasets import DATASETS  # local: the dashboard needs gold only here
 
     tables: dict[str, pa.Table] = {}
-    for ds in DATASETS:
-        files = _dataset_files(Path(gold_dir) / ds.name)
+    names = [ds.name for ds in DATASETS]
+    for name in names + [n for n in HISTORY_DATASETS if n not in names]:
+        folder = Path(gold_dir) / name
+        if name in HISTORY_DATASETS:
+            history = _read_history(folder)
+            if history is not None:
+                tables[name] = history
+            continue
+        files = _dataset_files(folder)
         if not files:
             continue
         parts = [pq.read_table(f) for f in files]
         table = parts[0] if len(parts) == 1 else pa.concat_tables(parts, promote_options="default")
-        tables[ds.name] = table
+        tables[name] = table
     return tables
+
+
+_PARTITION = re.compile(r"snapshot_date=\d{4}-\d{2}-\d{2}")
+
+
+def _read_history(folder: Path) -> pa.Table | None:
+    """Every snapshot of a history dataset, ``snapshot_date`` taken from the Hive path when the
+    files do not carry it. Folders that are not a date partition are ignored."""
+    if not folder.is_dir():
+        return None
+    files = sorted(
+        f
+        for f in folder.rglob("*.parquet")
+        if f.is_file() and (f.parent == folder or _PARTITION.fullmatch(f.parent.name))
+    )
+    if not files:
+        return None
+    in_files = "snapshot_date" in pq.read_schema(files[0]).names
+    partitioning = (
+        None
+        if in_files
+        else pads.partitioning(pa.schema([("snapshot_date", pa.date32())]), flavor="hive")
+    )
+    found = pads.dataset(
+        [str(f) for f in files],
+        format="parquet",
+        partitioning=partitioning,
+        partition_base_dir=str(folder),
+    )
+    return found.to_table()
 
 
 def write_dashboard(

@@ -7,18 +7,21 @@ browser bundled by `playwright install` is never used. The README's picture is m
 
 from __future__ import annotations
 
+import random
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from cinelake.dashboard import render_dashboard, write_dashboard
+from cinelake.dashboard import HISTORY_WINDOW, render_dashboard, write_dashboard
 from cinelake.gold.datasets import build_gold
 from cinelake.gold.export import parquet_bytes
 from cinelake.silver.schema import arrow_schema
+from tests.history_tables import history_tables, write_partitioned
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -421,6 +424,127 @@ def test_oscars_without_known_nominations_never_read_eleven_of_zero(browser, tmp
         chart = view.page.text_content('svg[data-chart="awards_summary"]')
         assert "11 won" in chart and "11 / 0" not in chart
         assert "6 / 11" in chart  # known nominations still read "won / nominated"
+        assert view.errors == []
+    finally:
+        view.close()
+
+
+# ---------------------------------------------------------------- history
+
+
+def film_days(count: int, size: int, seed: int = 11) -> dict[date, list[str]]:
+    """``count`` daily top lists of ``size`` FILMS: each day a few swaps, one exit, one entry
+    (often a movie that was in before)."""
+    rng = random.Random(seed)
+    ids = [f[0] for f in FILMS]
+    order, out = ids[:size], ids[size:]
+    days = {}
+    for n in range(count):
+        if n:
+            for _ in range(4):
+                i = rng.randrange(size - 1)
+                order[i], order[i + 1] = order[i + 1], order[i]
+            out.append(order.pop(rng.randrange(size)))
+            order.insert(rng.randrange(size), out.pop(rng.randrange(len(out) - 1)))
+        days[SNAPSHOT - timedelta(days=count - 1 - n)] = list(order)
+    return days
+
+
+def test_history_panels_show_a_chosen_days_movers_and_a_trajectory(browser, tmp_path):
+    days = film_days(100, 30)
+    history = history_tables(days, titles={f[0]: f[1] for f in FILMS})
+    gold_dir = tmp_path / "gold"
+    for name, table in gold_from(FILMS).items():
+        (gold_dir / name).mkdir(parents=True)
+        (gold_dir / name / "data.parquet").write_bytes(parquet_bytes(table))
+    write_partitioned(gold_dir, history)
+    html_path = write_dashboard(gold_dir, tmp_path / "dashboard.html", generated_at=GENERATED)
+
+    dates = sorted(days)
+    window = dates[-HISTORY_WINDOW:]
+    chosen = window[-6]
+    movers = history["movers"].filter(pc.equal(history["movers"]["snapshot_date"], chosen))
+    rows = movers.to_pylist()
+
+    def titles(status: str) -> set[str]:
+        return {r["title"] for r in rows if r["status"] == status}
+
+    view = Page(browser, html_path)
+    try:
+        page = view.page
+        assert f"last {HISTORY_WINDOW} of {len(dates)} snapshots" in page.text_content(
+            "#history-note"
+        )
+        assert page.input_value("#history-date") == dates[-1].isoformat()  # newest by default
+        assert not page.is_visible("#history-empty")
+
+        page.select_option("#history-date", chosen.isoformat())
+        panel = page.locator("#movers-panel")
+        assert panel.get_attribute("data-date") == chosen.isoformat()
+        assert (dates[dates.index(chosen) - 1]).isoformat() in page.text_content("#movers-hint")
+        for status in ("new", "up", "down", "same", "exited"):
+            shown = page.get_attribute(f'#movers-counts [data-status="{status}"]', "data-count")
+            assert int(shown) == sum(r["status"] == status for r in rows), status
+        listed = page.locator('[data-movers="new"] li .t').all_text_contents()
+        assert set(listed) == titles("new") and listed
+        exits = page.locator('[data-movers="exited"] li .t').all_text_contents()
+        assert set(exits) == titles("exited") and exits
+        climbers = [r for r in rows if r["status"] == "up"]
+        if climbers:
+            best = max(r["rank_change"] for r in climbers)
+            first = page.locator('[data-movers="up"] li .t').first.text_content()
+            assert first in {r["title"] for r in climbers if r["rank_change"] == best}
+
+        # entered in the 30 days up to the chosen day (the lake's first day is no entry)
+        entered = [
+            r
+            for r in history["movers"].to_pylist()
+            if r["status"] == "new"
+            and r["previous_snapshot_date"] is not None
+            and timedelta(0) <= chosen - r["snapshot_date"] < timedelta(days=30)
+        ]
+        assert int(page.get_attribute("#entered-list", "data-count")) == len(entered) > 0
+        assert page.locator("#entered-list tbody tr").count() == len(entered)
+
+        # a movie's trajectory: one point per day in the list, a gap per absence
+        def runs(imdb_id: str) -> tuple[int, int]:
+            inside = [imdb_id in days[d] for d in window]
+            starts = sum(1 for i, on in enumerate(inside) if on and (i == 0 or not inside[i - 1]))
+            return sum(inside), starts
+
+        subject = max((f[0] for f in FILMS), key=lambda i: (runs(i)[1], i))
+        points, starts = runs(subject)
+        assert starts > 1  # it left and came back
+        page.fill("#trajectory-search", subject)
+        chart = page.locator('svg[data-chart="rank_trajectory"]')
+        assert page.input_value("#trajectory-movie") != ""
+        assert chart.locator("circle.mark").count() == points
+        assert chart.get_attribute("data-runs") == str(starts)
+        title = next(f[1] for f in FILMS if f[0] == subject)
+        assert title in page.text_content("#trajectory-hint")
+
+        # a title in the movers panel opens its trajectory
+        page.locator('[data-movers="exited"] li .t').first.click()
+        exited = exits[0]
+        assert page.text_content("#trajectory-hint").startswith(exited + ":")
+
+        screenshot = tmp_path / "history.png"
+        page.locator("#history").screenshot(path=str(screenshot))
+        assert screenshot.stat().st_size > 10_000
+        assert view.errors == []
+        assert view.requests == []
+    finally:
+        view.close()
+
+
+def test_without_history_the_page_says_so(browser, tmp_path):
+    path = tmp_path / "no-history.html"
+    path.write_text(render_dashboard(gold_from(FILMS), generated_at=GENERATED), "utf-8")
+    view = Page(browser, path)
+    try:
+        assert view.page.is_visible("#history-empty")
+        assert not view.page.is_visible("#history-panels")
+        assert view.shown() == len(FILMS)
         assert view.errors == []
     finally:
         view.close()

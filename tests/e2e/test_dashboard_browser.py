@@ -527,6 +527,11 @@ def test_history_panels_show_a_chosen_days_movers_and_a_trajectory(browser, tmp_
         page.locator('[data-movers="exited"] li .t').first.click()
         exited = exits[0]
         assert page.text_content("#trajectory-hint").startswith(exited + ":")
+        # and from the keyboard, a title in the entries table
+        entry = page.locator("#entered-list tbody .pick").first
+        entry.focus()
+        page.keyboard.press("Enter")
+        assert page.text_content("#trajectory-hint").startswith(entry.text_content() + ":")
 
         screenshot = tmp_path / "history.png"
         page.locator("#history").screenshot(path=str(screenshot))

@@ -621,6 +621,16 @@
   }
   function rk(v) { return v == null ? "—" : "#" + fmtInt(v); }
 
+  function opensTrajectory(node, i) {
+    node.setAttribute("role", "button");
+    node.setAttribute("tabindex", "0");
+    node.title = hTitle(i) + " — show its rank trajectory";
+    node.addEventListener("click", function () { pickMovie(i); });
+    node.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pickMovie(i); }
+    });
+  }
+
   function moverList(parent, key, heading, items, describe, total) {
     var box = el("div", { "data-movers": key }, parent);
     var shown = items.length;
@@ -630,9 +640,7 @@
     var ol = el("ol", {}, box);
     items.forEach(function (e) {
       var li = el("li", { "data-movie": String(e[0]) }, ol);
-      var t = el("span", { "class": "t", role: "button", tabindex: "0" }, li, hTitle(e[0]));
-      t.title = hTitle(e[0]) + " — show its rank trajectory";
-      t.addEventListener("click", function () { pickMovie(e[0]); });
+      opensTrajectory(el("span", { "class": "t" }, li, hTitle(e[0])), e[0]);
       describe(el("span", { "class": "n" }, li), e);
     });
   }
@@ -695,9 +703,7 @@
       var tr = el("tr", { "data-movie": String(e[1]) }, body);
       el("td", { "class": "muted nowrap" }, tr, e[0]);
       var td = el("td", { "class": "title" }, tr);
-      var t = el("span", { role: "button", tabindex: "0" }, td, hTitle(e[1]));
-      t.style.cursor = "pointer";
-      t.addEventListener("click", function () { pickMovie(e[1]); });
+      opensTrajectory(el("span", { "class": "pick" }, td, hTitle(e[1])), e[1]);
       el("td", { "class": "num" }, tr, rk(e[2]));
       var now = rankAt(e[1], hstate.day);
       el("td", { "class": "num" }, tr, now == null ? "out" : rk(now));

@@ -790,12 +790,12 @@
 
   function initHistory() {
     if (!H) {
-      $("history-empty").hidden = false;
-      $("history-date").disabled = true;
+      $("history").classList.add("is-empty");  // the note in the bar says why
       return;
     }
     var n = H.dates.length, total = num(H.snapshot_count) || n;
     $("history-panels").hidden = false;
+    $("history-date-field").hidden = false;
     $("history-note").textContent = (total > n
       ? "Showing the last " + fmtInt(n) + " of " + fmtInt(total) + " snapshots"
       : plural(n, "snapshot", "snapshots")) + " (" + H.dates[0] + " – " + H.dates[n - 1] +

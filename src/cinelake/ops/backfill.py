@@ -240,6 +240,17 @@ def _unchanged_rows(
     return int(silver.get("rows", 0))
 
 
+def _start_after(runtime: LocalRuntime, day_runs: list[str]) -> None:
+    """Run ids order a day's runs by their start second: a run replacing one that started in
+    this very second (a quick second backfill) waits for the next second, so it sorts after."""
+    if not day_runs:
+        return
+    clock = runtime.deps.clock
+    now = clock.now()
+    if max(day_runs)[:16] >= f"{now:%Y%m%dT%H%M%SZ}":
+        clock.sleep(1 - now.microsecond / 1_000_000)
+
+
 def _one_day(
     runtime: LocalRuntime,
     day_file: DayFile,
@@ -269,6 +280,7 @@ def _one_day(
         result.status, result.movies = "unchanged", rows
         result.reason = "same list"
         return result
+    _start_after(runtime, owners.get(day, []))
     try:
         run_id = runtime.run_day(source=source, top_n=top_n, batch_size=batch_size, as_of=day)
     except SourceError as exc:  # the file changed between the check and the run

@@ -107,6 +107,9 @@ class RunManifest(BaseModel):
     omdb_url: str | None = None  # the OMDb base URL the run uses (never the key); None: offline
     # Which input files produced the list (dataset sources): file, date, ETag, size.
     source_versions: list[dict[str, str | int | None]] = Field(default_factory=list)
+    # A digest of the selected list (ids, ranks, titles, top N): a backfill of the same list
+    # for a day this run owns is skipped as unchanged. None for runs made before it existed.
+    list_digest: str | None = None
 
     def ids(self) -> list[str]:
         return [m.imdb_id for m in self.movies]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from cinelake.gold.datasets import DATASETS, RULES, GoldDataset
+from cinelake.gold.datasets import DATASETS, HISTORY_PROJECTION_START, RULES, GoldDataset
 from cinelake.gold.docs import render_docs
 from cinelake.tables import hive_type, parquet_bytes
 
@@ -26,6 +26,7 @@ __all__ = [
     "docs_markdown",
     "hive_type",
     "parquet_bytes",
+    "projection_properties",
     "quicksight_manifest",
 ]
 
@@ -131,24 +132,59 @@ def _comment(text: str) -> str:
 
 def athena_ddl(dataset: GoldDataset, location: str, database: str = "cinelake") -> str:
     """``CREATE EXTERNAL TABLE IF NOT EXISTS `<database>`.`gold_<name>``` over the Parquet files
-    under ``location``; column types come from the dataset's Arrow types (:func:`hive_type`)."""
+    under ``location``; column types come from the dataset's Arrow types (:func:`hive_type`).
+
+    A date-partitioned dataset (``partition_column``) is ``PARTITIONED BY`` that column with
+    partition projection (type date, from ``HISTORY_PROJECTION_START`` to NOW), so Athena
+    finds the partitions without crawling and a query over one day reads one day.
+    """
     if not _IDENTIFIER.match(database):
         raise ValueError(f"invalid Athena database name: {database!r}")
-    if not location or any(ch in location for ch in "'\\\n\r`"):
+    if not location or any(ch in location for ch in "'\\\n\r`$"):
         raise ValueError(f"invalid table location: {location!r}")
+    part = dataset.partition_column
     columns = ",\n".join(
         f"  `{c.name}` {hive_type(c.type)} COMMENT '{_comment(c.description)}'"
         for c in dataset.columns
+        if c.name != part
     )
-    return (
+    head = (
         f"CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`gold_{dataset.name}` (\n"
         f"{columns}\n"
         ")\n"
         f"COMMENT '{_comment(dataset.description)}'\n"
+    )
+    if part is None:
+        return (
+            head + "STORED AS PARQUET\n"
+            f"LOCATION '{location}'\n"
+            "TBLPROPERTIES ('parquet.compression'='ZSTD')"
+        )
+    col = next(c for c in dataset.columns if c.name == part)
+    properties = {"parquet.compression": "ZSTD"} | projection_properties(part, location)
+    listed = ",\n".join(f"  '{key}'='{value}'" for key, value in properties.items())
+    return (
+        head + f"PARTITIONED BY (`{part}` {hive_type(col.type)} "
+        f"COMMENT '{_comment(col.description)}')\n"
         "STORED AS PARQUET\n"
         f"LOCATION '{location}'\n"
-        "TBLPROPERTIES ('parquet.compression'='ZSTD')"
+        f"TBLPROPERTIES (\n{listed}\n)"
     )
+
+
+def projection_properties(partition_column: str, location: str) -> dict[str, str]:
+    """Athena partition projection of a date partition under ``location`` (ends with ``/``):
+    the Glue table and the DDL share these."""
+    base = location if location.endswith("/") else location + "/"
+    return {
+        "projection.enabled": "true",
+        f"projection.{partition_column}.type": "date",
+        f"projection.{partition_column}.format": "yyyy-MM-dd",
+        f"projection.{partition_column}.range": f"{HISTORY_PROJECTION_START},NOW",
+        f"projection.{partition_column}.interval": "1",
+        f"projection.{partition_column}.interval.unit": "DAYS",
+        "storage.location.template": base + partition_column + "=${" + partition_column + "}/",
+    }
 
 
 def docs_markdown() -> str:

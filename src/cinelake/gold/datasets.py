@@ -124,8 +124,8 @@ RULES: tuple[str, ...] = (
     "In history, the previous snapshot of a date is the latest earlier date that has a "
     "snapshot: missing days are skipped, never filled in. Streaks and `days_in_list` count "
     "snapshots, so a day without any snapshot neither breaks nor lengthens them.",
-    "`movers` and `rank_history` are stored one Parquet file per date "
-    "(`<dataset>/snapshot_date=YYYY-MM-DD/data.parquet`, the date in the path only); Athena "
+    "`movers` and `rank_history` are stored one Parquet file per date, in a Hive partition "
+    "folder named after `snapshot_date` (the date is in the path only, not in the files); Athena "
     "tables are partitioned by `snapshot_date` with partition projection, so a query over "
     "one day reads one day. Their CSV is one file over all days.",
 )
@@ -730,9 +730,22 @@ LEFT JOIN (
 imdb_votes``, from the views ``silver_lists`` and ``silver_movies_all`` (every day's movies)."""
 
 
+def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
 def prepare_history(con: duckdb.DuckDBPyConnection) -> None:
     """Materialise ``silver_history`` (read once, used by every history dataset) from the views
-    ``silver_lists`` and ``silver_movies_all`` on ``con``."""
+    ``silver_lists`` and ``silver_movies_all`` on ``con``. Without ``silver_lists`` there is
+    no list (every day falls back to its movies); without ``silver_movies_all`` the
+    ``silver_movies`` view is taken as every day's movies."""
+    present = _relations(con)
+    if "silver_lists" not in present:
+        from cinelake.silver.schema import lists_arrow_schema
+
+        con.register("silver_lists", lists_arrow_schema(include_partition=True).empty_table())
+    if "silver_movies_all" not in present:
+        con.execute("CREATE OR REPLACE TEMP VIEW silver_movies_all AS SELECT * FROM silver_movies")
     con.execute(f"CREATE OR REPLACE TEMP TABLE silver_history AS {SILVER_HISTORY_SQL}")
 
 
@@ -1090,6 +1103,9 @@ def build_gold(
     Returns ``{dataset name: table}`` in the order of ``DATASETS``; each table has exactly the
     dataset's Arrow schema (field descriptions and units travel as field metadata).
     """
+    datasets = tuple(datasets)
+    if any(ds.scope == "history" for ds in datasets) and "silver_history" not in _relations(con):
+        prepare_history(con)
     return {ds.name: _conform(ds, _fetch(con, ds.sql)) for ds in datasets}
 
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cinelake.gold.datasets import DATASETS
+from cinelake.gold.datasets import DATASETS, dataset
 from cinelake.gold.export import (
     CSV_DANGEROUS_PREFIXES,
     athena_ddl,
@@ -211,10 +211,33 @@ def test_athena_ddl_mentions_every_column_with_its_hive_type(ds):
     assert f"LOCATION '{location}'" in ddl
     assert "STORED AS PARQUET" in ddl
     declared = re.findall(r"^  `(\w+)` (\S+) COMMENT '[^'\n]*',?$", ddl, flags=re.M)
-    assert declared == [(c.name, HIVE[c.type]) for c in ds.columns]
+    part = ds.partition_column
+    assert declared == [(c.name, HIVE[c.type]) for c in ds.columns if c.name != part]
+    assert ("PARTITIONED BY" in ddl) == (part is not None)
     assert athena_ddl(ds, location, database="analytics").startswith(
         f"CREATE EXTERNAL TABLE IF NOT EXISTS `analytics`.`gold_{ds.name}`"
     )
+
+
+def test_athena_ddl_of_a_history_dataset_is_partitioned_and_projected_by_date():
+    location = "s3://lake-bucket/movers/"
+    ddl = athena_ddl(dataset("movers"), location)
+    assert re.search(r"^PARTITIONED BY \(`snapshot_date` DATE COMMENT '[^'\n]*'\)$", ddl, re.M)
+    # the partition column is in the path only, never among the file columns
+    assert "`snapshot_date` DATE COMMENT" not in ddl.split("PARTITIONED BY")[0]
+    properties = dict(re.findall(r"^  '([^']+)'='([^']*)',?$", ddl, flags=re.M))
+    assert properties == {
+        "parquet.compression": "ZSTD",
+        "projection.enabled": "true",
+        "projection.snapshot_date.type": "date",
+        "projection.snapshot_date.format": "yyyy-MM-dd",
+        "projection.snapshot_date.range": "1990-01-01,NOW",
+        "projection.snapshot_date.interval": "1",
+        "projection.snapshot_date.interval.unit": "DAYS",
+        "storage.location.template": location + "snapshot_date=${snapshot_date}/",
+    }
+    # the flat (latest-snapshot) datasets keep their DDL: no partition, no projection
+    assert "projection" not in athena_ddl(dataset("top_rated"), "s3://lake-bucket/top_rated/")
 
 
 def test_athena_ddl_rejects_injection():

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cinelake.gold.datasets import DATASETS, dataset
@@ -21,6 +21,7 @@ from cinelake.gold.export import (
     CSV_DANGEROUS_PREFIXES,
     athena_ddl,
     csv_bytes,
+    csv_cell,
     docs_markdown,
     hive_type,
     parquet_bytes,
@@ -285,3 +286,59 @@ def test_module_entry_point_prints_the_docs():
     )
     assert out.stdout == docs_markdown()
     assert out.stderr == ""
+
+
+# ------------------------------------------------- CSV: the column-wise writer equals csv.writer
+
+
+def rowwise_csv(table: pa.Table) -> bytes:
+    """The definition: csv.writer (QUOTE_MINIMAL, CRLF) over csv_cell of every cell."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([csv_cell(name) for name in table.column_names])
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    for i in range(table.num_rows):
+        writer.writerow([csv_cell(c[i]) for c in columns])
+    return buffer.getvalue().encode("utf-8")
+
+
+cells_text = st.one_of(st.none(), st.text(alphabet=st.characters(codec="utf-8"), max_size=12))
+cells_int = st.one_of(st.none(), st.integers(min_value=-(2**40), max_value=2**40))
+cells_float = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True))
+cells_date = st.one_of(st.none(), st.dates())
+cells_bool = st.one_of(st.none(), st.booleans())
+cells_list = st.one_of(st.none(), st.lists(st.text(max_size=4), max_size=3))
+
+
+@settings(deadline=None, max_examples=150)
+@given(
+    st.integers(min_value=0, max_value=6).flatmap(
+        lambda n: st.tuples(
+            st.lists(cells_text, min_size=n, max_size=n),
+            st.lists(cells_int, min_size=n, max_size=n),
+            st.lists(cells_float, min_size=n, max_size=n),
+            st.lists(cells_date, min_size=n, max_size=n),
+            st.lists(cells_bool, min_size=n, max_size=n),
+            st.lists(cells_list, min_size=n, max_size=n),
+        )
+    ),
+    st.integers(min_value=0, max_value=3),
+)
+def test_csv_bytes_equals_the_rowwise_definition(columns, offset):
+    text, ints, floats, dates, bools, lists = columns
+    table = pa.table(
+        {
+            "text": pa.array(text, pa.string()),
+            "n": pa.array(ints, pa.int64()),
+            "x": pa.array(floats, pa.float64()),
+            "day": pa.array(dates, pa.date32()),
+            "flag": pa.array(bools, pa.bool_()),
+            "items": pa.array(lists, pa.list_(pa.string())),
+        }
+    )
+    assert csv_bytes(table) == rowwise_csv(table)
+    # a slice (offsets into shared buffers) and a table in several chunks give the same text
+    part = table.slice(min(offset, table.num_rows))
+    assert csv_bytes(part) == rowwise_csv(part)
+    chunked = pa.concat_tables([table, table])
+    assert csv_bytes(chunked) == rowwise_csv(chunked)

@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.cinelake-installed
 DEV_STAMP := $(VENV)/.cinelake-dev-installed
 
-.PHONY: demo test test-future lint typecheck bench bench-enrich bench-silver bench-source docs clean
+.PHONY: demo test test-future lint typecheck bench bench-enrich bench-silver bench-source bench-history docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,13 +57,18 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 ## bench: benchmarks (not tests) — print figures beside a baseline measured in the same run
-bench: bench-enrich bench-silver bench-source
+bench: bench-enrich bench-silver bench-source bench-history
 
 bench-enrich: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_enrich.py
 
 bench-silver: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_silver.py
+
+# bench-history: three years of daily snapshots of 1,000 movies -> every gold dataset rebuilt.
+# BENCH_HISTORY_ARGS="--days 365" scales it down.
+bench-history: $(DEV_STAMP)
+	$(BIN)/python benchmarks/bench_history.py $(BENCH_HISTORY_ARGS)
 
 # bench-source: full scale (12 M titles, 1.6 M ratings); the peers come with the bench extra.
 # BENCH_SOURCE_ARGS="--titles 4000000" scales it down.

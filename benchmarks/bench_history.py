@@ -268,12 +268,18 @@ def main(argv: list[str] | None = None) -> int:
         f"{'gold rebuild, all datasets incl. history (full)':<52} "
         f"{full['seconds']:>8.2f} {full_mib:>9.0f}"
     )
-    print(f"{'gold daily build (one new day, changed partitions)':<52} "
-          f"{daily['seconds']:>8.2f} {daily_mib:>9.0f}")
-    print(f"{'baseline: latest-snapshot datasets only':<52} "
-          f"{latest['seconds']:>8.2f} {latest_mib:>9.0f}")
-    print(f"{'baseline: movers in plain pandas (no files written)':<52} "
-          f"{pandas_movers['seconds']:>8.2f} {pandas_mib:>9.0f}")
+    print(
+        f"{'gold daily build (one new day, changed partitions)':<52} "
+        f"{daily['seconds']:>8.2f} {daily_mib:>9.0f}"
+    )
+    print(
+        f"{'baseline: latest-snapshot datasets only':<52} "
+        f"{latest['seconds']:>8.2f} {latest_mib:>9.0f}"
+    )
+    print(
+        f"{'baseline: movers in plain pandas (no files written)':<52} "
+        f"{pandas_movers['seconds']:>8.2f} {pandas_mib:>9.0f}"
+    )
     print()
     print(f"history: {full['history']}")
     print(f"rows: movers {full['rows']['movers']:,}, rank_history {full['rows']['rank_history']:,}")
@@ -303,7 +309,8 @@ def _add_day(root: Path, day: date, movies: int, seed: int) -> None:
     for rank, row in enumerate(previous, 1):
         row["source_rank"] = rank
     lake.silver.put(
-        layout.lists_key(day), parquet_bytes(pa.Table.from_pylist(previous, pq.read_schema(files[-1])))
+        layout.lists_key(day),
+        parquet_bytes(pa.Table.from_pylist(previous, pq.read_schema(files[-1]))),
     )
 
 

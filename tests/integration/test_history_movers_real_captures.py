@@ -4,6 +4,7 @@ day and back the next, and a short day included."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from datetime import date
@@ -113,9 +114,9 @@ def test_movers_equal_an_independent_computation_over_every_captured_day(tmp_pat
         assert {r for r in got if r[0] == day} == {r for r in expected if r[0] == day}, day
     # What the captures are known to hold (else this test would prove less than it says).
     dates = sorted(days)
-    assert any((b - a).days > 1 for a, b in zip(dates, dates[1:])), "no gap between dates"
+    assert any((b - a).days > 1 for a, b in itertools.pairwise(dates)), "no gap between dates"
     status = {(r[0], r[2]): r[7] for r in expected}
-    following = dict(zip(dates, dates[1:]))
+    following = dict(itertools.pairwise(dates))
     blips = [
         (day, imdb_id)
         for (day, imdb_id), s in status.items()
@@ -126,7 +127,7 @@ def test_movers_equal_an_independent_computation_over_every_captured_day(tmp_pat
 
 def test_movers_with_a_short_day_and_a_movie_missing_one_day(tmp_path: Path) -> None:
     """A capture with 248 entries (two rows lost) and a movie absent one day, back the next."""
-    files = capture_files()[:MIN_DAYS + 2]
+    files = capture_files()[: MIN_DAYS + 2]
     folder = tmp_path / "captures"
     folder.mkdir()
     short_day, blip_day = files[5].stem, files[9].stem

@@ -48,7 +48,9 @@ def logical_id(dataset_name: str) -> str:
 
 
 def _comment_of(column: Any) -> str:
-    return _clip(column.description + (f" Unit: {column.unit}." if column.unit else ""), MAX_COMMENT)
+    return _clip(
+        column.description + (f" Unit: {column.unit}." if column.unit else ""), MAX_COMMENT
+    )
 
 
 def table_resource(dataset: Any) -> dict[str, Any]:

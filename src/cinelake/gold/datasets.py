@@ -719,9 +719,9 @@ FROM (
 ) AS e
 LEFT JOIN (
     SELECT snapshot_date, imdb_id,
-           arg_max(title, (ingested_at, run_id)) AS title,
-           arg_max(imdb_rating, (ingested_at, run_id)) AS imdb_rating,
-           arg_max(imdb_votes, (ingested_at, run_id)) AS imdb_votes
+           arg_max(title, ingested_at) AS title,
+           arg_max(imdb_rating, ingested_at) AS imdb_rating,
+           arg_max(imdb_votes, ingested_at) AS imdb_votes
     FROM silver_movies_all
     WHERE imdb_id IS NOT NULL
     GROUP BY snapshot_date, imdb_id
@@ -731,7 +731,9 @@ imdb_votes``, from the views ``silver_lists`` and ``silver_movies_all`` (every d
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    return {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
 
 
 def prepare_history(con: duckdb.DuckDBPyConnection) -> None:
@@ -823,8 +825,7 @@ ORDER BY snapshot_date, rank ASC NULLS LAST, previous_rank ASC NULLS LAST, imdb_
         _col(
             "title",
             _STR,
-            "Title of that day (OMDb's, else the list's); for an exited movie, the previous "
-            "day's.",
+            "Title of that day (OMDb's, else the list's); for an exited movie, the previous day's.",
         ),
         _col("rank", _I32, "Rank on this snapshot's list; null when the movie left.", "rank"),
         _col(

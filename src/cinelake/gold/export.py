@@ -7,7 +7,6 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -86,6 +85,30 @@ def csv_cell(value: Any) -> str:
 
 
 _NEEDS_QUOTES = '[,"\r\n]'  # what makes csv.QUOTE_MINIMAL quote a field (no escapechar)
+_DANGEROUS_START = "^[" + re.escape("".join(CSV_DANGEROUS_PREFIXES)) + "]"
+_PLAIN_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+def _floats(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Floats as Python's ``repr`` writes them. Arrow's shortest round-trip digits are the same,
+    but not its notation (``9`` for 9.0, exponents from other magnitudes): its text is kept
+    where it is a plain decimal and repr would be too, ``.0`` added to integral ones, and the
+    rare rest (exponents, NaN, infinities) goes through ``repr``."""
+    arrow = column.cast(pa.string())
+    size = pc.abs(column)
+    positional = pc.or_(
+        pc.and_(pc.greater_equal(size, 1e-4), pc.less(size, 1e16)), pc.equal(size, 0.0)
+    )
+    plain = pc.and_(positional, pc.match_substring_regex(arrow, _PLAIN_DECIMAL))
+    text = pc.if_else(
+        pc.match_substring(arrow, "."), arrow, pc.binary_join_element_wise(arrow, ".0", "")
+    )
+    rest = pc.and_(pc.invert(pc.fill_null(plain, True)), pc.is_valid(column))
+    if pc.any(rest).as_py():
+        values = column.to_pylist()
+        fixed = [_plain(v) if r else None for v, r in zip(values, rest.to_pylist(), strict=True)]
+        text = pc.if_else(rest, pa.array(fixed, pa.string()), text)
+    return text
 
 
 def _cells(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -93,16 +116,17 @@ def _cells(column: pa.ChunkedArray) -> pa.ChunkedArray:
     set-wise: a history dataset has a million rows, too many for a Python loop per cell."""
     t = column.type
     if pa.types.is_integer(t) or pa.types.is_date(t):
-        text = column.cast(pa.string())  # the same digits / ISO date as str() and isoformat()
-    elif pa.types.is_boolean(t):
-        text = pc.if_else(column, "true", "false")
-    elif pa.types.is_string(t) or pa.types.is_large_string(t):
+        # The same digits / ISO date as str() and isoformat(); never quoted.
+        return pc.fill_null(column.cast(pa.string()), "")
+    if pa.types.is_boolean(t):
+        return pc.fill_null(pc.if_else(column, "true", "false"), "")
+    if pa.types.is_float64(t) or pa.types.is_float32(t):
+        return pc.fill_null(_floats(column.cast(pa.float64())), "")
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
         text = column.cast(pa.string())
-        dangerous = pc.starts_with(text, CSV_DANGEROUS_PREFIXES[0])
-        for prefix in CSV_DANGEROUS_PREFIXES[1:]:
-            dangerous = pc.or_(dangerous, pc.starts_with(text, prefix))
+        dangerous = pc.match_substring_regex(text, _DANGEROUS_START)
         text = pc.if_else(dangerous, pc.binary_join_element_wise("'", text, ""), text)
-    else:  # floats (Python's repr differs from Arrow's), lists, timestamps, ...: per value
+    else:  # lists, timestamps, ...: per value
         text = pa.chunked_array(
             [pa.array([csv_cell(v) for v in column.to_pylist()], pa.string())], pa.string()
         )

@@ -33,8 +33,7 @@ def lake(tmp_path: Path) -> HistoryLake:
 
 def movers(lake: HistoryLake, day: date) -> list[tuple]:
     return lake.query(
-        f"SELECT {MOVERS} FROM gold_movers WHERE snapshot_date = DATE '{day}' "
-        "ORDER BY imdb_id"
+        f"SELECT {MOVERS} FROM gold_movers WHERE snapshot_date = DATE '{day}' ORDER BY imdb_id"
     )
 
 
@@ -89,7 +88,9 @@ def test_a_movie_out_for_one_day_exits_then_enters(lake: HistoryLake) -> None:
     lake.put_list(D2, [(1, tt(1), "A")])
     lake.put_list(D3, [(1, tt(1), "A"), (2, tt(2), "B")])
     lake.build()
-    status = dict(lake.query(f"SELECT snapshot_date, status FROM gold_movers WHERE imdb_id = '{tt(2)}'"))
+    status = dict(
+        lake.query(f"SELECT snapshot_date, status FROM gold_movers WHERE imdb_id = '{tt(2)}'")
+    )
     assert status == {D1: "new", D2: "exited", D3: "new"}
     tenure = lake.query(
         "SELECT days_in_list, current_streak_days, longest_streak_days, first_seen, last_seen "
@@ -155,7 +156,15 @@ def test_rank_history_prefers_omdb_figures_and_falls_back_to_the_lists(lake: His
     lake.put_movies(
         D1,
         movies_table(
-            [{"imdb_id": tt(1), "source_rank": 1, "title": "OMDb A", "imdb_rating": 8.5, "imdb_votes": 10}]
+            [
+                {
+                    "imdb_id": tt(1),
+                    "source_rank": 1,
+                    "title": "OMDb A",
+                    "imdb_rating": 8.5,
+                    "imdb_votes": 10,
+                }
+            ]
         ),
     )
     # A day from before lists existed: its movies are the list.
@@ -215,8 +224,12 @@ def test_top_movers_compare_the_latest_snapshot_with_the_one_a_window_earlier(
             if i in ranks[base] and ranks[base][i] != ranks[latest][i]
         ]
         for direction, sign in (("climber", 1), ("faller", -1)):
-            chosen = sorted((m for m in moves if m[3] * sign > 0), key=lambda m: (-abs(m[3]), m[1], m[0]))
-            for pos, (i, rank, base_rank, change) in enumerate(chosen[:TOP_MOVERS_PER_DIRECTION], 1):
+            chosen = sorted(
+                (m for m in moves if m[3] * sign > 0), key=lambda m: (-abs(m[3]), m[1], m[0])
+            )
+            for pos, (i, rank, base_rank, change) in enumerate(
+                chosen[:TOP_MOVERS_PER_DIRECTION], 1
+            ):
                 expected.append((window, direction, pos, base, i, rank, base_rank, change))
     assert got == expected
     assert {r[3] for r in got if r[0] == 7} == {latest - timedelta(days=8)}

@@ -120,7 +120,8 @@ RULES: tuple[str, ...] = (
     "run that owns the day asked for), so a movie OMDb did not find still counts as on the "
     "list; a day with silver movies but no list (a lake from before lists, until `cinelake "
     "rebuild`) uses its movies' `source_rank` and title. Titles, ratings and votes are OMDb's "
-    "of that day when it answered, else the list's own.",
+    "of that day when it answered, else the list's own. A day's list and its movies hold "
+    "one row per movie (the silver contract), so history does not deduplicate them again.",
     "In history, the previous snapshot of a date is the latest earlier date that has a "
     "snapshot: missing days are skipped, never filled in. Streaks and `days_in_list` count "
     "snapshots, so a day without any snapshot neither breaks nor lengthens them.",
@@ -701,33 +702,26 @@ SILVER_HISTORY_SQL = """SELECT
     coalesce(a.imdb_rating, e.source_rating)::DOUBLE AS imdb_rating,
     coalesce(a.imdb_votes, e.source_votes)::BIGINT AS imdb_votes
 FROM (
-    SELECT snapshot_date, imdb_id, min(source_rank) AS rank,
-           arg_min(title, source_rank) AS title,
-           arg_min(source_rating, source_rank) AS source_rating,
-           arg_min(source_votes, source_rank) AS source_votes
+    SELECT snapshot_date, imdb_id, source_rank AS rank, title, source_rating, source_votes
     FROM silver_lists
     WHERE imdb_id IS NOT NULL
-    GROUP BY snapshot_date, imdb_id
     UNION ALL
     -- a day without a list (older lakes): its answered movies are the list
-    SELECT snapshot_date, imdb_id, min(source_rank), arg_min(title, source_rank),
-           arg_min(source_rating, source_rank), arg_min(source_votes, source_rank)
+    SELECT snapshot_date, imdb_id, source_rank, title, source_rating, source_votes
     FROM silver_movies_all
     WHERE imdb_id IS NOT NULL
       AND snapshot_date NOT IN (SELECT DISTINCT snapshot_date FROM silver_lists)
-    GROUP BY snapshot_date, imdb_id
 ) AS e
 LEFT JOIN (
-    SELECT snapshot_date, imdb_id,
-           arg_max(title, ingested_at) AS title,
-           arg_max(imdb_rating, ingested_at) AS imdb_rating,
-           arg_max(imdb_votes, ingested_at) AS imdb_votes
+    SELECT snapshot_date, imdb_id, title, imdb_rating, imdb_votes
     FROM silver_movies_all
     WHERE imdb_id IS NOT NULL
-    GROUP BY snapshot_date, imdb_id
 ) AS a USING (snapshot_date, imdb_id)"""
 """One row per movie per snapshot date: ``snapshot_date, imdb_id, rank, title, imdb_rating,
-imdb_votes``, from the views ``silver_lists`` and ``silver_movies_all`` (every day's movies)."""
+imdb_votes``, from the views ``silver_lists`` and ``silver_movies_all`` (every day's movies).
+Not deduplicated here (a third of the history build's time): both tables hold one row per
+movie per day by contract (a source list with a repeated id is refused; silver keeps one
+answer per movie)."""
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:

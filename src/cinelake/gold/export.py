@@ -125,14 +125,18 @@ def _cells(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         text = column.cast(pa.string())
         dangerous = pc.match_substring_regex(text, _DANGEROUS_START)
-        text = pc.if_else(dangerous, pc.binary_join_element_wise("'", text, ""), text)
+        if pc.any(dangerous).as_py():  # rare: most columns never need it
+            text = pc.if_else(dangerous, pc.binary_join_element_wise("'", text, ""), text)
     else:  # lists, timestamps, ...: per value
         text = pa.chunked_array(
             [pa.array([csv_cell(v) for v in column.to_pylist()], pa.string())], pa.string()
         )
     text = pc.fill_null(text, "")
+    needs_quotes = pc.match_substring_regex(text, _NEEDS_QUOTES)
+    if not pc.any(needs_quotes).as_py():
+        return text
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
-    return pc.if_else(pc.match_substring_regex(text, _NEEDS_QUOTES), quoted, text)
+    return pc.if_else(needs_quotes, quoted, text)
 
 
 def csv_bytes(table: pa.Table) -> bytes:

@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.cinelake-installed
 DEV_STAMP := $(VENV)/.cinelake-dev-installed
 
-.PHONY: demo test test-future lint typecheck bench bench-enrich bench-silver bench-source bench-backfill docs clean
+.PHONY: demo test test-future lint typecheck bench bench-enrich bench-silver bench-source bench-backfill bench-history docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,7 +65,7 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 ## bench: benchmarks (not tests) — print figures beside a baseline measured in the same run
-bench: bench-enrich bench-silver bench-source bench-backfill
+bench: bench-enrich bench-silver bench-source bench-backfill bench-history
 
 bench-enrich: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_enrich.py
@@ -76,6 +76,11 @@ bench-silver: $(DEV_STAMP)
 # bench-backfill: one day of 250 movies with cached answers, beside the same day as `run --as-of`.
 bench-backfill: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_backfill.py
+
+# bench-history: three years of daily snapshots of 1,000 movies -> every gold dataset rebuilt.
+# BENCH_HISTORY_ARGS="--days 365" scales it down.
+bench-history: $(DEV_STAMP)
+	$(BIN)/python benchmarks/bench_history.py $(BENCH_HISTORY_ARGS)
 
 # bench-source: full scale (12 M titles, 1.6 M ratings); the peers come with the bench extra.
 # BENCH_SOURCE_ARGS="--titles 4000000" scales it down.

@@ -18,11 +18,13 @@ silver::
 
     movies/snapshot_date=YYYY-MM-DD/data.parquet
     quarantine/snapshot_date=YYYY-MM-DD/data.parquet
+    lists/snapshot_date=YYYY-MM-DD/data.parquet                    the day's top list (its run's manifest)
 
 gold::
 
     <dataset>/data.parquet, csv/<dataset>.csv, quicksight/<dataset>.json, athena/<dataset>.sql
-    _manifest.json
+    <history dataset>/snapshot_date=YYYY-MM-DD/data.parquet     one partition per snapshot date
+    _manifest.json, _history_partitions.json                      (fingerprints of the partitions)
 """
 
 from __future__ import annotations
@@ -124,8 +126,11 @@ def omdb_cache_key(imdb_id: str, digest: str) -> str:
 # -- silver ----------------------------------------------------------------------------------
 MOVIES_PREFIX: Final = "movies/"
 QUARANTINE_PREFIX: Final = "quarantine/"
+LISTS_PREFIX: Final = "lists/"
 PARQUET_SUFFIX: Final = ".parquet"
-SilverTable = Literal["movies", "quarantine"]
+SilverTable = Literal["movies", "quarantine", "lists"]
+SNAPSHOT_FOLDER_RE: Final = re.compile(r"^snapshot_date=([0-9]{4}-[0-9]{2}-[0-9]{2})$")
+"""A Hive partition folder of a day (silver tables, gold history datasets); group 1: the date."""
 
 
 def movies_key(snapshot: date) -> str:
@@ -136,8 +141,17 @@ def quarantine_key(snapshot: date) -> str:
     return f"{QUARANTINE_PREFIX}snapshot_date={snapshot.isoformat()}/data.parquet"
 
 
+def lists_key(snapshot: date) -> str:
+    """The day's top list: one row per movie of the run that owns the day."""
+    return f"{LISTS_PREFIX}snapshot_date={snapshot.isoformat()}/data.parquet"
+
+
 def is_silver_movies_key(key: str) -> bool:
     return key.startswith(MOVIES_PREFIX) and key.endswith(PARQUET_SUFFIX)
+
+
+def is_silver_lists_key(key: str) -> bool:
+    return key.startswith(LISTS_PREFIX) and key.endswith(PARQUET_SUFFIX)
 
 
 def snapshot_folder(key: str) -> str:
@@ -155,6 +169,30 @@ def gold_data_key(dataset: str) -> str:
 
 def gold_dataset_prefix(dataset: str) -> str:
     return f"{dataset}/"
+
+
+GOLD_HISTORY_PARTITIONS: Final = "_history_partitions.json"
+"""What the history partitions written last hold (a fingerprint per dataset and date), so a
+daily build rewrites only the partitions whose rows changed."""
+
+
+def gold_partition_key(dataset: str, snapshot: date) -> str:
+    """One day's partition of a history dataset (Hive style, like silver)."""
+    return f"{dataset}/snapshot_date={snapshot.isoformat()}/data.parquet"
+
+
+def gold_partition_date(dataset: str, key: str) -> date | None:
+    """The date of a history dataset's partition key; None for any other key."""
+    parts = key.split("/")
+    if len(parts) != 3 or parts[0] != dataset or parts[2] != "data.parquet":
+        return None
+    m = SNAPSHOT_FOLDER_RE.match(parts[1])
+    if m is None:
+        return None
+    try:
+        return date.fromisoformat(m.group(1))
+    except ValueError:
+        return None
 
 
 def gold_csv_key(dataset: str) -> str:
@@ -240,7 +278,18 @@ class LocalLake:
         return sorted((self.silver / table).glob("snapshot_date=*/*.parquet"))
 
     def gold_data_files(self) -> list[Path]:
-        return sorted(self.gold.glob("*/data.parquet"))
+        """Every gold Parquet file: the flat datasets' and the history partitions'."""
+        return sorted(
+            [*self.gold.glob("*/data.parquet"), *self.gold.glob("*/snapshot_date=*/data.parquet")]
+        )
+
+    def gold_dataset_files(self, dataset: str) -> list[Path]:
+        """A gold dataset's Parquet files: ``data.parquet``, or its partitions oldest first."""
+        folder = self.gold / dataset
+        flat = folder / "data.parquet"
+        if flat.is_file():
+            return [flat]
+        return sorted(folder.glob("snapshot_date=*/data.parquet"))
 
     def bronze_run_parts(self, run_id: str) -> list[Path]:
         """Every bronze part of a run, whatever its day."""

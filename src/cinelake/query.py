@@ -1,4 +1,5 @@
-"""DuckDB over the local lake: `silver_movies`, `silver_quarantine` and one `gold_<dataset>` view each."""
+"""DuckDB over the local lake: `silver_movies`, `silver_quarantine`, `silver_lists` and one
+`gold_<dataset>` view each (a history dataset's view spans its date partitions)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def connect(data_dir: Path, damaged: dict[str, str] | None = None) -> duckdb.Duc
     tables: tuple[tuple[str, SilverTable], ...] = (
         ("silver_movies", "movies"),
         ("silver_quarantine", "quarantine"),
+        ("silver_lists", "lists"),
     )
     for view, table in tables:
         files = lake.silver_files(table)
@@ -51,17 +53,35 @@ def connect(data_dir: Path, damaged: dict[str, str] | None = None) -> duckdb.Duc
     gold = lake.gold
     if gold.is_dir():
         for dataset in sorted(p for p in gold.iterdir() if p.is_dir()):
-            parts = sorted(dataset.glob("*.parquet"))
+            parts = lake.gold_dataset_files(dataset.name) or sorted(dataset.glob("*.parquet"))
             if (
                 parts
                 and dataset.name.isidentifier()
                 and _readable(parts, data_dir, f"gold_{dataset.name}", damaged)
             ):
                 listed = ", ".join(f"'{_glob(f)}'" for f in parts)
-                con.execute(
-                    f"CREATE VIEW gold_{dataset.name} AS SELECT * FROM read_parquet([{listed}])"
-                )
+                columns = _partitioned_columns(dataset.name)
+                if columns is None:
+                    con.execute(
+                        f"CREATE VIEW gold_{dataset.name} AS SELECT * FROM read_parquet([{listed}])"
+                    )
+                else:  # the partition column comes from the path; keep the definition's order
+                    con.execute(
+                        f"CREATE VIEW gold_{dataset.name} AS SELECT {columns} "
+                        f"FROM read_parquet([{listed}], hive_partitioning = true, "
+                        "hive_types = {'snapshot_date': DATE}, union_by_name = true)"
+                    )
     return con
+
+
+def _partitioned_columns(name: str) -> str | None:
+    """The select list of a date-partitioned gold dataset; None for any other folder."""
+    from cinelake.gold.datasets import DATASETS
+
+    for ds in DATASETS:
+        if ds.name == name and ds.partition_column is not None:
+            return ", ".join(f'"{c}"' for c in ds.column_names)
+    return None
 
 
 def views(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,35 @@ def test_glue_tables_point_at_the_gold_objects(stack: Stack) -> None:
             "ParquetHiveSerDe"
         )
         assert stack.properties(lid)["DatabaseName"] == "cinelake"
+
+
+def test_history_tables_are_partitioned_by_date_with_projection(stack: Stack) -> None:
+    from cinelake import layout
+    from cinelake.gold.datasets import DATASETS
+
+    gold = stack.resolve({"Ref": "GoldBucket"})
+    partitioned = {ds.name: ds for ds in DATASETS if ds.partition_column is not None}
+    assert set(partitioned) == {"movers", "rank_history"}
+    for lid in stack.of_type("AWS::Glue::Table"):
+        table = stack.properties(lid)["TableInput"]
+        dataset = table["Name"].removeprefix("gold_")
+        params = table["Parameters"]
+        if dataset not in partitioned:
+            assert "PartitionKeys" not in table and "projection.enabled" not in params
+            continue
+        assert table["PartitionKeys"][0]["Name"] == "snapshot_date"
+        assert table["PartitionKeys"][0]["Type"] == "date"
+        columns = [c["Name"] for c in table["StorageDescriptor"]["Columns"]]
+        assert "snapshot_date" not in columns  # in the path only
+        assert columns == [c for c in partitioned[dataset].column_names if c != "snapshot_date"]
+        assert params["projection.enabled"] == "true"
+        assert params["projection.snapshot_date.type"] == "date"
+        assert params["projection.snapshot_date.format"] == "yyyy-MM-dd"
+        assert params["projection.snapshot_date.range"] == "1990-01-01,NOW"
+        template = params["storage.location.template"]
+        # The folder the gold stage writes, with Athena's placeholder for the date.
+        example = layout.gold_partition_key(dataset, date(2026, 11, 29)).rsplit("/", 1)[0]
+        assert template == f"s3://{gold}/" + example.replace("2026-11-29", "${snapshot_date}") + "/"
 
 
 # ------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 One ``AWS::Glue::Table`` per gold dataset (``cinelake.gold.datasets.DATASETS``): table
 ``gold_<dataset>`` over ``s3://<gold bucket>/<dataset>/`` (where ``<dataset>/data.parquet``
-lives), columns typed with the same Arrow -> Hive mapping as the Athena DDL the gold stage
+lives, or a history dataset's ``snapshot_date=YYYY-MM-DD/`` partitions, projected), columns typed with the same Arrow -> Hive mapping as the Athena DDL the gold stage
 writes (``cinelake.tables.hive_type``). Athena and QuickSight query these tables.
 
     python -m cinelake.aws.glue_tables           # print the resources (YAML)
@@ -47,44 +47,66 @@ def logical_id(dataset_name: str) -> str:
     return "GoldTable" + "".join(part.capitalize() for part in dataset_name.split("_"))
 
 
+def _comment_of(column: Any) -> str:
+    return _clip(
+        column.description + (f" Unit: {column.unit}." if column.unit else ""), MAX_COMMENT
+    )
+
+
 def table_resource(dataset: Any) -> dict[str, Any]:
-    """The CloudFormation resource of one gold dataset (intrinsics in their long form)."""
+    """The CloudFormation resource of one gold dataset (intrinsics in their long form).
+
+    A date-partitioned dataset gets its partition key and Athena partition projection (the
+    same properties as the DDL the gold stage writes, ``cinelake.gold.export``): no crawler,
+    no ``MSCK REPAIR``, and a query over one day reads that day's folder only.
+    """
     from cinelake.tables import hive_type
 
+    part = dataset.partition_column
+    location = f"s3://{GOLD_BUCKET}/{dataset.name}/"
+    parameters: dict[str, Any] = {
+        "classification": "parquet",
+        "EXTERNAL": "TRUE",
+        "parquet.compression": "ZSTD",
+    }
+    table_input: dict[str, Any] = {
+        "Name": f"{TABLE_PREFIX}{dataset.name}",
+        "Description": _clip(f"{dataset.description} A row: {dataset.row}", MAX_DESCRIPTION),
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": parameters,
+    }
+    if part is not None:
+        from cinelake.gold.export import projection_properties
+
+        for key, value in projection_properties(part, location).items():
+            # Fn::Sub would read ${snapshot_date} as a variable: ${!...} is its literal escape.
+            parameters[key] = (
+                {"Fn::Sub": value.replace("${" + part + "}", "${!" + part + "}")}
+                if key == "storage.location.template"
+                else value
+            )
+        table_input["PartitionKeys"] = [
+            {"Name": c.name, "Type": hive_type(c.type).lower(), "Comment": _comment_of(c)}
+            for c in dataset.columns
+            if c.name == part
+        ]
+    table_input["StorageDescriptor"] = {
+        "Location": {"Fn::Sub": location},
+        "InputFormat": PARQUET_INPUT,
+        "OutputFormat": PARQUET_OUTPUT,
+        "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE},
+        "Columns": [
+            {"Name": c.name, "Type": hive_type(c.type).lower(), "Comment": _comment_of(c)}
+            for c in dataset.columns
+            if c.name != part
+        ],
+    }
     return {
         "Type": "AWS::Glue::Table",
         "Properties": {
             "CatalogId": {"Ref": "AWS::AccountId"},
             "DatabaseName": {"Ref": DATABASE_RESOURCE},
-            "TableInput": {
-                "Name": f"{TABLE_PREFIX}{dataset.name}",
-                "Description": _clip(
-                    f"{dataset.description} A row: {dataset.row}", MAX_DESCRIPTION
-                ),
-                "TableType": "EXTERNAL_TABLE",
-                "Parameters": {
-                    "classification": "parquet",
-                    "EXTERNAL": "TRUE",
-                    "parquet.compression": "ZSTD",
-                },
-                "StorageDescriptor": {
-                    "Location": {"Fn::Sub": f"s3://{GOLD_BUCKET}/{dataset.name}/"},
-                    "InputFormat": PARQUET_INPUT,
-                    "OutputFormat": PARQUET_OUTPUT,
-                    "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE},
-                    "Columns": [
-                        {
-                            "Name": c.name,
-                            "Type": hive_type(c.type).lower(),
-                            "Comment": _clip(
-                                c.description + (f" Unit: {c.unit}." if c.unit else ""),
-                                MAX_COMMENT,
-                            ),
-                        }
-                        for c in dataset.columns
-                    ],
-                },
-            },
+            "TableInput": table_input,
         },
     }
 

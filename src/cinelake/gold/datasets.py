@@ -7,7 +7,8 @@ contract). The definitions below are the single source of truth: ``build_gold`` 
 
 Shared rules (also rendered into the docs, see ``RULES``):
 
-* Only the LATEST snapshot is used: rows whose ``snapshot_date`` equals ``max(snapshot_date)``.
+* The latest-snapshot datasets use rows whose ``snapshot_date`` equals ``max(snapshot_date)``;
+  the history datasets (``HISTORY_DATASETS``) use every day's list (``prepare_history``).
 * Inside that snapshot each ``imdb_id`` counts once (the row with the latest ``ingested_at``
   wins, then the latest ``run_id``, then the best ``source_rank``); rows without an
   ``imdb_id`` are ignored. Every title counts as a "movie", whatever its ``type``.
@@ -24,18 +25,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import duckdb
 import pyarrow as pa
 
 __all__ = [
     "DATASETS",
+    "HISTORY_DATASETS",
+    "HISTORY_PROJECTION_START",
+    "LATEST_DATASETS",
     "RULES",
+    "SILVER_HISTORY_SQL",
     "GoldColumn",
     "GoldDataset",
     "build_gold",
     "dataset",
     "empty_table",
+    "prepare_history",
 ]
 
 
@@ -65,10 +72,24 @@ class GoldDataset:
     row: str
     sql: str
     columns: tuple[GoldColumn, ...]
+    scope: Literal["latest", "history"] = "latest"
+    """``latest``: computed from the newest snapshot (view ``silver_movies``); ``history``:
+    over every snapshot (table ``silver_history``, see :func:`prepare_history`)."""
+    partition_column: str | None = None
+    """Set for a dataset stored one file per day (``<name>/snapshot_date=YYYY-MM-DD/``):
+    the column is then in the path, not in the files, and Athena projects it."""
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @property
+    def file_schema(self) -> pa.Schema:
+        """The schema of the Parquet files: without the partition column, if any."""
+        schema = self.schema
+        if self.partition_column is None:
+            return schema
+        return schema.remove(schema.get_field_index(self.partition_column))
 
     @property
     def schema(self) -> pa.Schema:
@@ -94,7 +115,25 @@ RULES: tuple[str, ...] = (
     "per-movie datasets lists are one readable string joined with `, ` (empty list: empty "
     "string).",
     "Empty silver (or no snapshot) gives empty datasets with the same columns.",
+    "History datasets (`movers`, `rank_history`, `top_movers`, `list_tenure`) use every "
+    "snapshot, not only the latest. A snapshot is a day's top list (`silver_lists`, what the "
+    "run that owns the day asked for), so a movie OMDb did not find still counts as on the "
+    "list; a day with silver movies but no list (a lake from before lists, until `cinelake "
+    "rebuild`) uses its movies' `source_rank` and title. Titles, ratings and votes are OMDb's "
+    "of that day when it answered, else the list's own. A day's list and its movies hold "
+    "one row per movie (the silver contract), so history does not deduplicate them again.",
+    "In history, the previous snapshot of a date is the latest earlier date that has a "
+    "snapshot: missing days are skipped, never filled in. Streaks and `days_in_list` count "
+    "snapshots, so a day without any snapshot neither breaks nor lengthens them.",
+    "`movers` and `rank_history` are stored one Parquet file per date, in a Hive partition "
+    "folder named after `snapshot_date` (the date is in the path only, not in the files); Athena "
+    "tables are partitioned by `snapshot_date` with partition projection, so a query over "
+    "one day reads one day. Their CSV is one file over all days.",
 )
+
+HISTORY_PROJECTION_START = "1990-01-01"
+"""The first date Athena's partition projection considers (IMDb opened in 1990): archived
+lists can be backfilled from any later day."""
 
 # --------------------------------------------------------------------------------------------
 # SQL building blocks (constants only: nothing here comes from user input)
@@ -650,7 +689,356 @@ GROUP BY l.snapshot_date""",
     ),
 )
 
-DATASETS: tuple[GoldDataset, ...] = (
+
+# --------------------------------------------------------------------------------------------
+# History: every snapshot, from the days' lists
+# --------------------------------------------------------------------------------------------
+
+SILVER_HISTORY_SQL = """SELECT
+    e.snapshot_date,
+    e.imdb_id,
+    e.rank,
+    coalesce(a.title, e.title) AS title,
+    coalesce(a.imdb_rating, e.source_rating)::DOUBLE AS imdb_rating,
+    coalesce(a.imdb_votes, e.source_votes)::BIGINT AS imdb_votes
+FROM (
+    SELECT snapshot_date, imdb_id, source_rank AS rank, title, source_rating, source_votes
+    FROM silver_lists
+    WHERE imdb_id IS NOT NULL
+    UNION ALL
+    -- a day without a list (older lakes): its answered movies are the list
+    SELECT snapshot_date, imdb_id, source_rank, title, source_rating, source_votes
+    FROM silver_movies_all
+    WHERE imdb_id IS NOT NULL
+      AND snapshot_date NOT IN (SELECT DISTINCT snapshot_date FROM silver_lists)
+) AS e
+LEFT JOIN (
+    SELECT snapshot_date, imdb_id, title, imdb_rating, imdb_votes
+    FROM silver_movies_all
+    WHERE imdb_id IS NOT NULL
+) AS a USING (snapshot_date, imdb_id)"""
+"""One row per movie per snapshot date: ``snapshot_date, imdb_id, rank, title, imdb_rating,
+imdb_votes``, from the views ``silver_lists`` and ``silver_movies_all`` (every day's movies).
+Not deduplicated here (a third of the history build's time): both tables hold one row per
+movie per day by contract (a source list with a repeated id is refused; silver keeps one
+answer per movie)."""
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+
+
+def prepare_history(con: duckdb.DuckDBPyConnection) -> None:
+    """Materialise ``silver_history`` (read once, used by every history dataset) from the views
+    ``silver_lists`` and ``silver_movies_all`` on ``con``. Without ``silver_lists`` there is
+    no list (every day falls back to its movies); without ``silver_movies_all`` the
+    ``silver_movies`` view is taken as every day's movies."""
+    present = _relations(con)
+    if "silver_lists" not in present:
+        from cinelake.silver.schema import lists_arrow_schema
+
+        con.register("silver_lists", lists_arrow_schema(include_partition=True).empty_table())
+    if "silver_movies_all" not in present:
+        con.execute("CREATE OR REPLACE TEMP VIEW silver_movies_all AS SELECT * FROM silver_movies")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE silver_history AS {SILVER_HISTORY_SQL}")
+
+
+# Each snapshot date and the latest earlier date that has a snapshot.
+_DAYS = """days AS (
+    SELECT snapshot_date,
+           lag(snapshot_date) OVER (ORDER BY snapshot_date) AS previous_snapshot_date,
+           row_number() OVER (ORDER BY snapshot_date) AS day_index
+    FROM (SELECT DISTINCT snapshot_date FROM silver_history)
+)"""
+
+_RANK = _col("rank", _I32, "Position in that day's top list.", "rank")
+
+MOVERS = GoldDataset(
+    name="movers",
+    description=(
+        "What changed from one snapshot to the next: for every snapshot date, each movie on "
+        "that day's list or on the previous snapshot's list, with both ranks and a status. "
+        "The previous snapshot is the latest earlier date that has one (missing days are "
+        "skipped). The first snapshot has no previous one: all its movies are `new` with a "
+        "null previous_snapshot_date, so 'entered' is uniformly status = 'new'. A movie "
+        "missing one day and back the next is `exited` on the first and `new` on the second. "
+        "Ordered by snapshot_date, rank (exits last, by previous_rank), imdb_id."
+    ),
+    row="One movie on a snapshot's list or on the previous snapshot's list.",
+    scope="history",
+    partition_column="snapshot_date",
+    sql=f"""WITH {_DAYS},
+today AS (
+    SELECT d.snapshot_date, d.previous_snapshot_date, h.imdb_id, h.title, h.rank
+    FROM silver_history AS h JOIN days AS d USING (snapshot_date)
+),
+before AS (
+    SELECT d.snapshot_date, d.previous_snapshot_date, h.imdb_id, h.title, h.rank
+    FROM silver_history AS h JOIN days AS d ON h.snapshot_date = d.previous_snapshot_date
+),
+pairs AS (
+    SELECT
+        coalesce(t.snapshot_date, b.snapshot_date) AS snapshot_date,
+        coalesce(t.previous_snapshot_date, b.previous_snapshot_date) AS previous_snapshot_date,
+        coalesce(t.imdb_id, b.imdb_id) AS imdb_id,
+        CASE WHEN t.imdb_id IS NULL THEN b.title ELSE t.title END AS title,
+        t.rank,
+        b.rank AS previous_rank
+    FROM today AS t
+    FULL OUTER JOIN before AS b
+      ON t.snapshot_date = b.snapshot_date AND t.imdb_id = b.imdb_id
+)
+SELECT
+    snapshot_date,
+    previous_snapshot_date,
+    imdb_id,
+    title,
+    rank::INTEGER AS rank,
+    previous_rank::INTEGER AS previous_rank,
+    (previous_rank - rank)::INTEGER AS rank_change,
+    CASE
+        WHEN previous_rank IS NULL THEN 'new'
+        WHEN rank IS NULL THEN 'exited'
+        WHEN previous_rank > rank THEN 'up'
+        WHEN previous_rank < rank THEN 'down'
+        ELSE 'same'
+    END AS status
+FROM pairs
+ORDER BY snapshot_date, rank ASC NULLS LAST, previous_rank ASC NULLS LAST, imdb_id""",
+    columns=(
+        _col("snapshot_date", _DATE, "The snapshot date (Athena partition).", "date"),
+        _col(
+            "previous_snapshot_date",
+            _DATE,
+            "The latest earlier date with a snapshot; null for the first snapshot.",
+            "date",
+        ),
+        IMDB_ID,
+        _col(
+            "title",
+            _STR,
+            "Title of that day (OMDb's, else the list's); for an exited movie, the previous day's.",
+        ),
+        _col("rank", _I32, "Rank on this snapshot's list; null when the movie left.", "rank"),
+        _col(
+            "previous_rank",
+            _I32,
+            "Rank on the previous snapshot's list; null when the movie is new.",
+            "rank",
+        ),
+        _col(
+            "rank_change",
+            _I32,
+            "previous_rank - rank: positive = moved up; null when either rank is null.",
+            "ranks",
+        ),
+        _col(
+            "status",
+            _STR,
+            "new (not on the previous list, or first snapshot), up, down, same, or exited "
+            "(on the previous list, not on this one).",
+        ),
+    ),
+)
+
+RANK_HISTORY = GoldDataset(
+    name="rank_history",
+    description=(
+        "Every movie's rank on every snapshot, with the rating and votes of that day "
+        "(OMDb's when it answered that day, else the list's own; null when neither is "
+        "known): a movie's trajectory is its rows ordered by date. Ordered by "
+        "snapshot_date, rank, imdb_id."
+    ),
+    row="One movie on one snapshot's list.",
+    scope="history",
+    partition_column="snapshot_date",
+    sql="""SELECT snapshot_date, imdb_id, title, rank::INTEGER AS rank, imdb_rating, imdb_votes
+FROM silver_history
+ORDER BY snapshot_date, rank, imdb_id""",
+    columns=(
+        _col("snapshot_date", _DATE, "The snapshot date (Athena partition).", "date"),
+        IMDB_ID,
+        _col("title", _STR, "Title of that day (OMDb's, else the list's)."),
+        _RANK,
+        _col(
+            "imdb_rating",
+            _F64,
+            "IMDb rating of that day (OMDb's, else the list's); null when unknown.",
+            "IMDb points (0-10)",
+        ),
+        _col(
+            "imdb_votes",
+            _I64,
+            "IMDb votes of that day (OMDb's, else the list's); null when unknown.",
+            "votes",
+        ),
+    ),
+)
+
+TOP_MOVERS_WINDOWS: tuple[int, ...] = (7, 30)
+TOP_MOVERS_PER_DIRECTION = 10
+
+TOP_MOVERS = GoldDataset(
+    name="top_movers",
+    description=(
+        f"The biggest climbers and fallers over the last {' and '.join(map(str, TOP_MOVERS_WINDOWS))} "
+        "days: the latest snapshot compared with the latest snapshot at least window_days "
+        "older (the base). Only movies on both lists count (entries and exits are in "
+        f"`movers`); up to {TOP_MOVERS_PER_DIRECTION} per window and direction, by the size "
+        "of the move, then the current rank. A window longer than the history has no rows."
+    ),
+    row="One movie among the biggest moves of a window and direction.",
+    scope="history",
+    sql=f"""WITH windows AS (
+    SELECT window_days,
+           (SELECT max(snapshot_date) FROM silver_history) AS snapshot_date
+    FROM (VALUES {", ".join(f"({w})" for w in TOP_MOVERS_WINDOWS)}) AS w(window_days)
+),
+bases AS (
+    SELECT w.window_days, w.snapshot_date,
+           (SELECT max(h.snapshot_date) FROM silver_history AS h
+            WHERE h.snapshot_date <= w.snapshot_date - w.window_days) AS base_snapshot_date
+    FROM windows AS w
+),
+moves AS (
+    SELECT b.window_days, b.snapshot_date, b.base_snapshot_date, c.imdb_id, c.title,
+           c.rank, p.rank AS base_rank, p.rank - c.rank AS rank_change
+    FROM bases AS b
+    JOIN silver_history AS c ON c.snapshot_date = b.snapshot_date
+    JOIN silver_history AS p
+      ON p.snapshot_date = b.base_snapshot_date AND p.imdb_id = c.imdb_id
+    WHERE p.rank <> c.rank
+),
+ranked AS (
+    SELECT *,
+           CASE WHEN rank_change > 0 THEN 'climber' ELSE 'faller' END AS direction,
+           row_number() OVER (
+               PARTITION BY window_days, rank_change > 0
+               ORDER BY abs(rank_change) DESC, rank ASC, imdb_id ASC
+           ) AS position
+    FROM moves
+)
+SELECT
+    window_days::INTEGER AS window_days,
+    direction,
+    position::INTEGER AS position,
+    snapshot_date,
+    base_snapshot_date,
+    imdb_id,
+    title,
+    rank::INTEGER AS rank,
+    base_rank::INTEGER AS base_rank,
+    rank_change::INTEGER AS rank_change
+FROM ranked
+WHERE position <= {TOP_MOVERS_PER_DIRECTION}
+ORDER BY window_days, direction, position""",
+    columns=(
+        _col("window_days", _I32, "Length of the window.", "days"),
+        _col("direction", _STR, "climber (moved up) or faller (moved down)."),
+        _col("position", _I32, "1 = the biggest move of its window and direction.", "rank"),
+        _col("snapshot_date", _DATE, "The latest snapshot.", "date"),
+        _col(
+            "base_snapshot_date",
+            _DATE,
+            "The snapshot compared with: the latest one at least window_days older.",
+            "date",
+        ),
+        IMDB_ID,
+        _col("title", _STR, "Title on the latest snapshot."),
+        _col("rank", _I32, "Rank on the latest snapshot.", "rank"),
+        _col("base_rank", _I32, "Rank on the base snapshot.", "rank"),
+        _col(
+            "rank_change",
+            _I32,
+            "base_rank - rank: positive = climbed, negative = fell.",
+            "ranks",
+        ),
+    ),
+)
+
+LIST_TENURE = GoldDataset(
+    name="list_tenure",
+    description=(
+        "How long every movie ever on the list has been there: first and last snapshot, "
+        "snapshots on the list, the current and the longest run of consecutive snapshots, "
+        "best and latest rank. Ordered by latest_rank (movies no longer on the list last, "
+        "longest tenure first), then imdb_id."
+    ),
+    row="One movie that was on at least one snapshot's list.",
+    scope="history",
+    sql=f"""WITH {_DAYS},
+seen AS (
+    SELECT h.imdb_id, h.title, h.rank, h.snapshot_date, d.day_index,
+           d.day_index - row_number() OVER (PARTITION BY h.imdb_id ORDER BY d.day_index)
+               AS streak
+    FROM silver_history AS h JOIN days AS d USING (snapshot_date)
+),
+streaks AS (
+    SELECT imdb_id, streak, count(*) AS snapshots, max(day_index) AS last_index
+    FROM seen GROUP BY imdb_id, streak
+),
+runs AS (
+    SELECT imdb_id,
+           max(snapshots) AS longest,
+           max(snapshots) FILTER (WHERE last_index = (SELECT max(day_index) FROM days))
+               AS current
+    FROM streaks GROUP BY imdb_id
+),
+movies AS (
+    SELECT imdb_id,
+           arg_max(title, snapshot_date) AS title,
+           min(snapshot_date) AS first_seen,
+           max(snapshot_date) AS last_seen,
+           count(*) AS days_in_list,
+           min(rank) AS best_rank,
+           arg_max(rank, snapshot_date) AS last_rank
+    FROM seen GROUP BY imdb_id
+)
+SELECT
+    m.imdb_id,
+    m.title,
+    m.first_seen,
+    m.last_seen,
+    m.days_in_list::BIGINT AS days_in_list,
+    coalesce(r.current, 0)::BIGINT AS current_streak_days,
+    r.longest::BIGINT AS longest_streak_days,
+    m.best_rank::INTEGER AS best_rank,
+    CASE WHEN m.last_seen = (SELECT max(snapshot_date) FROM days)
+         THEN m.last_rank END::INTEGER AS latest_rank
+FROM movies AS m JOIN runs AS r USING (imdb_id)
+ORDER BY latest_rank ASC NULLS LAST, days_in_list DESC, m.imdb_id""",
+    columns=(
+        IMDB_ID,
+        _col("title", _STR, "Title on the movie's last snapshot."),
+        _col("first_seen", _DATE, "First snapshot with the movie on the list.", "date"),
+        _col("last_seen", _DATE, "Last snapshot with the movie on the list.", "date"),
+        _col("days_in_list", _I64, "Snapshots with the movie on the list.", "snapshots"),
+        _col(
+            "current_streak_days",
+            _I64,
+            "Consecutive snapshots up to the latest one with the movie on the list; 0 when "
+            "it is not on the latest list.",
+            "snapshots",
+        ),
+        _col(
+            "longest_streak_days",
+            _I64,
+            "The longest run of consecutive snapshots with the movie on the list.",
+            "snapshots",
+        ),
+        _col("best_rank", _I32, "Best (lowest) rank ever.", "rank"),
+        _col(
+            "latest_rank",
+            _I32,
+            "Rank on the latest snapshot; null when it is not on that list.",
+            "rank",
+        ),
+    ),
+)
+
+LATEST_DATASETS: tuple[GoldDataset, ...] = (
     TOP_RATED,
     MOVIES_BY_GENRE,
     MOVIES_BY_COUNTRY,
@@ -663,6 +1051,12 @@ DATASETS: tuple[GoldDataset, ...] = (
     AWARDS_TOTALS,
     KPIS,
 )
+"""The datasets about the latest snapshot."""
+
+HISTORY_DATASETS: tuple[GoldDataset, ...] = (MOVERS, RANK_HISTORY, TOP_MOVERS, LIST_TENURE)
+"""The datasets over every snapshot."""
+
+DATASETS: tuple[GoldDataset, ...] = LATEST_DATASETS + HISTORY_DATASETS
 
 _BY_NAME = {d.name: d for d in DATASETS}
 
@@ -698,11 +1092,15 @@ def _conform(ds: GoldDataset, table: pa.Table) -> pa.Table:
 def build_gold(
     con: duckdb.DuckDBPyConnection, datasets: Iterable[GoldDataset] = DATASETS
 ) -> dict[str, pa.Table]:
-    """Compute every gold dataset from the ``silver_movies`` view on ``con``.
+    """Compute gold datasets on ``con``: the latest ones from the ``silver_movies`` view, the
+    history ones from the ``silver_history`` table (:func:`prepare_history`).
 
     Returns ``{dataset name: table}`` in the order of ``DATASETS``; each table has exactly the
     dataset's Arrow schema (field descriptions and units travel as field metadata).
     """
+    datasets = tuple(datasets)
+    if any(ds.scope == "history" for ds in datasets) and "silver_history" not in _relations(con):
+        prepare_history(con)
     return {ds.name: _conform(ds, _fetch(con, ds.sql)) for ds in datasets}
 
 

@@ -145,7 +145,7 @@ def check(root: Path, *, quick: bool = False) -> list[Problem]:
         if problem is not None:
             problems.append(Problem(path.relative_to(root).as_posix(), problem, kind, FIXES[kind]))
 
-    for table in ("movies", "quarantine"):
+    for table in ("movies", "quarantine", "lists"):
         for path in lake.silver_files(table):  # type: ignore[arg-type]
             add(path, _parquet(path, full=not quick), "silver")
     for path in lake.gold_data_files():

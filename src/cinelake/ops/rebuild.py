@@ -105,7 +105,7 @@ def rebuild(
     settings: Settings, *, progress: RebuildProgress | None = None, clock: Clock | None = None
 ) -> RebuildReport:
     """Rebuild every day's silver snapshot from its latest complete run, then gold and the
-    dashboard. Holds the runtime lock; raises ``RuntimeBusy`` if another process has it."""
+    dashboard (every gold history partition is rewritten). Holds the runtime lock; raises ``RuntimeBusy`` if another process has it."""
     from cinelake.ops.runs import LocalRuntime
     from cinelake.stages import gold as gold_stage
     from cinelake.stages import silver as silver_stage
@@ -133,7 +133,7 @@ def rebuild(
                 report.days.append(line)
                 tell("silver", n, len(plan))
             tell("gold", 0, 1)
-            gold = gold_stage.build_and_publish(deps)
+            gold = gold_stage.build_and_publish(deps, full=True)
             report.gold_datasets = len(gold.datasets)
             report.gold_snapshot_date = gold.snapshot_date
             tell("gold", 1, 1)

@@ -28,6 +28,8 @@ from cinelake import tables
 
 __all__ = [
     "IMDB_ID_PATTERN",
+    "LISTS_COLUMNS",
+    "LISTS_TABLE",
     "MOVIES_COLUMNS",
     "MOVIES_TABLE",
     "QUARANTINE_COLUMNS",
@@ -38,10 +40,13 @@ __all__ = [
     "arrow_schema",
     "column",
     "conform",
+    "conform_lists",
     "conform_movies",
     "conform_quarantine",
     "hive_columns",
     "hive_type",
+    "lists_arrow_schema",
+    "lists_hive_columns",
     "markdown_table",
     "quarantine_arrow_schema",
     "quarantine_hive_columns",
@@ -50,6 +55,7 @@ __all__ = [
 
 MOVIES_TABLE = "silver_movies"
 QUARANTINE_TABLE = "silver_quarantine"
+LISTS_TABLE = "silver_lists"
 PARTITION_COLUMN = "snapshot_date"
 IMDB_ID_PATTERN = r"^tt[0-9]{7,9}$"
 
@@ -287,6 +293,47 @@ QUARANTINE_COLUMNS: tuple[ColumnSpec, ...] = (
 )
 """``silver_quarantine``: found answers that failed validation, with all reasons."""
 
+LISTS_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec(
+        "source_rank", pa.int32(), False, "Rank of the movie in the day's top list.", minimum=1
+    ),
+    ColumnSpec(
+        "imdb_id",
+        pa.string(),
+        False,
+        "IMDb id the list names (whether or not OMDb found it).",
+        pattern=IMDB_ID_PATTERN,
+    ),
+    ColumnSpec(
+        "snapshot_date",
+        pa.date32(),
+        False,
+        "Day of the list. Partition column: taken from the path, not stored in files.",
+        partition=True,
+    ),
+    ColumnSpec("title", pa.string(), True, "Title as the list gives it; null when it has none."),
+    ColumnSpec(
+        "source_rating",
+        pa.float64(),
+        True,
+        "The list's own rating of the movie; null when the list has none.",
+        minimum=0,
+        maximum=10,
+    ),
+    ColumnSpec(
+        "source_votes",
+        pa.int64(),
+        True,
+        "The list's own vote count; null when the list has none.",
+        minimum=0,
+    ),
+    ColumnSpec(
+        "run_id", pa.string(), False, "The run whose manifest is the day's list (the day's owner)."
+    ),
+)
+"""``silver_lists``: the day's top list as its owning run asked for it, one row per movie,
+OMDb's answers or not. History (movers, entries, exits) is computed from these lists."""
+
 REASON_CODES: tuple[tuple[str, str], ...] = (
     ("invalid_json", "the bronze line is not a JSON object"),
     ("invalid_utf8", "the bronze line is not UTF-8 text"),
@@ -357,6 +404,11 @@ def quarantine_arrow_schema(*, include_partition: bool = False) -> pa.Schema:
     return _schema(QUARANTINE_COLUMNS, include_partition)
 
 
+def lists_arrow_schema(*, include_partition: bool = False) -> pa.Schema:
+    """Arrow/Parquet schema of ``silver_lists`` (without ``snapshot_date`` by default)."""
+    return _schema(LISTS_COLUMNS, include_partition)
+
+
 def hive_type(arrow_type: pa.DataType) -> str:
     """The Hive/Athena DDL type of an Arrow type, lower case (:func:`cinelake.tables.hive_type`)."""
     return tables.hive_type(arrow_type, upper=False)
@@ -374,6 +426,11 @@ def hive_columns(include_partition: bool = False) -> list[tuple[str, str]]:
 def quarantine_hive_columns(include_partition: bool = False) -> list[tuple[str, str]]:
     """``(name, hive type)`` of the quarantine table."""
     return _hive(QUARANTINE_COLUMNS, include_partition)
+
+
+def lists_hive_columns(include_partition: bool = False) -> list[tuple[str, str]]:
+    """``(name, hive type)`` of ``silver_lists``."""
+    return _hive(LISTS_COLUMNS, include_partition)
 
 
 # --------------------------------------------------------------------------------------
@@ -441,6 +498,11 @@ def conform_quarantine(table: pa.Table) -> pa.Table:
     return conform(table, QUARANTINE_COLUMNS)
 
 
+def conform_lists(table: pa.Table) -> pa.Table:
+    """:func:`conform` against ``silver_lists``."""
+    return conform(table, LISTS_COLUMNS)
+
+
 # --------------------------------------------------------------------------------------
 # Documentation
 # --------------------------------------------------------------------------------------
@@ -487,7 +549,7 @@ The silver stage turns the bronze OMDb answers (newline-delimited JSON) into typ
 validated tables. This document is generated from `cinelake.silver.schema`, the single
 definition of the Arrow/Parquet schema, the validation and the Hive/Athena types.
 
-Both tables are partitioned by `snapshot_date`: Parquet files live under
+Every table is partitioned by `snapshot_date`: Parquet files live under
 `snapshot_date=YYYY-MM-DD/` and do not contain that column. For every scalar column,
 OMDb's `"N/A"`, an empty string and a missing key all become null.
 
@@ -503,6 +565,16 @@ stops the others. Movies OMDb did not find are not quarantined: they are reporte
 separately as `not_found`.
 
 {markdown_table(QUARANTINE_COLUMNS)}
+## `{LISTS_TABLE}`
+
+The day's top list exactly as the run that owns the day asked for it: one row per movie of
+its manifest, sorted by `source_rank`, including movies OMDb did not find or that were
+quarantined. Written beside `{MOVIES_TABLE}` whenever a day's silver is built (and by
+`cinelake rebuild`, so older lakes gain it). The gold history datasets (movers, rank history)
+are computed from these lists; a day with movies but no list (a lake built before lists
+existed, until `cinelake rebuild`) falls back to the movies' `source_rank` and `title`.
+
+{markdown_table(LISTS_COLUMNS)}
 ### Reason codes
 
 Each reason is `code: detail`, for example `rating_out_of_range: imdb_rating=11.2` or

@@ -155,8 +155,9 @@ def build_run(deps: SilverPorts, run_id: str, *, force: bool = False) -> SilverO
         )
         return outcome
     deps.checkpoint("before_silver_write")
-    # Quarantine first: the movies write raises the event gold listens to.
+    # Quarantine and the day's list first: the movies write raises the event gold listens to.
     deps.silver.put(layout.quarantine_key(snapshot), parquet_bytes(build.quarantine))
+    deps.silver.put(layout.lists_key(snapshot), parquet_bytes(day_list(manifest)))
     deps.silver.put(layout.movies_key(snapshot), parquet_bytes(build.movies))
     outcome = SilverOutcome(
         run_id,
@@ -189,7 +190,7 @@ def _unchanged(
 
     Its figures are those of the build that wrote the snapshot; nothing is written, not even
     the report. A report without a fingerprint (an older build) or a missing silver object
-    means build.
+    (movies or the day's list) means build.
     """
     previous = deps.ledger.report(run_id, "silver")
     if (
@@ -197,6 +198,8 @@ def _unchanged(
         or previous.get("state") != "built"
         or previous.get("inputs_fingerprint") != fingerprint
         or not deps.silver.exists(layout.movies_key(snapshot))
+        # A day built before silver kept the day's list: build again, so history has it.
+        or not deps.silver.exists(layout.lists_key(snapshot))
     ):
         return None
     return SilverOutcome(
@@ -208,6 +211,26 @@ def _unchanged(
         not_found=int(previous.get("not_found", 0)),
         drift=dict(previous.get("drift", {})),
     )
+
+
+def day_list(manifest: RunManifest) -> pa.Table:
+    """The day's top list (``silver_lists``): every movie the owning run's manifest names, with
+    the list's own rank, title and figures, whether OMDb found it or not. History is computed
+    from these lists, so a movie OMDb could not answer still counts as on the list."""
+    from cinelake.silver import schema
+
+    movies = sorted(manifest.movies, key=lambda m: (m.rank, m.imdb_id))
+    table = pa.table(
+        {
+            "source_rank": pa.array([m.rank for m in movies], pa.int32()),
+            "imdb_id": pa.array([m.imdb_id for m in movies], pa.string()),
+            "title": pa.array([m.title or None for m in movies], pa.string()),
+            "source_rating": pa.array([m.rating for m in movies], pa.float64()),
+            "source_votes": pa.array([m.votes for m in movies], pa.int64()),
+            "run_id": pa.array([manifest.run_id] * len(movies), pa.string()),
+        }
+    )
+    return schema.conform_lists(table)
 
 
 def for_manifest(day: SilverBuild, manifest: RunManifest) -> SilverBuild:

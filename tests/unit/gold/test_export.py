@@ -13,14 +13,15 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cinelake.gold.datasets import DATASETS
+from cinelake.gold.datasets import DATASETS, dataset
 from cinelake.gold.export import (
     CSV_DANGEROUS_PREFIXES,
     athena_ddl,
     csv_bytes,
+    csv_cell,
     docs_markdown,
     hive_type,
     parquet_bytes,
@@ -211,10 +212,33 @@ def test_athena_ddl_mentions_every_column_with_its_hive_type(ds):
     assert f"LOCATION '{location}'" in ddl
     assert "STORED AS PARQUET" in ddl
     declared = re.findall(r"^  `(\w+)` (\S+) COMMENT '[^'\n]*',?$", ddl, flags=re.M)
-    assert declared == [(c.name, HIVE[c.type]) for c in ds.columns]
+    part = ds.partition_column
+    assert declared == [(c.name, HIVE[c.type]) for c in ds.columns if c.name != part]
+    assert ("PARTITIONED BY" in ddl) == (part is not None)
     assert athena_ddl(ds, location, database="analytics").startswith(
         f"CREATE EXTERNAL TABLE IF NOT EXISTS `analytics`.`gold_{ds.name}`"
     )
+
+
+def test_athena_ddl_of_a_history_dataset_is_partitioned_and_projected_by_date():
+    location = "s3://lake-bucket/movers/"
+    ddl = athena_ddl(dataset("movers"), location)
+    assert re.search(r"^PARTITIONED BY \(`snapshot_date` DATE COMMENT '[^'\n]*'\)$", ddl, re.M)
+    # the partition column is in the path only, never among the file columns
+    assert "`snapshot_date` DATE COMMENT" not in ddl.split("PARTITIONED BY")[0]
+    properties = dict(re.findall(r"^  '([^']+)'='([^']*)',?$", ddl, flags=re.M))
+    assert properties == {
+        "parquet.compression": "ZSTD",
+        "projection.enabled": "true",
+        "projection.snapshot_date.type": "date",
+        "projection.snapshot_date.format": "yyyy-MM-dd",
+        "projection.snapshot_date.range": "1990-01-01,NOW",
+        "projection.snapshot_date.interval": "1",
+        "projection.snapshot_date.interval.unit": "DAYS",
+        "storage.location.template": location + "snapshot_date=${snapshot_date}/",
+    }
+    # the flat (latest-snapshot) datasets keep their DDL: no partition, no projection
+    assert "projection" not in athena_ddl(dataset("top_rated"), "s3://lake-bucket/top_rated/")
 
 
 def test_athena_ddl_rejects_injection():
@@ -262,3 +286,59 @@ def test_module_entry_point_prints_the_docs():
     )
     assert out.stdout == docs_markdown()
     assert out.stderr == ""
+
+
+# ------------------------------------------------- CSV: the column-wise writer equals csv.writer
+
+
+def rowwise_csv(table: pa.Table) -> bytes:
+    """The definition: csv.writer (QUOTE_MINIMAL, CRLF) over csv_cell of every cell."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([csv_cell(name) for name in table.column_names])
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    for i in range(table.num_rows):
+        writer.writerow([csv_cell(c[i]) for c in columns])
+    return buffer.getvalue().encode("utf-8")
+
+
+cells_text = st.one_of(st.none(), st.text(alphabet=st.characters(codec="utf-8"), max_size=12))
+cells_int = st.one_of(st.none(), st.integers(min_value=-(2**40), max_value=2**40))
+cells_float = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True))
+cells_date = st.one_of(st.none(), st.dates())
+cells_bool = st.one_of(st.none(), st.booleans())
+cells_list = st.one_of(st.none(), st.lists(st.text(max_size=4), max_size=3))
+
+
+@settings(deadline=None, max_examples=150)
+@given(
+    st.integers(min_value=0, max_value=6).flatmap(
+        lambda n: st.tuples(
+            st.lists(cells_text, min_size=n, max_size=n),
+            st.lists(cells_int, min_size=n, max_size=n),
+            st.lists(cells_float, min_size=n, max_size=n),
+            st.lists(cells_date, min_size=n, max_size=n),
+            st.lists(cells_bool, min_size=n, max_size=n),
+            st.lists(cells_list, min_size=n, max_size=n),
+        )
+    ),
+    st.integers(min_value=0, max_value=3),
+)
+def test_csv_bytes_equals_the_rowwise_definition(columns, offset):
+    text, ints, floats, dates, bools, lists = columns
+    table = pa.table(
+        {
+            "text": pa.array(text, pa.string()),
+            "n": pa.array(ints, pa.int64()),
+            "x": pa.array(floats, pa.float64()),
+            "day": pa.array(dates, pa.date32()),
+            "flag": pa.array(bools, pa.bool_()),
+            "items": pa.array(lists, pa.list_(pa.string())),
+        }
+    )
+    assert csv_bytes(table) == rowwise_csv(table)
+    # a slice (offsets into shared buffers) and a table in several chunks give the same text
+    part = table.slice(min(offset, table.num_rows))
+    assert csv_bytes(part) == rowwise_csv(part)
+    chunked = pa.concat_tables([table, table])
+    assert csv_bytes(chunked) == rowwise_csv(chunked)

@@ -39,6 +39,13 @@ demo: $(STAMP)
 	  max(source_rank) filter (where title = 'Gladiator') as gladiator, \
 	  max(source_rank) filter (where title like 'Spider-Man%') as spider_verse \
 	  from silver_movies group by snapshot_date order by snapshot_date" --data-dir lake
+	@# What changed between snapshots (gold movers), and the biggest moves.
+	$(BIN)/cinelake query "select snapshot_date, previous_snapshot_date as since, \
+	  count(*) filter (where status = 'new') as new, count(*) filter (where status = 'exited') as exited, \
+	  count(*) filter (where status = 'up') as up, count(*) filter (where status = 'down') as down \
+	  from gold_movers group by all order by snapshot_date" --data-dir lake
+	$(BIN)/cinelake query "select snapshot_date, title, previous_rank, rank, rank_change \
+	  from gold_movers where rank_change <> 0 order by abs(rank_change) desc, snapshot_date limit 8" --data-dir lake
 
 # `ruff format` keeps every file; `make test` fails on one it would change.
 FORMATTED := src tests benchmarks scripts

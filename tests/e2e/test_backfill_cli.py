@@ -18,6 +18,7 @@ from cinelake.ledger import RunLedger
 from cinelake.sources.port import ListSource
 
 from ..conftest import SHARED_HISTORY, invoke_cli
+from ..integration.test_history_movers_real_captures import expected_movers, raw_list
 
 KEY = "backfill-key-5e1d"
 MOVIES = 8
@@ -333,6 +334,21 @@ def test_twenty_real_captures_backfill_once_then_change_nothing(lake: Path, tmp_
     )
     expected = [(f.stem, len(ListSource(str(f)).select(250).movies)) for f in files]
     assert [(r["d"], r["n"]) for r in per_day] == expected
+    # gold_movers of the backfilled lake equals an independent computation from the raw files
+    columns = "snapshot_date, previous_snapshot_date, imdb_id, title, rank, previous_rank"
+    movers = query(lake, f"select {columns}, rank_change, status from gold_movers")
+    # Titles are OMDb's where it answered that day (as in every gold dataset), else the list's.
+    named = query(lake, "select snapshot_date as d, imdb_id, title from silver_movies")
+    omdb_title = {(r["d"], r["imdb_id"]): r["title"] for r in named}
+    got = {tuple(r.values()) for r in movers}
+    oracle = expected_movers({date.fromisoformat(f.stem): raw_list(f) for f in files})
+    want = set()
+    for day, before, imdb_id, title, rank, *rest in oracle:
+        on = str(day) if rank is not None else str(before)  # an exit is named by its last day
+        title = omdb_title.get((on, imdb_id), title)
+        want.add((str(day), str(before) if before else None, imdb_id, title, rank, *rest))
+    assert len(movers) == len(got) == len(want) and got == want
+    assert {r[-1] for r in want} >= {"new", "up", "down", "exited"}
     report = json.loads(second.stdout)
     assert [d["status"] for d in report["days"]] == ["unchanged"] * 20
     assert sim.requests == requests and report["omdb_requests"] == 0

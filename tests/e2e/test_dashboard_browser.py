@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pytest
 
 from cinelake.dashboard import HISTORY_WINDOW, render_dashboard, write_dashboard
-from cinelake.gold.datasets import build_gold
+from cinelake.gold.datasets import LATEST_DATASETS, build_gold
 from cinelake.gold.export import parquet_bytes
 from cinelake.silver.schema import arrow_schema
 from tests.history_tables import history_tables, write_partitioned
@@ -221,7 +221,7 @@ def gold_from(films) -> dict[str, pa.Table]:
     con = duckdb.connect()
     con.register("silver_rows", pa.Table.from_pylist(silver_rows(films), schema=SILVER_SCHEMA))
     con.execute("CREATE VIEW silver_movies AS SELECT * FROM silver_rows")
-    return build_gold(con)
+    return build_gold(con, LATEST_DATASETS)  # the history datasets come from each test
 
 
 # ---------------------------------------------------------------- browser plumbing

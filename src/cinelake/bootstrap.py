@@ -158,7 +158,9 @@ def build_aws(settings: Settings, *, clock: Clock | None = None) -> Deps:
 
 
 def build(settings: Settings, **kwargs: Any) -> Deps:
-    return build_aws(settings) if settings.backend == "aws" else build_local(settings, **kwargs)
+    if settings.backend == "aws":
+        return build_aws(settings, clock=kwargs.get("clock"))
+    return build_local(settings, **kwargs)
 
 
 _current: Deps | None = None

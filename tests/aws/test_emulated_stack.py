@@ -186,12 +186,12 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
     assert silver["state"] == "built" and silver["rows"] == 3 and silver["not_found"] == 1
     assert delivered[1][2]["built"] is True
 
+    last_silver_event = delivered[0][1]
+
     # -- the redrive policy moves it to the dead-letter queue on the next receive ----------------
     stack.expire_visibility("MoviesQueue")
     assert stack.poll_sqs("EnrichAndStoreMovie") == ([], None)
     assert stack.queue_counts("MoviesDeadLetterQueue")["ApproximateNumberOfMessages"] == 1
-    dead = stack.admin("sqs").receive_message(QueueUrl=stack.queue_urls["MoviesDeadLetterQueue"])
-    assert json.loads(dead["Messages"][0]["Body"])["movies"][0]["imdb_id"] == BROKEN
 
     # -- gold is in the gold bucket ---------------------------------------------------------------
     from cinelake.gold.datasets import DATASETS
@@ -216,6 +216,30 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
     tries = Settings.model_fields["max_retries"].default + 1  # per delivery, then SQS redelivers
     assert sim.requests_by_id[BROKEN] == MAX_RECEIVES * tries
 
+    # -- S3 delivers the last bronze event again (at-least-once): nothing is rebuilt ------------
+    again = stack.invoke_async("ProcessBronzeToSilver", last_silver_event)
+    assert again is not None, stack.failed_invocations  # None: every retry failed
+    assert [r["state"] for r in again["runs"]] == ["unchanged"]
+    assert stack.pump_s3_events() == []  # unchanged writes nothing: no silver event, no gold
+
+    # -- OMDb is back: the operator redrives the dead letter; the run is rebuilt with it --------
+    sim.config.html_error_ids = frozenset()
+    redrive_dead_letters(stack)
+    records, response = stack.poll_sqs("EnrichAndStoreMovie")
+    assert [json.loads(r["body"])["movies"][0]["imdb_id"] for r in records] == [BROKEN]
+    assert failed_ids(response) == set()
+    delivered = stack.pump_s3_events()
+    # The answer's part, then the completion marker: built, then unchanged; gold once.
+    assert [(fn, (out or {}).get("runs", [{}])[0].get("state")) for fn, _, out in delivered] == [
+        ("ProcessBronzeToSilver", "built"),
+        ("ProcessBronzeToSilver", "unchanged"),
+        ("ProcessSilverToGold", None),
+    ], delivered
+    assert delivered[0][2]["runs"][0]["rows"] == 4
+    assert delivered[2][2]["built"] is True
+    assert stack.failed_invocations == []
+    assert set(stack.queue_counts("FailedInvocationsQueue").values()) == {0}
+
     # -- a second run reaches OMDb's daily limit: enrichment pauses, movies wait in the queue ----
     sim.config.quota = sim.quota_used
     second = stack.invoke(
@@ -225,12 +249,22 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
     assert len(records) == 7 and failed_ids(response) == set()
     assert "_control/enrichment_paused.json" in stack.keys("BronzeBucket", "_control/")
     counts = stack.queue_counts("MoviesQueue")
-    # The 4 cached answers were written; BROKEN and the 2 new movies were put back, delayed.
-    assert counts["ApproximateNumberOfMessagesDelayed"] == 3
+    # The 5 cached answers (BROKEN's since its redrive) were written; the 2 new movies were put
+    # back, delayed.
+    assert counts["ApproximateNumberOfMessagesDelayed"] == 2
     delivered = stack.pump_s3_events()
     assert [(out["runs"][0]["run_id"], out["runs"][0]["state"]) for _, _, out in delivered] == [
         (second["run_id"], "waiting")
     ]
+
+
+def redrive_dead_letters(stack: EmulatedStack) -> None:
+    """Every dead letter back into the movies queue (what `cinelake dlq redrive` does)."""
+    sqs = stack.admin("sqs")
+    dlq = stack.queue_urls["MoviesDeadLetterQueue"]
+    for m in sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]:
+        sqs.send_message(QueueUrl=stack.queue_urls["MoviesQueue"], MessageBody=m["Body"])
+        sqs.delete_message(QueueUrl=dlq, ReceiptHandle=m["ReceiptHandle"])
 
 
 def check_least_privilege(stack: EmulatedStack) -> None:

@@ -196,7 +196,7 @@ def _unchanged(
         previous is None
         or previous.get("state") != "built"
         or previous.get("inputs_fingerprint") != fingerprint
-        or not deps.silver.exists(layout.movies_key(snapshot))
+        or not _silver_movies_exist(deps, snapshot)
     ):
         return None
     return SilverOutcome(
@@ -208,6 +208,14 @@ def _unchanged(
         not_found=int(previous.get("not_found", 0)),
         drift=dict(previous.get("drift", {})),
     )
+
+
+def _silver_movies_exist(deps: SilverPorts, snapshot: date) -> bool:
+    """Whether the day's silver movies object is there, by listing its key rather than a HEAD:
+    on S3 a HEAD needs s3:GetObject (and answers 403, not 404, for a missing object without
+    s3:ListBucket), while the silver role only writes silver objects and may list the bucket."""
+    key = layout.movies_key(snapshot)
+    return key in deps.silver.list_keys(key)
 
 
 def for_manifest(day: SilverBuild, manifest: RunManifest) -> SilverBuild:

@@ -314,7 +314,9 @@ class Container:
 def _environment(env: dict[str, str]) -> Iterator[None]:
     saved = dict(os.environ)
     for name in list(os.environ):
-        if name.startswith(("CINELAKE_", "AWS_")) or name == "OMDB_API_KEY":
+        # Lambda's environment is the template's: the test process's own settings (the
+        # suite turns Powertools metrics off) do not leak into the functions.
+        if name.startswith(("CINELAKE_", "AWS_", "POWERTOOLS_")) or name == "OMDB_API_KEY":
             del os.environ[name]
     os.environ.update(env)
     try:
@@ -915,6 +917,12 @@ class EmulatedStack:
             finally:
                 self.recorder.caller = "admin"
         return None
+
+    def expire_parameter_caches(self) -> None:
+        """Time passes beyond Powertools' max_age: each warm function reads its secrets anew
+        (its cache runs on the wall clock, which the test's clock does not move)."""
+        for container in self.containers.values():
+            container.providers = {}
 
     def expire_delays(self, queue_logical_id: str) -> None:
         """Time passes: messages sent with a delay (a paused enrichment's requeue) are due."""

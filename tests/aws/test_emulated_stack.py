@@ -394,7 +394,9 @@ def test_a_normal_day_a_skipped_day_and_a_deleted_secret(
             records, response = stack.poll_sqs("EnrichAndStoreMovie")
             assert len(records) == 3 and failed_ids(response) == set()
             delivered = stack.pump_s3_events()
-            assert [(fn, (out or {}).get("runs", [{}])[0].get("state")) for fn, _, out in delivered] == [
+            assert [
+                (fn, (out or {}).get("runs", [{}])[0].get("state")) for fn, _, out in delivered
+            ] == [
                 ("ProcessBronzeToSilver", "built"),
                 ("ProcessBronzeToSilver", "unchanged"),
                 ("ProcessSilverToGold", None),
@@ -415,9 +417,7 @@ def test_a_normal_day_a_skipped_day_and_a_deleted_secret(
             clock.set(day1 + timedelta(days=2))
             stack.expire_parameter_caches()  # two days: far beyond the secret cache's max_age
             # Two more movies than day 1: the cached three need no key, the new two do.
-            stack.invoke(
-                "GetMoviesAndSendToQueue", {"time": clock.now().isoformat(), "top_n": 5}
-            )
+            stack.invoke("GetMoviesAndSendToQueue", {"time": clock.now().isoformat(), "top_n": 5})
             records, response = stack.poll_sqs("EnrichAndStoreMovie")
             assert len(records) == 5 and failed_ids(response) == set()  # paused, not failed
             errors = [r for r in stack.log_records() if r["level"] == "ERROR"]
@@ -455,8 +455,7 @@ def test_a_normal_day_a_skipped_day_and_a_deleted_secret(
             records, response = stack.poll_sqs("EnrichAndStoreMovie")
             assert len(records) == 2 and failed_ids(response) == set()
             delivered = stack.pump_s3_events()
-            assert [(out or {}).get("runs", [{}])[0].get("state") for _, _, out in delivered][
-                0
-            ] == "built"
+            assert delivered[0][0] == "ProcessBronzeToSilver"
+            assert delivered[0][2]["runs"][0]["state"] == "built"
             assert stack.failed_invocations == []
         assert KEY not in json.dumps(stack.log_records())

@@ -450,6 +450,29 @@ class EmulatedStack:
         for logical_id in self.stack.of_type("AWS::Serverless::Function"):
             self._create_container(logical_id)
 
+    def register_outputs(self, stack_name: str) -> dict[str, str]:
+        """What CloudFormation answers describe_stacks with: template.yaml's Outputs, resolved
+        for this deployment (moto cannot deploy a SAM template; it holds them in a stand-in
+        stack so the CLI reads them the way it does on AWS)."""
+        outputs = {
+            name: str(self.stack.resolve(spec["Value"]))
+            for name, spec in self.stack.template.get("Outputs", {}).items()
+        }
+        body = {
+            # A stack needs a resource; moto creates this one (a handle it does not know).
+            "Resources": {
+                "Placeholder": {
+                    "Type": "AWS::SQS::Queue",
+                    "Properties": {"QueueName": f"{stack_name}-outputs-placeholder"},
+                }
+            },
+            "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+        }
+        self.admin("cloudformation").create_stack(
+            StackName=stack_name, TemplateBody=json.dumps(body)
+        )
+        return outputs
+
     def bucket_name(self, logical_id: str) -> str:
         return str(self._ref(logical_id, self.stack.resources[logical_id]))
 

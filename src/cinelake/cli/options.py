@@ -68,6 +68,7 @@ def setting(name: str, flag: str, *, check_range: bool = False, **help_kwargs: A
 
 
 DataDir = Annotated[Path | None, setting("data_dir", "--data-dir")]
+OptBackend = Annotated[str | None, setting("backend", "--backend")]
 OptTopN = Annotated[int | None, setting("top_n", "--top-n", check_range=True)]
 OptBatch = Annotated[int | None, setting("batch_size", "--batch-size", check_range=True)]
 OptSource = Annotated[
@@ -99,6 +100,14 @@ OptConfig = Annotated[
     ),
 ]
 OptJson = Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")]
+OptStack = Annotated[
+    str | None,
+    typer.Option(
+        "--stack",
+        help="CloudFormation stack to operate (with --backend aws): its outputs name the "
+        "buckets and queues.",
+    ),
+]
 
 
 class Format(StrEnum):

@@ -625,3 +625,29 @@ def test_the_adopt_template_imports_exactly_the_retained_buckets(
         [tool("cfn-lint"), str(path)], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_source_secret_is_read_at_run_time_never_a_parameter_value(
+    template: dict[str, Any],
+) -> None:
+    def ingest(stack: Stack) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        env = stack.properties("GetMoviesAndSendToQueue")["Environment"]["Variables"]
+        grants = stack.properties("IngestFunctionRole")["Policies"][0]["PolicyDocument"]
+        return env, grants["Statement"]
+
+    env, grants = ingest(names(Stack(template)))
+    assert "CINELAKE_SOURCE_SECRET_NAME" not in env
+    assert not any(g.get("Sid") == "ReadSourceKey" for g in grants)
+    keyed = names(
+        Stack(
+            template,
+            {"SourceUrl": "https://lists.example/top/{key}.json", "SourceSecretName": "lists/key"},
+        )
+    )
+    env, grants = ingest(keyed)
+    assert env["CINELAKE_SOURCE_SECRET_NAME"] == "lists/key"
+    assert env["CINELAKE_SOURCE"] == "https://lists.example/top/{key}.json"  # no key in it
+    (read,) = [g for g in grants if g.get("Sid") == "ReadSourceKey"]
+    assert read["Action"] == "secretsmanager:GetSecretValue"
+    assert read["Resource"].endswith(":secret:lists/key-??????")
+    assert Settings.model_fields["source_secret_name"].default is None

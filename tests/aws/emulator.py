@@ -742,9 +742,13 @@ class EmulatedStack:
         handler = logging.StreamHandler(self.logs)
         handler.setFormatter(logger.registered_formatter)
         logger.addHandler(handler)
+        # A Lambda process logs at its LOG_LEVEL (INFO), whatever a CLI test in this process set.
+        level = logger.log_level
+        logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
         try:
             yield
         finally:
+            logger.setLevel(level)
             logger.removeHandler(handler)
 
     # -- CloudWatch: EMF lines on stdout become metrics, alarms evaluated over them ---------------

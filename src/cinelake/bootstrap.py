@@ -50,7 +50,9 @@ class Deps:
 
     def __post_init__(self) -> None:
         if self.sources is None:
-            self.sources = SourceOpener(self.settings, self.bronze, self.clock)
+            self.sources = SourceOpener(
+                self.settings, self.bronze, self.clock, key=source_key(self.settings)
+            )
 
     def open_source(self, location: str | None) -> Source:
         assert self.sources is not None
@@ -105,6 +107,13 @@ def key_provider(settings: Settings) -> KeyProvider:
     return StaticKey(None)
 
 
+def source_key(settings: Settings) -> KeyProvider | None:
+    """The key a source URL's {key} stands for: the source secret, if one is named."""
+    if not settings.source_secret_name:
+        return None
+    return SecretsManagerKey(settings.source_secret_name, settings.source_secret_field or None)
+
+
 def build_local(
     settings: Settings,
     *,
@@ -153,12 +162,14 @@ def build_aws(settings: Settings, *, clock: Clock | None = None) -> Deps:
         queue=SqsQueue(sqs, settings.queue_url or ""),
         keys=key_provider(settings),
         limiter=RateLimiter(settings.rate_limit),
-        sources=SourceOpener(settings, bronze, clock, s3=s3),
+        sources=SourceOpener(settings, bronze, clock, s3=s3, key=source_key(settings)),
     )
 
 
 def build(settings: Settings, **kwargs: Any) -> Deps:
-    return build_aws(settings) if settings.backend == "aws" else build_local(settings, **kwargs)
+    if settings.backend == "aws":
+        return build_aws(settings, clock=kwargs.get("clock"))
+    return build_local(settings, **kwargs)
 
 
 _current: Deps | None = None

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     source: str | None = Field(
         None, description="imdb-datasets, or a top list: path, http(s):// or s3:// URL"
     )
+    source_secret_name: str | None = Field(
+        None,
+        description="Secrets Manager secret holding the key a source URL's {key} stands for",
+    )
+    source_secret_field: str | None = Field(
+        "api_key", description="JSON field of that secret holding the key (empty: the whole secret)"
+    )
     source_max_bytes: int = Field(
         64 * 1024 * 1024, ge=1024, description="largest source list read, bytes"
     )

@@ -14,3 +14,6 @@ class SecretError(Exception):
 
 class KeyProvider(Protocol):
     def get(self) -> str | None: ...
+
+    def forget(self) -> None:
+        """Drop a cached key (OMDb refused it), so the next `get` reads the source again."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -29,6 +29,11 @@ class Pause:
     reason: str  # "quota" or "invalid_key"
     until: datetime
     detail: str
+    since: datetime | None = None  # when this stretch of pauses began (None: records before it)
+
+    def paused_for(self, now: datetime) -> timedelta:
+        """How long enrichment has been paused at ``now`` (zero for a pause without a start)."""
+        return max(timedelta(0), now - self.since) if self.since is not None else timedelta(0)
 
 
 def _damaged(store: ObjectStore, key: str, exc: Exception) -> DamagedFile:
@@ -146,28 +151,35 @@ class RunLedger:
 
     # -- pause (quota reached, key rejected) ----------------------------------------------
     def pause(self, pause: Pause) -> None:
-        self._put_json(
-            layout.PAUSE_KEY,
-            {"reason": pause.reason, "until": pause.until.isoformat(), "detail": pause.detail},
-        )
+        record = {"reason": pause.reason, "until": pause.until.isoformat(), "detail": pause.detail}
+        if pause.since is not None:
+            record["since"] = pause.since.isoformat()
+        self._put_json(layout.PAUSE_KEY, record)
 
     def paused(self, now: datetime) -> Pause | None:
+        pause = self.last_pause()
+        return pause if pause is not None and pause.until > now else None
+
+    def last_pause(self) -> Pause | None:
+        """The pause record, expired or not (None when there is none)."""
         key = layout.PAUSE_KEY
         try:
             data = self._json(key)
         except ObjectNotFound:
             return None
         try:
+            since = data.get("since")
             pause = Pause(
                 str(data["reason"]),
                 datetime.fromisoformat(data["until"]),
                 str(data.get("detail", "")),
+                datetime.fromisoformat(since) if since else None,
             )
-            if pause.until.tzinfo is None:
+            if pause.until.tzinfo is None or (pause.since and pause.since.tzinfo is None):
                 raise ValueError("until has no time zone")
         except (KeyError, TypeError, ValueError) as exc:
             raise _damaged(self.store, key, exc) from None
-        return pause if pause.until > now else None
+        return pause
 
     def resume(self) -> None:
         self.store.delete(layout.PAUSE_KEY)

@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger, Metrics
 
 SERVICE = "cinelake"
 NAMESPACE = "Cinelake"
+NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"
 
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
@@ -101,7 +102,10 @@ _metrics: Metrics | None = None
 
 
 def get_metrics() -> Metrics:
+    """The process's metrics (EMF). The namespace is the stack's (POWERTOOLS_METRICS_NAMESPACE,
+    which template.yaml sets per prefix) so two stacks' alarms never read each other's data."""
     global _metrics
     if _metrics is None:
-        _metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+        namespace = os.environ.get(NAMESPACE_ENV) or NAMESPACE
+        _metrics = Metrics(namespace=namespace, service=SERVICE)
     return _metrics

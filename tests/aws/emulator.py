@@ -42,6 +42,7 @@ import requests
 
 from cinelake import bootstrap
 from cinelake.aws.cfn import Stack
+from cinelake.clock import Clock
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -77,6 +78,15 @@ IAM_ACTION = {
     ("sqs", "GetQueueAttributes"): "sqs:GetQueueAttributes",
     ("secretsmanager", "GetSecretValue"): "secretsmanager:GetSecretValue",
 }
+
+
+@dataclass(frozen=True)
+class Datapoint:
+    namespace: str
+    name: str
+    dimensions: dict[str, str]
+    value: float
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -304,7 +314,9 @@ class Container:
 def _environment(env: dict[str, str]) -> Iterator[None]:
     saved = dict(os.environ)
     for name in list(os.environ):
-        if name.startswith(("CINELAKE_", "AWS_")) or name == "OMDB_API_KEY":
+        # Lambda's environment is the template's: the test process's own settings (the
+        # suite turns Powertools metrics off) do not leak into the functions.
+        if name.startswith(("CINELAKE_", "AWS_", "POWERTOOLS_")) or name == "OMDB_API_KEY":
             del os.environ[name]
     os.environ.update(env)
     try:
@@ -353,8 +365,11 @@ class EmulatedStack:
         template: dict[str, Any],
         parameters: dict[str, Any],
         test_env: dict[str, str] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.endpoint = endpoint
+        # The emulated world's time: the functions' Clock, and when CloudWatch stamps a metric.
+        self.clock = clock
         self.recorder = Recorder()
         self.queue_urls: dict[str, str] = {}
         self.stack = Stack(
@@ -372,6 +387,8 @@ class EmulatedStack:
         self.test_env = test_env or {}
         self.logs = io.StringIO()
         self.in_flight: list[dict[str, Any]] = []  # received, reported failed, not yet visible
+        self.datapoints: list[Datapoint] = []  # the EMF metrics the functions printed
+        self.failed_invocations: list[tuple[str, dict[str, Any], str]] = []  # fn, event, error
 
     # -- clients ------------------------------------------------------------------------------
     def client(self, service: str, credentials: dict[str, str] | None = None) -> Any:
@@ -432,6 +449,29 @@ class EmulatedStack:
         self._subscribe_s3_events()
         for logical_id in self.stack.of_type("AWS::Serverless::Function"):
             self._create_container(logical_id)
+
+    def register_outputs(self, stack_name: str) -> dict[str, str]:
+        """What CloudFormation answers describe_stacks with: template.yaml's Outputs, resolved
+        for this deployment (moto cannot deploy a SAM template; it holds them in a stand-in
+        stack so the CLI reads them the way it does on AWS)."""
+        outputs = {
+            name: str(self.stack.resolve(spec["Value"]))
+            for name, spec in self.stack.template.get("Outputs", {}).items()
+        }
+        body = {
+            # A stack needs a resource; moto creates this one (a handle it does not know).
+            "Resources": {
+                "Placeholder": {
+                    "Type": "AWS::SQS::Queue",
+                    "Properties": {"QueueName": f"{stack_name}-outputs-placeholder"},
+                }
+            },
+            "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+        }
+        self.admin("cloudformation").create_stack(
+            StackName=stack_name, TemplateBody=json.dumps(body)
+        )
+        return outputs
 
     def bucket_name(self, logical_id: str) -> str:
         return str(self._ref(logical_id, self.stack.resources[logical_id]))
@@ -525,9 +565,15 @@ class EmulatedStack:
                     QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
                 )
 
+    @property
+    def secret_name(self) -> str:
+        """The OMDb secret the enrich function reads (the template only names it)."""
+        env = self.stack.properties("EnrichAndStoreMovie")["Environment"]["Variables"]
+        return str(env["CINELAKE_OMDB_SECRET_NAME"])
+
     def _create_secret(self, value: dict[str, str]) -> None:
         """What the README has the user do before deploying (the template only names it)."""
-        name = self.stack.values["OmdbSecretName"]
+        name = self.secret_name
         arn = self.admin("secretsmanager").create_secret(Name=name, SecretString=json.dumps(value))[
             "ARN"
         ]
@@ -659,17 +705,27 @@ class EmulatedStack:
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
+        from cinelake.config import Settings
+        from cinelake.observability import NAMESPACE_ENV, get_metrics
+
         c = self.containers[logical_id]
         context = LambdaContext(c.function_name, c.memory, c.timeout)
-        with _environment(c.env), self._log_capture():
+        stdout = io.StringIO()
+        with _environment(c.env), self._log_capture(), contextlib.redirect_stdout(stdout):
             boto3.DEFAULT_SESSION = c.session
+            if c.deps is None and self.clock is not None:
+                c.deps = bootstrap.build(Settings(), clock=self.clock)
             bootstrap.install(c.deps)
             DEFAULT_PROVIDERS.clear()
             DEFAULT_PROVIDERS.update(c.providers)
+            # Lambda imports the handler in the function's environment; this process imported
+            # it once for every stack, so the namespace the template sets is applied here.
+            get_metrics().namespace = c.env.get(NAMESPACE_ENV)
             self.recorder.caller = logical_id
             try:
                 return c.handler(json.loads(json.dumps(event)), context)
             finally:
+                self._collect_metrics(stdout.getvalue())
                 self.recorder.caller = "admin"
                 c.session = boto3.DEFAULT_SESSION
                 c.deps = bootstrap._current
@@ -686,10 +742,79 @@ class EmulatedStack:
         handler = logging.StreamHandler(self.logs)
         handler.setFormatter(logger.registered_formatter)
         logger.addHandler(handler)
+        # A Lambda process logs at its LOG_LEVEL (INFO), whatever a CLI test in this process set.
+        level = logger.log_level
+        logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
         try:
             yield
         finally:
+            logger.setLevel(level)
             logger.removeHandler(handler)
+
+    # -- CloudWatch: EMF lines on stdout become metrics, alarms evaluated over them ---------------
+    def _collect_metrics(self, printed: str) -> None:
+        """What CloudWatch Logs does with an EMF document a function prints: one datapoint per
+        metric value, stamped when it arrives (the emulated world's clock)."""
+        when = self.clock.now() if self.clock is not None else datetime.now(UTC)
+        for line in printed.splitlines():
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(doc, dict) or "_aws" not in doc:
+                continue
+            for directive in doc["_aws"]["CloudWatchMetrics"]:
+                for dims in directive["Dimensions"]:
+                    dimensions = {d: str(doc[d]) for d in dims}
+                    for metric in directive["Metrics"]:
+                        values = doc[metric["Name"]]
+                        for v in values if isinstance(values, list) else [values]:
+                            self.datapoints.append(
+                                Datapoint(
+                                    directive["Namespace"],
+                                    metric["Name"],
+                                    dimensions,
+                                    float(v),
+                                    when,
+                                )
+                            )
+
+    def metric(self, name: str) -> list[Datapoint]:
+        return [d for d in self.datapoints if d.name == name]
+
+    def alarm_state(self, alarm_lid: str, now: datetime) -> str:
+        """ALARM or OK: the template's alarm evaluated at `now` over the datapoints (the last
+        EvaluationPeriods whole periods; DatapointsToAlarm of them breaching; TreatMissingData)."""
+        props = self.stack.properties(alarm_lid)
+        period = int(props["Period"])
+        n = int(props["EvaluationPeriods"])
+        m = int(props.get("DatapointsToAlarm", n))
+        dims = {d["Name"]: str(d["Value"]) for d in props.get("Dimensions", [])}
+        points = [
+            d
+            for d in self.datapoints
+            if d.namespace == props["Namespace"]
+            and d.name == props["MetricName"]
+            and d.dimensions == dims
+        ]
+        compare = {
+            "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
+            "GreaterThanThreshold": lambda v, t: v > t,
+            "LessThanThreshold": lambda v, t: v < t,
+            "LessThanOrEqualToThreshold": lambda v, t: v <= t,
+        }[props["ComparisonOperator"]]
+        statistic = {"Sum": sum, "Maximum": max, "Minimum": min}[props["Statistic"]]
+        threshold = float(props["Threshold"])
+        end = int(now.timestamp()) // period * period
+        breaching = 0
+        for k in range(n):
+            lo, hi = end - (k + 1) * period, end - k * period
+            values = [p.value for p in points if lo <= p.at.timestamp() < hi]
+            if not values:
+                breaching += props.get("TreatMissingData", "missing") == "breaching"
+            else:
+                breaching += compare(statistic(values), threshold)
+        return "ALARM" if breaching >= m else "OK"
 
     def log_records(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.logs.getvalue().splitlines() if line.strip()]
@@ -796,6 +921,44 @@ class EmulatedStack:
             )
         self.in_flight = []
 
+    def invoke_async(self, logical_id: str, event: dict[str, Any]) -> Any:
+        """An asynchronous invocation (S3 notifications): on an error Lambda retries it
+        MaximumRetryAttempts times, then sends the event to the function's DeadLetterQueue with
+        the function's role. Returns the result, or None when every attempt failed."""
+        props = self.stack.properties(logical_id)
+        retries = int(props.get("EventInvokeConfig", {}).get("MaximumRetryAttempts", 2))
+        error = ""
+        for _ in range(retries + 1):
+            try:
+                return self.invoke(logical_id, event)
+            except Exception as exc:  # Lambda counts any unhandled error as a failed attempt
+                error = f"{type(exc).__name__}: {exc}"
+        self.failed_invocations.append((logical_id, event, error))
+        target = props.get("DeadLetterQueue", {}).get("TargetArn")
+        if target:
+            self.recorder.caller = logical_id
+            try:
+                self._with_role(logical_id).send_message(
+                    QueueUrl=self._queue_url_for_arn(target), MessageBody=json.dumps(event)
+                )
+            finally:
+                self.recorder.caller = "admin"
+        return None
+
+    def expire_parameter_caches(self) -> None:
+        """Time passes beyond Powertools' max_age: each warm function reads its secrets anew
+        (its cache runs on the wall clock, which the test's clock does not move)."""
+        for container in self.containers.values():
+            container.providers = {}
+
+    def expire_delays(self, queue_logical_id: str) -> None:
+        """Time passes: messages sent with a delay (a paused enrichment's requeue) are due."""
+        from moto.sqs.models import sqs_backends
+
+        name = self.queue_urls[queue_logical_id].rsplit("/", 1)[-1]
+        for message in sqs_backends[ACCOUNT][REGION].queues[name]._messages:
+            message.delayed_until = 0
+
     # -- S3 notifications ---------------------------------------------------------------------
     def pump_s3_events(self, limit: int = 50) -> list[tuple[str, dict[str, Any], Any]]:
         """Deliver every pending S3 notification to its function, until none is left."""
@@ -811,7 +974,7 @@ class EmulatedStack:
                     event = json.loads(m["Body"])
                     if event.get("Event") == "s3:TestEvent":
                         continue
-                    delivered.append((lid, event, self.invoke(lid, event)))
+                    delivered.append((lid, event, self.invoke_async(lid, event)))
                     progressed = True
             if not progressed:
                 return delivered

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -188,12 +188,12 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
     assert silver["state"] == "built" and silver["rows"] == 3 and silver["not_found"] == 1
     assert delivered[1][2]["built"] is True
 
+    last_silver_event = delivered[0][1]
+
     # -- the redrive policy moves it to the dead-letter queue on the next receive ----------------
     stack.expire_visibility("MoviesQueue")
     assert stack.poll_sqs("EnrichAndStoreMovie") == ([], None)
     assert stack.queue_counts("MoviesDeadLetterQueue")["ApproximateNumberOfMessages"] == 1
-    dead = stack.admin("sqs").receive_message(QueueUrl=stack.queue_urls["MoviesDeadLetterQueue"])
-    assert json.loads(dead["Messages"][0]["Body"])["movies"][0]["imdb_id"] == BROKEN
 
     # -- gold is in the gold bucket ---------------------------------------------------------------
     from cinelake.gold.datasets import DATASETS
@@ -226,6 +226,30 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
     tries = Settings.model_fields["max_retries"].default + 1  # per delivery, then SQS redelivers
     assert sim.requests_by_id[BROKEN] == MAX_RECEIVES * tries
 
+    # -- S3 delivers the last bronze event again (at-least-once): nothing is rebuilt ------------
+    again = stack.invoke_async("ProcessBronzeToSilver", last_silver_event)
+    assert again is not None, stack.failed_invocations  # None: every retry failed
+    assert [r["state"] for r in again["runs"]] == ["unchanged"]
+    assert stack.pump_s3_events() == []  # unchanged writes nothing: no silver event, no gold
+
+    # -- OMDb is back: the operator redrives the dead letter; the run is rebuilt with it --------
+    sim.config.html_error_ids = frozenset()
+    redrive_dead_letters(stack)
+    records, response = stack.poll_sqs("EnrichAndStoreMovie")
+    assert [json.loads(r["body"])["movies"][0]["imdb_id"] for r in records] == [BROKEN]
+    assert failed_ids(response) == set()
+    delivered = stack.pump_s3_events()
+    # The answer's part, then the completion marker: built, then unchanged; gold once.
+    assert [(fn, (out or {}).get("runs", [{}])[0].get("state")) for fn, _, out in delivered] == [
+        ("ProcessBronzeToSilver", "built"),
+        ("ProcessBronzeToSilver", "unchanged"),
+        ("ProcessSilverToGold", None),
+    ], delivered
+    assert delivered[0][2]["runs"][0]["rows"] == 4
+    assert delivered[2][2]["built"] is True
+    assert stack.failed_invocations == []
+    assert set(stack.queue_counts("FailedInvocationsQueue").values()) == {0}
+
     # -- a second run reaches OMDb's daily limit: enrichment pauses, movies wait in the queue ----
     sim.config.quota = sim.quota_used
     second = stack.invoke(
@@ -235,12 +259,22 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
     assert len(records) == 7 and failed_ids(response) == set()
     assert "_control/enrichment_paused.json" in stack.keys("BronzeBucket", "_control/")
     counts = stack.queue_counts("MoviesQueue")
-    # The 4 cached answers were written; BROKEN and the 2 new movies were put back, delayed.
-    assert counts["ApproximateNumberOfMessagesDelayed"] == 3
+    # The 5 cached answers (BROKEN's since its redrive) were written; the 2 new movies were put
+    # back, delayed.
+    assert counts["ApproximateNumberOfMessagesDelayed"] == 2
     delivered = stack.pump_s3_events()
     assert [(out["runs"][0]["run_id"], out["runs"][0]["state"]) for _, _, out in delivered] == [
         (second["run_id"], "waiting")
     ]
+
+
+def redrive_dead_letters(stack: EmulatedStack) -> None:
+    """Every dead letter back into the movies queue (what `cinelake dlq redrive` does)."""
+    sqs = stack.admin("sqs")
+    dlq = stack.queue_urls["MoviesDeadLetterQueue"]
+    for m in sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]:
+        sqs.send_message(QueueUrl=stack.queue_urls["MoviesQueue"], MessageBody=m["Body"])
+        sqs.delete_message(QueueUrl=dlq, ReceiptHandle=m["ReceiptHandle"])
 
 
 def check_least_privilege(stack: EmulatedStack) -> None:
@@ -330,3 +364,108 @@ def test_the_emulator_refuses_a_moto_it_was_not_checked_against(version: str, ok
     else:
         with pytest.raises(RuntimeError, match="outside the range"):
             check_moto_version(version)
+
+
+def test_a_normal_day_a_skipped_day_and_a_deleted_secret(
+    moto_endpoint: str, template: dict[str, Any]
+) -> None:
+    """Operating the stack: a clean day raises no alarm; a day without a run trips freshness;
+    a deleted OMDb secret is an ERROR naming it, then the paused alarm; the restored secret is
+    read by the next invocation. The functions' clock is the test's."""
+    from cinelake.clock import FakeClock
+
+    ids = [synthetic.imdb_id(i) for i in range(1, 9)]
+    sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(api_key=KEY))
+    day1 = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
+    clock = FakeClock(day1)
+    hour = 3600.0
+    with sim.serve() as omdb_url, moto_fidelity():
+        parameters = {
+            "Prefix": "cinelake-ops",
+            "TopN": 3,
+            "SourceUrl": f"s3://{SOURCE_BUCKET}/{SOURCE_KEY}",
+            "OmdbUrl": omdb_url,
+            "OmdbRateLimit": 50,
+            "PausedAlarmMinutes": 60,
+        }
+        stack = EmulatedStack(moto_endpoint, template, parameters, clock=clock)
+        admin_s3 = stack.admin("s3")
+        admin_s3.create_bucket(Bucket=SOURCE_BUCKET)
+        admin_s3.put_object(
+            Bucket=SOURCE_BUCKET, Key=SOURCE_KEY, Body=json.dumps(synthetic.source_list(8)).encode()
+        )
+        stack.deploy(secret_value={"api_key": KEY})
+        with stack.enforce_iam():
+            # -- day 1: every movie answered in one batch: its data part and the completion
+            # marker both reach bronze->silver; the second finds the same inputs ------------------
+            _, event = stack.scheduled_input("DailySchedule", day1)
+            stack.invoke("GetMoviesAndSendToQueue", event)
+            stack.create_event_source_mapping("EnrichAndStoreMovie")
+            records, response = stack.poll_sqs("EnrichAndStoreMovie")
+            assert len(records) == 3 and failed_ids(response) == set()
+            delivered = stack.pump_s3_events()
+            assert [
+                (fn, (out or {}).get("runs", [{}])[0].get("state")) for fn, _, out in delivered
+            ] == [
+                ("ProcessBronzeToSilver", "built"),
+                ("ProcessBronzeToSilver", "unchanged"),
+                ("ProcessSilverToGold", None),
+            ], stack.failed_invocations
+            assert stack.failed_invocations == []
+            assert set(stack.queue_counts("FailedInvocationsQueue").values()) == {0}
+            published = stack.metric("GoldSnapshotsPublished")
+            assert [p.namespace for p in published] == ["Cinelake/cinelake-ops"]
+
+            # -- freshness: quiet through the next day's slack; day 2 has no run -------------------
+            assert stack.alarm_state("GoldFreshnessAlarm", day1 + timedelta(hours=25)) == "OK"
+            assert stack.alarm_state("GoldFreshnessAlarm", day1 + timedelta(hours=28)) == "ALARM"
+
+            # -- day 3: the secret is gone --------------------------------------------------------
+            stack.admin("secretsmanager").delete_secret(
+                SecretId=stack.secret_name, ForceDeleteWithoutRecovery=True
+            )
+            clock.set(day1 + timedelta(days=2))
+            stack.expire_parameter_caches()  # two days: far beyond the secret cache's max_age
+            # Two more movies than day 1: the cached three need no key, the new two do.
+            stack.invoke("GetMoviesAndSendToQueue", {"time": clock.now().isoformat(), "top_n": 5})
+            records, response = stack.poll_sqs("EnrichAndStoreMovie")
+            assert len(records) == 5 and failed_ids(response) == set()  # paused, not failed
+            errors = [r for r in stack.log_records() if r["level"] == "ERROR"]
+            # The cause, not "key rejected": with the role's grant scoped to the secret's ARN, a
+            # missing secret is refused (403 AccessDenied, as on AWS: the ARN cannot match).
+            assert len(errors) == 1, errors
+            cause = errors[0]["error"]
+            assert f"cannot read secret {stack.secret_name!r} from Secrets Manager" in cause
+            assert "GetSecretValue" in cause and ("403" in cause or "AccessDenied" in cause)
+            assert [p.value for p in stack.metric("OmdbKeyErrors")] == [1.0]
+            assert stack.alarm_state("OmdbKeyErrorsAlarm", clock.now() + timedelta(hours=1)) == (
+                "ALARM"
+            )
+            # Every 15 minutes the requeued movies come back and find the key still missing.
+            minutes: list[float] = []
+            while not minutes or minutes[-1] < 60:
+                assert stack.alarm_state("EnrichmentPausedAlarm", clock.now()) == "OK"
+                clock.advance(hour / 4)
+                stack.expire_delays("MoviesQueue")
+                records, response = stack.poll_sqs("EnrichAndStoreMovie")
+                assert len(records) == 2 and failed_ids(response) == set()
+                minutes = [p.value for p in stack.metric("EnrichmentPausedMinutes")]
+            assert minutes == [0.0, 15.0, 30.0, 45.0, 60.0]
+            assert stack.alarm_state("EnrichmentPausedAlarm", clock.now() + timedelta(hours=1)) == (
+                "ALARM"
+            )
+            assert stack.queue_counts("MoviesDeadLetterQueue")["ApproximateNumberOfMessages"] == 0
+
+            # -- the secret is restored: the next invocation after the pause reads it -----------
+            stack.admin("secretsmanager").create_secret(
+                Name=stack.secret_name, SecretString=json.dumps({"api_key": KEY})
+            )
+            clock.advance(hour / 4)
+            stack.expire_delays("MoviesQueue")
+            records, response = stack.poll_sqs("EnrichAndStoreMovie")
+            assert len(records) == 2 and failed_ids(response) == set()
+            delivered = stack.pump_s3_events()
+            assert delivered[0][0] == "ProcessBronzeToSilver"
+            assert delivered[0][2]["runs"][0]["state"] == "built"
+            assert stack.failed_invocations == []
+        assert KEY not in json.dumps(stack.log_records())

@@ -560,3 +560,124 @@ def test_the_enrich_role_reads_only_the_named_secret(stack: Stack) -> None:
         for st in p["PolicyDocument"]["Statement"]
     ]
     assert not [st for st in others if "secretsmanager" in json.dumps(st["Action"])]
+
+
+# ------------------------------------------------------------------------------------------
+# Names: stacks side by side, and a redeploy after `sam delete`
+# ------------------------------------------------------------------------------------------
+
+
+def account_wide_names(stack: Stack) -> dict[str, str]:
+    """Every name a resource takes in the account (and the secret and metric namespace the
+    functions use): "<logical id>.<property>" -> value."""
+    out: dict[str, str] = {}
+    for lid, res in stack.resources.items():
+        if not stack.included(lid):
+            continue
+        props = stack.properties(lid)
+        if res["Type"] == "AWS::Glue::Database":
+            out[f"{lid}.DatabaseInput.Name"] = props["DatabaseInput"]["Name"]
+        for key, value in props.items():
+            if not isinstance(value, str) or key == "MetricName":
+                continue  # a metric is named within its namespace
+            if key.endswith("Name") or (key == "Namespace" and not value.startswith("AWS/")):
+                out[f"{lid}.{key}"] = value  # AWS/ namespaces: their dimensions are ours
+        for key, value in props.get("Environment", {}).get("Variables", {}).items():
+            if key in ("CINELAKE_OMDB_SECRET_NAME", "POWERTOOLS_METRICS_NAMESPACE"):
+                out[f"{lid}.{key}"] = str(value)
+    return out
+
+
+def test_two_stacks_with_different_prefixes_share_no_account_wide_name(
+    template: dict[str, Any],
+) -> None:
+    a = account_wide_names(names(Stack(template, {"Prefix": "lake-a"}, account_id=ACCOUNT)))
+    b = account_wide_names(names(Stack(template, {"Prefix": "lake-b"}, account_id=ACCOUNT)))
+    # Every kind of named thing is covered (a new one would show up here, unnamed or shared).
+    kinds = {k.split(".", 1)[1] for k in a}
+    assert {
+        "BucketName",
+        "QueueName",
+        "FunctionName",
+        "LayerName",
+        "LogGroupName",
+        "AlarmName",
+        "TopicName",
+        "Name",
+        "DatabaseInput.Name",
+        "Namespace",
+        "CINELAKE_OMDB_SECRET_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+    } <= kinds
+    shared = set(a.values()) & set(b.values())
+    # Glue tables live inside their stack's database; their DatabaseName is that database.
+    assert not shared, sorted(k for k, v in a.items() if v in shared)
+    assert a["GlueDatabase.DatabaseInput.Name"] == "lake_a"
+    assert a["EnrichAndStoreMovie.CINELAKE_OMDB_SECRET_NAME"] == "lake-a/omdb"
+
+
+def test_an_explicit_glue_database_and_secret_name_win(template: dict[str, Any]) -> None:
+    stack = names(Stack(template, {"GlueDatabaseName": "movies", "OmdbSecretName": "shared/omdb"}))
+    names_ = account_wide_names(stack)
+    assert names_["GlueDatabase.DatabaseInput.Name"] == "movies"
+    assert names_["EnrichAndStoreMovie.CINELAKE_OMDB_SECRET_NAME"] == "shared/omdb"
+    grants = stack.properties("EnrichFunctionRole")["Policies"][0]["PolicyDocument"]["Statement"]
+    (read,) = [g for g in grants if g.get("Sid") == "ReadOmdbKey"]
+    assert read["Resource"].endswith(":secret:shared/omdb-??????")
+
+
+def test_the_adopt_template_imports_exactly_the_retained_buckets(
+    template: dict[str, Any], tmp_path: Path
+) -> None:
+    """After `sam delete` the buckets stay; the import template adopts each one under the name
+    the full template gives it, declared exactly as the full template declares it."""
+    from cinelake.aws import adopt
+
+    retained = adopt.retained(template)
+    buckets = set(Stack(template).of_type("AWS::S3::Bucket"))
+    assert set(retained) == buckets  # every bucket is retained, and nothing else
+    imported = adopt.import_template(template)
+    assert set(imported["Resources"]) == buckets
+    for lid in retained:
+        assert imported["Resources"][lid] == template["Resources"][lid]
+        assert imported["Resources"][lid]["DeletionPolicy"] == "Retain"  # import requires it
+    assert set(imported["Parameters"]) == {"Prefix", "CacheExpirationDays"}
+    to_import = adopt.resources_to_import(
+        template, {"Prefix": "lake-a"}, account_id=ACCOUNT, region=REGION
+    )
+    full = names(Stack(template, {"Prefix": "lake-a"}, account_id=ACCOUNT, region=REGION))
+    assert {r["LogicalResourceId"]: r["ResourceIdentifier"]["BucketName"] for r in to_import} == {
+        lid: full.properties(lid)["BucketName"] for lid in buckets
+    }
+    path = tmp_path / "import-template.json"
+    path.write_text(json.dumps(imported), encoding="utf-8")
+    result = subprocess.run(
+        [tool("cfn-lint"), str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_source_secret_is_read_at_run_time_never_a_parameter_value(
+    template: dict[str, Any],
+) -> None:
+    def ingest(stack: Stack) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        env = stack.properties("GetMoviesAndSendToQueue")["Environment"]["Variables"]
+        grants = stack.properties("IngestFunctionRole")["Policies"][0]["PolicyDocument"]
+        return env, grants["Statement"]
+
+    env, grants = ingest(names(Stack(template)))
+    assert "CINELAKE_SOURCE_SECRET_NAME" not in env
+    assert not any(g.get("Sid") == "ReadSourceKey" for g in grants)
+    keyed = names(
+        Stack(
+            template,
+            {"SourceUrl": "https://lists.example/top/{key}.json", "SourceSecretName": "lists/key"},
+        )
+    )
+    env, grants = ingest(keyed)
+    assert env["CINELAKE_SOURCE_SECRET_NAME"] == "lists/key"
+    assert env["CINELAKE_SOURCE"] == "https://lists.example/top/{key}.json"  # no key in it
+    (read,) = [g for g in grants if g.get("Sid") == "ReadSourceKey"]
+    assert read["Action"] == "secretsmanager:GetSecretValue"
+    assert read["Resource"].endswith(":secret:lists/key-??????")
+    assert Settings.model_fields["source_secret_name"].default is None

@@ -289,10 +289,18 @@ def test_empty_source_flag(lake: Path) -> None:
     assert result.exit_code == 1 and "--source is empty" in result.stderr
 
 
-@pytest.mark.parametrize("command", [["run"], ["status"], ["dlq", "list"], ["resume"], ["rebuild"]])
+@pytest.mark.parametrize("command", [["run"], ["resume"], ["rebuild"]])
 def test_local_commands_refuse_the_aws_backend(lake: Path, command: list[str]) -> None:
     result = cli(*command, "--data-dir", str(lake), CINELAKE_BACKEND="aws")
     assert result.exit_code == 1 and "drives the local runtime" in result.stderr
+    assert not lake.exists()
+
+
+@pytest.mark.parametrize("command", [["status"], ["dlq", "list"], ["dlq", "redrive"]])
+def test_operating_a_stack_needs_its_name(lake: Path, command: list[str]) -> None:
+    """status and dlq operate a deployed stack with --backend aws --stack NAME (tests/aws)."""
+    result = cli(*command, "--data-dir", str(lake), CINELAKE_BACKEND="aws")
+    assert result.exit_code == 1 and "needs --stack NAME" in result.stderr
     assert not lake.exists()
 
 

@@ -302,6 +302,9 @@ def test_an_unreadable_key_pauses_instead_of_dead_lettering(
                 "cannot read secret 'cinelake/omdb' from Secrets Manager (AccessDenied)"
             )
 
+        def forget(self) -> None:
+            pass
+
     source = synthetic_source(tmp_path, 3)
     sim = OmdbSimulator(
         synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 4)]),

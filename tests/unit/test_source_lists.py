@@ -270,3 +270,46 @@ def test_every_captured_day_of_the_history_reads_as_a_list() -> None:
         link = first.get("Movie Link") or first.get("link")
         assert sel.movies[0].imdb_id in link and sel.movies[0].rank == 1, path.name
     assert len(files) > 100
+
+
+class _Key:
+    def __init__(self, value: str | None = None, error: str | None = None) -> None:
+        self.value, self.error = value, error
+
+    def get(self) -> str | None:
+        from cinelake.keys import SecretError
+
+        if self.error:
+            raise SecretError(self.error)
+        return self.value
+
+    def forget(self) -> None:
+        pass
+
+
+def test_a_source_url_key_comes_from_the_source_secret_never_the_label() -> None:
+    import httpx
+
+    asked: list[str] = []
+    body = json.dumps([{"rank": 1, "id": "tt0111161", "title": "One"}]).encode()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(200, content=body)
+
+    location = "https://lists.example/top/{key}.json"
+    source = ListSource(location, transport=httpx.MockTransport(answer), key=_Key("s3cr/et"))
+    selection = source.select(1)
+    assert [m.imdb_id for m in selection.movies] == ["tt0111161"]
+    assert asked == ["https://lists.example/top/s3cr%2Fet.json"]  # quoted: stays one segment
+    assert "s3cr" not in source.label
+
+    with pytest.raises(SourceError, match="needs a key"):
+        ListSource(location, transport=httpx.MockTransport(answer)).select(1)
+    with pytest.raises(SourceError, match="AccessDenied"):
+        ListSource(
+            location,
+            transport=httpx.MockTransport(answer),
+            key=_Key(error="cannot read secret 'src' from Secrets Manager: AccessDenied"),
+        ).select(1)
+    assert len(asked) == 1  # no request without the key

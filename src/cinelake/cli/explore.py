@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import webbrowser
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,12 +13,19 @@ from cinelake.cli.options import (
     DEFAULT_FORMAT,
     DataDir,
     Format,
+    OptBackend,
     OptFormat,
     OptOpen,
     OptOutput,
     OptSql,
+    OptStack,
 )
-from cinelake.cli.preflight import lake_errors, settings_or_fail
+from cinelake.cli.preflight import (
+    lake_errors,
+    settings_or_fail,
+    stack_or_fail,
+    stack_view_or_fail,
+)
 from cinelake.cli.render import print_rows_csv, print_rows_json, print_rows_table
 from cinelake.cli.server import URL, serve
 from cinelake.damage import REPAIR_HINT
@@ -30,19 +38,36 @@ OptServe = Annotated[bool, typer.Option("--serve", help=f"Serve it on {URL}.")]
 
 
 @lake_errors
-def query(sql: OptSql, fmt: OptFormat = DEFAULT_FORMAT, data_dir: DataDir = None) -> None:
-    """Query the lake with DuckDB SQL."""
+def query(
+    sql: OptSql,
+    fmt: OptFormat = DEFAULT_FORMAT,
+    data_dir: DataDir = None,
+    backend: OptBackend = None,
+    stack: OptStack = None,
+) -> None:
+    """Query the lake with DuckDB SQL (a deployed stack's: its silver and gold Parquet)."""
+    settings = settings_or_fail(data_dir=data_dir, backend=backend)
+    stack_name = stack_or_fail(settings, stack)
+    if stack_name is not None:
+        from cinelake.ops.stack import local_copy
+
+        with stack_view_or_fail(stack_name) as view, local_copy(view) as root:
+            _query(sql, fmt, root)
+        return
+    if not settings.data_dir.is_dir():
+        fail(f"no lake at {settings.data_dir} (run `cinelake run` first, or pass --data-dir)")
+    _query(sql, fmt, settings.data_dir)
+
+
+def _query(sql: str, fmt: Format, data_dir: Path) -> None:
     import duckdb
 
     from cinelake.query import connect, views
 
-    settings = settings_or_fail(data_dir=data_dir)
-    if not settings.data_dir.is_dir():
-        fail(f"no lake at {settings.data_dir} (run `cinelake run` first, or pass --data-dir)")
     if not sql.strip():
         fail('the query is empty: give SQL, e.g. cinelake query "select * from gold_top_rated"')
     damaged: dict[str, str] = {}
-    con = connect(settings.data_dir, damaged)
+    con = connect(data_dir, damaged)
     try:
         cur = con.execute(sql)
         columns = [d[0] for d in cur.description] if cur.description else []

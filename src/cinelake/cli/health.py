@@ -8,6 +8,7 @@ from cinelake.cli.context import EXIT_ERROR, clock, fail, out
 from cinelake.cli.options import (
     DEFAULT_RUNS,
     DataDir,
+    OptBackend,
     OptBatch,
     OptConcurrency,
     OptCron,
@@ -19,10 +20,18 @@ from cinelake.cli.options import (
     OptRepair,
     OptRuns,
     OptSource,
+    OptStack,
     OptTimezone,
     OptTopN,
 )
-from cinelake.cli.preflight import config_file, lake_errors, local_only, settings_or_fail
+from cinelake.cli.preflight import (
+    config_file,
+    lake_errors,
+    local_only,
+    settings_or_fail,
+    stack_or_fail,
+    stack_view_or_fail,
+)
 from cinelake.cli.render import print_config, print_json, print_status
 
 # cinelake.ops and the runtime are imported inside the commands: they pull in pyarrow, duckdb
@@ -78,20 +87,28 @@ def doctor(repair: OptRepair = False, as_json: OptJson = False, data_dir: DataDi
 
 @lake_errors
 def status(
-    as_json: OptJson = False, data_dir: DataDir = None, runs: OptRuns = DEFAULT_RUNS
+    as_json: OptJson = False,
+    data_dir: DataDir = None,
+    runs: OptRuns = DEFAULT_RUNS,
+    backend: OptBackend = None,
+    stack: OptStack = None,
 ) -> None:
     """Recent runs, queue, dead letters, quarantine and gold freshness (read-only)."""
-    from cinelake.ops.status import STATE_HINTS, lake_status
+    from cinelake.ops.status import STATE_HINTS, lake_status, stack_status
 
-    settings = settings_or_fail(data_dir=data_dir)
-    local_only(settings, "status")
-    st = lake_status(
-        settings.data_dir,
-        runs=runs,
-        clock=clock(),
-        cron=settings.schedule_cron,
-        timezone=settings.schedule_timezone,
-    )
+    settings = settings_or_fail(data_dir=data_dir, backend=backend)
+    stack_name = stack_or_fail(settings, stack)
+    if stack_name is not None:
+        with stack_view_or_fail(stack_name) as view:
+            st = stack_status(view, stack_name, runs=runs)
+    else:
+        st = lake_status(
+            settings.data_dir,
+            runs=runs,
+            clock=clock(),
+            cron=settings.schedule_cron,
+            timezone=settings.schedule_timezone,
+        )
     if as_json:
         print_json(st.as_dict())
     else:

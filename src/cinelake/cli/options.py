@@ -68,6 +68,7 @@ def setting(name: str, flag: str, *, check_range: bool = False, **help_kwargs: A
 
 
 DataDir = Annotated[Path | None, setting("data_dir", "--data-dir")]
+OptBackend = Annotated[str | None, setting("backend", "--backend")]
 OptTopN = Annotated[int | None, setting("top_n", "--top-n", check_range=True)]
 OptBatch = Annotated[int | None, setting("batch_size", "--batch-size", check_range=True)]
 OptSource = Annotated[
@@ -114,6 +115,15 @@ OptBackfillDir = Annotated[
     typer.Argument(
         metavar="DIR",
         help="Folder of dated top lists: YYYY-MM-DD.json or YYYY-MM-DD.csv, one per day.",
+    ),
+]
+
+OptStack = Annotated[
+    str | None,
+    typer.Option(
+        "--stack",
+        help="CloudFormation stack to operate (with --backend aws): its outputs name the "
+        "buckets and queues.",
     ),
 ]
 

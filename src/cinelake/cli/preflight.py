@@ -7,7 +7,8 @@ import functools
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -19,6 +20,7 @@ from cinelake.config import CONFIG_ENV, Settings, config_path, load_settings
 from cinelake.damage import REPAIR_HINT, DamagedFile, first_line
 
 if TYPE_CHECKING:
+    from cinelake.ops.lake import LakeView
     from cinelake.ops.runs import LocalRuntime
 
 # Lazy imports (inside the functions) are of modules that pull in the pipeline's libraries
@@ -77,6 +79,36 @@ def local_only(settings: Settings, command: str) -> None:
             f"`cinelake {command}` drives the local runtime; with backend={settings.backend} the "
             "deployed stack runs the pipeline (see the README's deploy section)"
         )
+
+
+def stack_or_fail(settings: Settings, stack: str | None) -> str | None:
+    """The stack to operate with backend=aws (required then), None for the local lake."""
+    if settings.backend == "aws":
+        if not stack:
+            fail("--backend aws needs --stack NAME (the deployed CloudFormation stack)")
+        return stack
+    if stack:
+        fail(f"--stack {stack} operates a deployed stack: add --backend aws")
+    return None
+
+
+@contextmanager
+def stack_view_or_fail(stack: str) -> Iterator[LakeView]:
+    """The deployed stack's lake view; a missing stack or an AWS refusal is one line."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from cinelake.ops.stack import StackError, open_stack
+
+    try:
+        with open_stack(stack, clock=clock()) as view:
+            yield view
+    except StackError as exc:
+        fail(str(exc))
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        fail(f"stack {stack}: AWS refused {exc.operation_name}: {error.get('Code', '?')}")
+    except BotoCoreError as exc:
+        fail(f"stack {stack}: {exc}")
 
 
 def has_key_or_fail(settings: Settings) -> bool:

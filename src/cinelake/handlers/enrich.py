@@ -30,6 +30,14 @@ def _record_metrics(report: EnrichReport) -> None:
     metrics.add_metric(name="MoviesFailed", unit="Count", value=report.dead_lettered)
     metrics.add_metric(name="OmdbRequests", unit="Count", value=report.omdb_requests)
     metrics.add_metric(name="OmdbCacheHits", unit="Count", value=report.cache_hits)
+    if report.key_errors:
+        # Secret missing/unreadable or key refused by OMDb: the KeyErrors alarm watches it.
+        metrics.add_metric(name="OmdbKeyErrors", unit="Count", value=report.key_errors)
+    if report.paused_minutes is not None:
+        # Every invocation that meets a pause says how long it has lasted: the paused alarm.
+        metrics.add_metric(
+            name="EnrichmentPausedMinutes", unit="Count", value=report.paused_minutes
+        )
     if report.latencies_ms:
         # One value per invocation keeps the EMF document small at any batch size.
         mean = sum(report.latencies_ms) / len(report.latencies_ms)

@@ -24,4 +24,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     outcome = build_and_publish(current())
     logger.info("gold built", extra=outcome.as_dict())
     metrics.add_metric(name="GoldDatasets", unit="Count", value=len(outcome.datasets))
+    if outcome.snapshot_date is not None:
+        # The freshness alarm fires when this has been missing for FreshnessHours.
+        metrics.add_metric(name="GoldSnapshotsPublished", unit="Count", value=1)
     return {"built": True} | outcome.as_dict()

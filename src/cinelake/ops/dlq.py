@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from cinelake.adapters.queue import LocalQueue
+from cinelake.adapters.queue import DeadLetter
 from cinelake.ids import InvalidImdbId, require_imdb_id
 from cinelake.ledger import RunLedger
 from cinelake.models import MovieOutcome, RunManifest
@@ -45,7 +45,11 @@ class DeadMessage:
     movies: list[DeadMovie] = field(default_factory=list)
 
 
-def dead_messages(queue: LocalQueue | None, ledger: RunLedger) -> list[DeadMessage]:
+class DeadLetterSource(Protocol):
+    def dead_letters(self) -> list[DeadLetter]: ...
+
+
+def dead_messages(queue: DeadLetterSource | None, ledger: RunLedger) -> list[DeadMessage]:
     """Every dead-lettered message, with the movies in it that did not get an answer."""
     if queue is None:
         return []
@@ -97,7 +101,7 @@ def dead_messages(queue: LocalQueue | None, ledger: RunLedger) -> list[DeadMessa
     return out
 
 
-def dead_movies(queue: LocalQueue | None, ledger: RunLedger) -> list[DeadMovie]:
+def dead_movies(queue: DeadLetterSource | None, ledger: RunLedger) -> list[DeadMovie]:
     return [m for msg in dead_messages(queue, ledger) for m in msg.movies]
 
 

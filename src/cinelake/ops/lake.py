@@ -8,22 +8,33 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cinelake import layout, models
-from cinelake.adapters.queue import LocalQueue
+from cinelake.adapters.queue import DeadLetter, LocalQueue, QueueCounts
 from cinelake.adapters.storage import LocalObjectStore, ObjectNotFound
 from cinelake.clock import Clock, SystemClock
 from cinelake.ledger import RunLedger
+from cinelake.objects import ObjectStore
+
+
+class QueueView(Protocol):
+    """What reading commands ask of a queue: the local one, or a deployed stack's SQS queues."""
+
+    def counts(self) -> QueueCounts: ...
+
+    def bodies(self) -> list[str]: ...
+
+    def dead_letters(self) -> list[DeadLetter]: ...
 
 
 @dataclass
 class LakeView:
     root: Path
-    bronze: LocalObjectStore
-    silver: LocalObjectStore
-    gold: LocalObjectStore
-    queue: LocalQueue | None  # None while no queue file exists
+    bronze: ObjectStore
+    silver: ObjectStore
+    gold: ObjectStore
+    queue: QueueView | None  # None while no queue file exists
     clock: Clock
 
     @cached_property
@@ -57,7 +68,7 @@ def open_lake(root: Path, *, clock: Clock | None = None) -> Iterator[LakeView]:
             queue.close()
 
 
-def queued_ids_by_run(queue: LocalQueue | None) -> dict[str, set[str]]:
+def queued_ids_by_run(queue: QueueView | None) -> dict[str, set[str]]:
     """Which movies each run still has in the queue (visible, in flight or delayed)."""
     return {} if queue is None else models.queued_ids_by_run(queue.bodies())
 

@@ -106,8 +106,7 @@ def lake_status(
         status.message = f"no lake at {data_dir} yet: run `cinelake run` (or pass --data-dir)"
         return status
     status.busy = runtime_busy(data_dir)
-    from cinelake.damage import DamagedFile
-    from cinelake.ops.doctor import FIXES, Kind, Problem, check
+    from cinelake.ops.doctor import check
 
     problems = check(data_dir, quick=True)
     if any(p.kind == "queue" for p in problems):
@@ -115,61 +114,84 @@ def lake_status(
         status.damaged = [p.as_dict() for p in problems]
         return status
     with open_lake(data_dir, clock=clock) as lake:
-        now = lake.clock.now()
-        ledger = lake.ledger
-        run_ids = ledger.run_ids()
-        status.total_runs = len(run_ids)
-        queued = queued_ids_by_run(lake.queue)
-        try:
-            pause = ledger.paused(now)
-        except DamagedFile:
-            pause = None  # named by the check above
-        if pause is not None:
-            status.paused = {
-                "reason": pause.reason,
-                "until": pause.until.isoformat(),
-                "detail": pause.detail,
-            }
-        gold_manifest = lake.gold_manifest()
-        gold_mtime = _mtime(lake.gold, layout.GOLD_MANIFEST)
-        shown = run_ids[-runs:] if runs > 0 else []
-        for run_id in reversed(shown):
-            try:
-                run = _run_status(
-                    lake,
-                    run_id,
-                    run_ids,
-                    queued.get(run_id, set()),
-                    pause is not None,
-                    gold_manifest,
-                    gold_mtime,
-                )
-            except DamagedFile as exc:
-                if all(p.path != exc.path for p in problems):
-                    kind: Kind = "outcome" if "/outcomes/" in exc.path else "stats"
-                    problems.append(Problem(exc.path, exc.problem, kind, FIXES[kind]))
-                continue
-            if run is not None:
-                status.runs.append(run[0])
-                status.failed.extend(run[1])
-        counts = lake.queue.counts() if lake.queue is not None else None
-        status.queue = {
-            "visible": counts.visible if counts else 0,
-            "in_flight": counts.in_flight if counts else 0,
-            "delayed": counts.delayed if counts else 0,
-            "dead_letters": counts.dead if counts else 0,
-        }
-        dead = dead_movies(lake.queue, ledger)
-        dead_ids = {(d.run_id, d.imdb_id) for d in dead}
-        for f in status.failed:
-            f.in_dead_letters = (f.run_id, f.imdb_id) in dead_ids
-        status.dead_letters = [as_dict(d) for d in dead]
+        _read(status, lake, runs, problems)
         status.quarantined = _quarantined(data_dir)
-        status.gold = _gold(lake, gold_manifest, gold_mtime, now)
     status.damaged = [p.as_dict() for p in problems]
     if not status.total_runs:
         status.message = f"the lake at {data_dir} has no runs yet: run `cinelake run`"
     return status
+
+
+def stack_status(lake: LakeView, stack: str, *, runs: int = 5) -> LakeStatus:
+    """`status --backend aws --stack NAME`: the same report over a deployed stack (its run
+    ledger and gold in S3, its SQS queues). The local-only parts (schedule file, runtime lock,
+    doctor) do not apply: the stack's schedule and alarms are CloudWatch's."""
+    status = LakeStatus(f"stack {stack}", exists=True)
+    problems: list[Any] = []
+    _read(status, lake, runs, problems)
+    # The silver reports count what each run quarantined: the newest built run's figure.
+    status.quarantined = next((r.quarantined for r in status.runs if r.silver_rows), 0)
+    status.damaged = [p.as_dict() for p in problems]
+    if not status.total_runs:
+        status.message = f"stack {stack} has no runs yet (its schedule starts them)"
+    return status
+
+
+def _read(status: LakeStatus, lake: LakeView, runs: int, problems: list[Any]) -> None:
+    """Runs, queue, pause, dead letters and gold of a lake (local or a stack's)."""
+    from cinelake.damage import DamagedFile
+    from cinelake.ops.doctor import FIXES, Kind, Problem
+
+    now = lake.clock.now()
+    ledger = lake.ledger
+    run_ids = ledger.run_ids()
+    status.total_runs = len(run_ids)
+    queued = queued_ids_by_run(lake.queue)
+    try:
+        pause = ledger.paused(now)
+    except DamagedFile:
+        pause = None  # named by the check above
+    if pause is not None:
+        status.paused = {
+            "reason": pause.reason,
+            "until": pause.until.isoformat(),
+            "detail": pause.detail,
+        }
+    gold_manifest = lake.gold_manifest()
+    gold_mtime = _mtime(lake.gold, layout.GOLD_MANIFEST)
+    shown = run_ids[-runs:] if runs > 0 else []
+    for run_id in reversed(shown):
+        try:
+            run = _run_status(
+                lake,
+                run_id,
+                run_ids,
+                queued.get(run_id, set()),
+                pause is not None,
+                gold_manifest,
+                gold_mtime,
+            )
+        except DamagedFile as exc:
+            if all(p.path != exc.path for p in problems):
+                kind: Kind = "outcome" if "/outcomes/" in exc.path else "stats"
+                problems.append(Problem(exc.path, exc.problem, kind, FIXES[kind]))
+            continue
+        if run is not None:
+            status.runs.append(run[0])
+            status.failed.extend(run[1])
+    counts = lake.queue.counts() if lake.queue is not None else None
+    status.queue = {
+        "visible": counts.visible if counts else 0,
+        "in_flight": counts.in_flight if counts else 0,
+        "delayed": counts.delayed if counts else 0,
+        "dead_letters": counts.dead if counts else 0,
+    }
+    dead = dead_movies(lake.queue, ledger)
+    dead_ids = {(d.run_id, d.imdb_id) for d in dead}
+    for f in status.failed:
+        f.in_dead_letters = (f.run_id, f.imdb_id) in dead_ids
+    status.dead_letters = [as_dict(d) for d in dead]
+    status.gold = _gold(lake, gold_manifest, gold_mtime, now)
 
 
 def runtime_busy(data_dir: Path) -> bool:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
+from cinelake.keys import KeyProvider
 from cinelake.layout import DATASET_CACHE_PREFIX, LocalLake
 from cinelake.sources.top_list import Selection, SourceError, describe, load_source
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from cinelake.objects import ObjectStore
 
 IMDB_DATASETS = "imdb-datasets"
+KEY_PLACEHOLDER = "{key}"  # in a source URL: the key from the source secret, filled in at read
 
 
 class Source(Protocol):
@@ -46,10 +48,32 @@ class ListSource:
     transport: httpx.AsyncBaseTransport | None = None
     max_bytes: int | None = None  # None: load_source's defaults
     deadline_s: float | None = None
+    key: KeyProvider | None = None  # fills {key} in the location (the source secret)
 
     @property
     def label(self) -> str:
-        return describe(self.location)
+        return describe(self.location)  # the placeholder, never the key
+
+    def _location(self) -> str:
+        """The location with {key} filled in from the key source; never logged or recorded."""
+        from urllib.parse import quote
+
+        from cinelake.keys import SecretError
+
+        if KEY_PLACEHOLDER not in self.location:
+            return self.location
+        if self.key is None:
+            raise SourceError(
+                f"source {self.label} needs a key ({KEY_PLACEHOLDER}): set the source secret "
+                "(SourceSecretName on AWS, CINELAKE_SOURCE_SECRET_NAME)"
+            )
+        try:
+            value = self.key.get()
+        except SecretError as exc:
+            raise SourceError(f"source {self.label}: {exc}") from None
+        if not value:
+            raise SourceError(f"source {self.label}: the source secret holds no key")
+        return self.location.replace(KEY_PLACEHOLDER, quote(value, safe=""))
 
     def select(self, top_n: int) -> Selection:
         from cinelake.sources.lists import select_from_bytes
@@ -57,7 +81,7 @@ class ListSource:
         if top_n < 1:
             raise SourceError(f"top N must be at least 1 (got {top_n})")
         data = load_source(
-            self.location,
+            self._location(),
             s3=self.s3,
             transport=self.transport,
             max_bytes=self.max_bytes,
@@ -93,10 +117,11 @@ class SourceOpener:
     bronze: ObjectStore | None = None
     clock: Clock | None = None
     s3: Any = None
+    key: KeyProvider | None = None  # the source secret (a URL's {key})
 
     def __call__(self, location: str | None) -> Source:
         return open_source(
-            location, self.settings, bronze=self.bronze, clock=self.clock, s3=self.s3
+            location, self.settings, bronze=self.bronze, clock=self.clock, s3=self.s3, key=self.key
         )
 
 
@@ -108,6 +133,7 @@ def open_source(
     clock: Clock | None = None,
     s3: Any = None,
     http: httpx.Client | None = None,
+    key: KeyProvider | None = None,
 ) -> Source:
     """The source a run with these settings reads (`location` overrides settings.source)."""
     from cinelake.clock import SystemClock
@@ -134,5 +160,9 @@ def open_source(
             options, DatasetCache(store, prefix), clock or SystemClock(), http=http
         )
     return ListSource(
-        name, s3=s3, max_bytes=settings.source_max_bytes, deadline_s=settings.source_deadline_s
+        name,
+        s3=s3,
+        max_bytes=settings.source_max_bytes,
+        deadline_s=settings.source_deadline_s,
+        key=key,
     )

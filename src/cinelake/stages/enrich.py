@@ -12,7 +12,7 @@ import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from typing import Any, TypeVar
@@ -32,6 +32,9 @@ from cinelake.stages.ports import EnrichPorts
 T = TypeVar("T")
 
 MAX_SQS_DELAY_S = 900
+# A new pause within this time of the previous one's end continues it (requeued movies come
+# back every MAX_SQS_DELAY_S at most), so `since` measures the whole stretch of pauses.
+PAUSE_CONTINUES = timedelta(hours=1)
 # Time an invocation keeps back from OMDb for writing bronze and the ledger before Lambda's
 # timeout: 10 s or 15 % of the time left, whichever is larger; an invocation too short for that
 # keeps half its time, but never less than 1 s.
@@ -69,6 +72,8 @@ class EnrichReport:
     dead_lettered: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     paused: Pause | None = None
+    paused_minutes: float | None = None  # how long enrichment has been paused (None: it is not)
+    key_errors: int = 0  # the key could not be read, or OMDb rejected it
 
 
 async def _io(deps: EnrichPorts, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -230,10 +235,28 @@ def _pause_for(errors: list[BaseException], now: datetime) -> Pause | None:
     return None
 
 
+def _continued(deps: EnrichPorts, pause: Pause, now: datetime) -> Pause:
+    """The pause with its start: the previous pause's when this one continues it, else now."""
+    previous = deps.ledger.last_pause()
+    since = now
+    if (
+        previous is not None
+        and previous.reason == pause.reason
+        and previous.until >= now - PAUSE_CONTINUES
+    ):
+        since = previous.since or now
+    return replace(pause, since=min(since, now))
+
+
+def _minutes(pause: Pause, now: datetime) -> float:
+    return round(pause.paused_for(now).total_seconds() / 60, 1)
+
+
 def _record_pause(deps: EnrichPorts, exc: BaseException) -> None:
-    pause = _pause_for([exc], deps.clock.now())
+    now = deps.clock.now()
+    pause = _pause_for([exc], now)
     if pause is not None:
-        deps.ledger.pause(pause)
+        deps.ledger.pause(_continued(deps, pause, now))
 
 
 def _delay_until(pause: Pause, now: datetime) -> int:
@@ -285,6 +308,7 @@ def enrich_batch(
         # Enrichment is paused: put the messages back fresh (no receive is spent on them).
         deps.queue.send([m.body for m in messages], delay_seconds=_delay_until(paused, now))
         report.paused = paused
+        report.paused_minutes = _minutes(paused, now)
         return report
     # The ledger is the truth: a pause that expired (or an operator lifted) lets OMDb calls
     # start again in this process; a new stop records its pause at once.
@@ -369,13 +393,29 @@ def _settle_unanswered(
     as failed (the redrive policy dead-letters the message)."""
     log = get_logger()
     errors = [r.error for _, _, res in fetched for r in res if r.error is not None]
-    report.paused = _pause_for(errors, now)
-    if report.paused is not None:
+    pause = _pause_for(errors, now)
+    if pause is not None:
+        report.paused = _continued(deps, pause, now)
+        report.paused_minutes = _minutes(report.paused, now)
         deps.ledger.pause(report.paused)
         log.warning(
             "enrichment paused",
-            extra={"reason": report.paused.reason, "until": report.paused.until.isoformat()},
+            extra={
+                "reason": report.paused.reason,
+                "until": report.paused.until.isoformat(),
+                "paused_minutes": report.paused_minutes,
+            },
         )
+    key_problem = next((e for e in errors if isinstance(e, InvalidApiKey)), None)
+    if key_problem is not None:
+        # The real cause (secret missing, unreadable, not JSON, or OMDb's refusal), never the key.
+        log.error(
+            "OMDb key unusable: enrichment is paused until it is fixed",
+            extra={"error": redact(str(key_problem))[:500]},
+        )
+        report.key_errors += 1
+        # A cached key OMDb refused is read again next time: a corrected secret takes at once.
+        deps.keys.forget()
     requeue: list[str] = []
     for sqs, msg, res in fetched:
         pending = [r for r in res if r.answer is None]

@@ -197,9 +197,9 @@ def _unchanged(
         previous is None
         or previous.get("state") != "built"
         or previous.get("inputs_fingerprint") != fingerprint
-        or not deps.silver.exists(layout.movies_key(snapshot))
+        or not _silver_object_exists(deps, layout.movies_key(snapshot))
         # A day built before silver kept the day's list: build again, so history has it.
-        or not deps.silver.exists(layout.lists_key(snapshot))
+        or not _silver_object_exists(deps, layout.lists_key(snapshot))
     ):
         return None
     return SilverOutcome(
@@ -231,6 +231,13 @@ def day_list(manifest: RunManifest) -> pa.Table:
         }
     )
     return schema.conform_lists(table)
+
+
+def _silver_object_exists(deps: SilverPorts, key: str) -> bool:
+    """Whether a silver object is there, by listing its key rather than a HEAD:
+    on S3 a HEAD needs s3:GetObject (and answers 403, not 404, for a missing object without
+    s3:ListBucket), while the silver role only writes silver objects and may list the bucket."""
+    return key in deps.silver.list_keys(key)
 
 
 def for_manifest(day: SilverBuild, manifest: RunManifest) -> SilverBuild:

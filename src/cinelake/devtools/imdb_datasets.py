@@ -271,6 +271,8 @@ class DatasetServer:
                 etag: str | None = None,
                 last_modified: str | None = None,
             ) -> None:
+                # Logged before the answer leaves: a client that has its answer finds it logged.
+                server.record(name, status, 0 if status == 304 else len(body))
                 self.send_response(status)
                 if etag and server.etags:
                     self.send_header("ETag", etag)
@@ -282,7 +284,6 @@ class DatasetServer:
                 self.end_headers()
                 if status != 304:
                     self.wfile.write(body)
-                server.record(name, status, 0 if status == 304 else len(body))
 
         return Handler
 

@@ -11,6 +11,7 @@ bronze::
     _runs/<run>/manifest.json | queued.json | silver.json          the run ledger
     _runs/<run>/outcomes/<imdb id>.json | stats/<hex>.json
     _control/enrichment_paused.json                                the enrichment pause
+    _control/omdb_budget/YYYY-MM-DD/<token>.json                   the day's OMDb requests
     _cache/omdb/v1/<imdb id>/<digest>.json                         the OMDb response cache
     _sources/imdb-datasets/                                        the dataset cache (AWS)
 
@@ -67,6 +68,7 @@ def bronze_part_key(snapshot: date, run_id: str, token: str) -> str:
 RUNS_PREFIX: Final = "_runs/"
 CONTROL_PREFIX: Final = "_control/"
 PAUSE_KEY: Final = f"{CONTROL_PREFIX}enrichment_paused.json"
+BUDGET_PREFIX: Final = f"{CONTROL_PREFIX}omdb_budget/"
 MANIFEST_NAME: Final = "manifest.json"
 QUEUED_NAME: Final = "queued.json"
 OUTCOMES_FOLDER: Final = "outcomes/"
@@ -109,6 +111,18 @@ def stats_prefix(run_id: str) -> str:
 
 def stats_key(run_id: str, token: str) -> str:
     return f"{stats_prefix(run_id)}{token}.json"
+
+
+def budget_day_prefix(day: date) -> str:
+    """The records of the OMDb requests of one UTC day (one per invocation that sent some)."""
+    return f"{BUDGET_PREFIX}{day.isoformat()}/"
+
+
+def budget_record_key(day: date, token: str) -> str:
+    """``token`` sorts by the time the record was made (then a fresh hex string)."""
+    if not re.fullmatch(r"[0-9A-Za-z_-]{1,80}", token):
+        raise ValueError(f"unsafe budget token: {token[:40]!r}")
+    return f"{budget_day_prefix(day)}{token}.json"
 
 
 # -- bronze: caches --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -19,6 +20,7 @@ from cinelake import layout
 from cinelake.objects import ObjectNotFound, ObjectStore
 
 DEFAULT_BASE_URL = "https://www.omdbapi.com/"
+_STORED_AT_HEAD = re.compile(rb'\{"stored_at": "([0-9T:.+\-]{10,40})"')
 
 
 def _clean(params: dict[str, str]) -> dict[str, str]:
@@ -84,3 +86,38 @@ class ResponseCache:
             json.dumps(entry, ensure_ascii=False).encode(),
             "application/json",
         )
+
+    def newest(
+        self, imdb_id: str, params: dict[str, str], *, base_url: str = DEFAULT_BASE_URL
+    ) -> dict[str, Any] | None:
+        """The stored answer whatever its age (a stale answer beats none), or None."""
+        try:
+            entry: dict[str, Any] = json.loads(self.store.get(cache_key(imdb_id, params, base_url)))
+        except (ObjectNotFound, json.JSONDecodeError):
+            return None
+        if not isinstance(entry, dict) or not isinstance(entry.get("request_url"), str):
+            return None
+        try:
+            datetime.fromisoformat(entry["stored_at"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return entry
+
+    def stored_at(
+        self, imdb_id: str, params: dict[str, str], *, base_url: str = DEFAULT_BASE_URL
+    ) -> datetime | None:
+        """When the stored answer was fetched (None: no usable answer). Reads only the head
+        of the entry when it starts with ``stored_at`` (as :meth:`put` writes it): planning a
+        20,000-movie run reads this for every movie."""
+        try:
+            raw = self.store.get(cache_key(imdb_id, params, base_url))
+        except ObjectNotFound:
+            return None
+        head = _STORED_AT_HEAD.match(raw)
+        if head is not None and b'"request_url"' in raw:
+            try:
+                return datetime.fromisoformat(head.group(1).decode())
+            except ValueError:
+                return None
+        entry = self.newest(imdb_id, params, base_url=base_url)
+        return None if entry is None else datetime.fromisoformat(entry["stored_at"])

@@ -60,10 +60,16 @@ class RunSummary:
     available: int = 0
     silver_state: str | None = None
     offline: bool = False  # enriched from the bundled sample, not an OMDb
+    stale: int = 0  # snapshot rows with an answer past the TTL (the day's budget)
+    pending: int = 0  # snapshot rows with no answer yet
+    plan: dict[str, int] | None = None  # the run's OMDb plan when it started
 
     @property
     def complete(self) -> bool:
-        return self.still_queued == 0 and self.unaccounted == 0 and self.paused is None
+        """Every movie is accounted for. A quota pause does not stop that: what OMDb's quota
+        left unfetched is stale or pending for today, not queued."""
+        paused = self.paused is not None and self.paused.reason != "quota"
+        return self.still_queued == 0 and self.unaccounted == 0 and not paused
 
     @property
     def failed_run(self) -> bool:
@@ -237,6 +243,9 @@ class LocalRuntime(AwsEmulator):
             available=manifest.available,
             silver_state=silver.get("state") if silver else None,
             offline=manifest.offline,
+            stale=int(silver.get("stale", 0)),
+            pending=int(silver.get("pending", run.count("pending"))),
+            plan=manifest.plan,
         )
 
 

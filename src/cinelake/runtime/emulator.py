@@ -156,7 +156,7 @@ class AwsEmulator:
                 self.invoke(handler, s3_event(objects, self.deps.clock.now()), name)
 
     def pump(self, run_id: str | None) -> None:
-        """Deliver queued messages to enrich until the queue is empty or enrichment pauses."""
+        """Deliver queued messages to enrich until the queue is empty or the key is rejected."""
         settings = self.settings
         ledger = self.deps.ledger
         clock = self.deps.clock
@@ -168,7 +168,10 @@ class AwsEmulator:
             shown = -PROGRESS_EVERY_S
             while True:
                 self.dispatch_notifications()
-                if not paused and ledger.paused(clock.now()) is not None:
+                pause = None if paused else ledger.paused(clock.now())
+                # A quota pause stops no delivery: enrich sends nothing and completes the day
+                # with stale or pending movies; only a key pause keeps messages queued.
+                if pause is not None and pause.reason != "quota":
                     paused = True
                 while not paused and len(inflight) < self.workers:
                     messages = self.queue.receive(settings.records_per_invocation)

@@ -115,15 +115,17 @@ class DailyBudget:
         now = self.clock.now()
         day = now.date()
         with _RESERVING:
-            before = self.usage(day)
-            if before.left == 0:
+            seen = self._records(day)
+            if self._sum(seen, day).left == 0:
                 return Grant(0)
             token = f"{now:%H%M%S%f}-{uuid.uuid4().hex[:12]}"
             key = layout.budget_record_key(day, token)
             body = {"reserved": wanted, "sent": 0, "settled": False}
             self.store.put(key, json.dumps(body).encode(), "application/json")
-            # Those made before this one (another process may have written since the count).
-            earlier = [k for k in self._records(day) if k < key]
+            # Those there before this one, and those another process wrote meanwhile that
+            # sort before it (they count this one only if it sorts before them).
+            known = set(seen)
+            earlier = [k for k in self._records(day) if k != key and (k in known or k < key)]
             granted = max(0, min(wanted, self._sum(earlier, day).left))
             if granted != wanted:
                 body["reserved"] = granted

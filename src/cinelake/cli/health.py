@@ -91,6 +91,7 @@ def status(
         clock=clock(),
         cron=settings.schedule_cron,
         timezone=settings.schedule_timezone,
+        daily_budget=settings.omdb_daily_budget,
     )
     if as_json:
         print_json(st.as_dict())

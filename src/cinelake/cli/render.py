@@ -313,6 +313,15 @@ def print_status(st: LakeStatus, hints: dict[str, str]) -> None:
         f"{q['delayed']} delayed; {q['dead_letters']} dead-lettered message(s)",
         highlight=False,
     )
+    if st.budget:
+        b = st.budget
+        out.print(
+            f"OMDb budget {b['day']} (UTC): {b['used']} of {b['limit']} requests used, "
+            f"{b['left']} left"
+            + (f" [yellow](unreadable record {b['damaged']}: counted as spent)[/]" if b["damaged"] else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
     if st.paused:
         out.print(
             f"[yellow]Enrichment paused[/] ({st.paused['detail']}) until {st.paused['until']}"

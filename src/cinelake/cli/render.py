@@ -318,7 +318,11 @@ def print_status(st: LakeStatus, hints: dict[str, str]) -> None:
         out.print(
             f"OMDb budget {b['day']} (UTC): {b['used']} of {b['limit']} requests used, "
             f"{b['left']} left"
-            + (f" [yellow](unreadable record {b['damaged']}: counted as spent)[/]" if b["damaged"] else ""),
+            + (
+                f" [yellow](unreadable record {b['damaged']}: counted as spent)[/]"
+                if b["damaged"]
+                else ""
+            ),
             highlight=False,
             soft_wrap=True,
         )

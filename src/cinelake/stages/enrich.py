@@ -419,7 +419,9 @@ def _store_answers(
             elif r.pending:
                 deps.ledger.record_outcome(
                     msg.run_id,
-                    MovieOutcome(imdb_id=r.movie.imdb_id, status="pending", at=now, attempts=r.sent),
+                    MovieOutcome(
+                        imdb_id=r.movie.imdb_id, status="pending", at=now, attempts=r.sent
+                    ),
                 )
     for (snapshot, run_id), group in lines.items():
         key = layout.bronze_part_key(snapshot, run_id, uuid.uuid4().hex)

@@ -122,9 +122,7 @@ def _days_to_fresh(need: int, left: int | None, budget: int | None) -> int | Non
     return 1 + math.ceil((need - max(0, left)) / per_day)
 
 
-def plan_movies(
-    deps: PlanPorts, movies: Sequence[SourceMovie], *, omdb_url: str | None
-) -> Plan:
+def plan_movies(deps: PlanPorts, movies: Sequence[SourceMovie], *, omdb_url: str | None) -> Plan:
     """The plan for these movies now: their stored answers, today's budget and any quota
     pause (OMDb said the key's limit is reached: nothing more is sent today).
     ``omdb_url`` is where the run asks (None: the bundled sample, outside any budget)."""
@@ -132,7 +130,10 @@ def plan_movies(
     now = deps.clock.now()
     options = deps.omdb_options(omdb_url)
     stored = [
-        (m.imdb_id, deps.cache.stored_at(m.imdb_id, options.params(m.imdb_id), base_url=options.base_url))
+        (
+            m.imdb_id,
+            deps.cache.stored_at(m.imdb_id, options.params(m.imdb_id), base_url=options.base_url),
+        )
         for m in movies
     ]
     budget: int | None = None

@@ -63,14 +63,17 @@ class Grant:
     store: ObjectStore | None = None
     key: str | None = None
     sent: int = 0
+    budget: DailyBudget | None = None
+    """Where a retry beyond the grant asks for one more request (None: it may not)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def allow(self) -> bool:
         with self._lock:
-            if self.sent >= self.granted:
-                return False
-            self.sent += 1
-            return True
+            if self.sent < self.granted:
+                self.sent += 1
+                return True
+        # The grant covers one request per movie; a retry takes one more from the day.
+        return self.budget is not None and self.budget.take_one()
 
     def settle(self) -> None:
         """Record what was really sent (the reservation shrinks to it)."""
@@ -130,4 +133,13 @@ class DailyBudget:
             if granted != wanted:
                 body["reserved"] = granted
                 self.store.put(key, json.dumps(body).encode(), "application/json")
-        return Grant(granted, self.store, key)
+        return Grant(granted, self.store, key, budget=self)
+
+    def take_one(self) -> bool:
+        """One request more (a retry), recorded as sent at once; False when none is left."""
+        extra = self.reserve(1)
+        if extra.granted == 0:
+            return False
+        extra.sent = 1
+        extra.settle()
+        return True

@@ -132,7 +132,7 @@ def test_not_found_is_accounted_for_and_not_retried(
     assert sim.requests_by_id[ids[3]] == 1
 
 
-def test_quota_pauses_keeps_the_rest_queued_and_the_next_run_continues(
+def test_a_quota_below_the_budget_completes_the_day_and_the_next_day_fetches_the_pending(
     lake: Path, clock: FakeClock, tmp_path: Path
 ) -> None:
     source = synthetic_source(tmp_path, 10)
@@ -141,16 +141,16 @@ def test_quota_pauses_keeps_the_rest_queued_and_the_next_run_continues(
     sim = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY, quota=4))
     first = runtime(lake, clock, sim, concurrency=1).run(source=str(source), top_n=10, batch_size=1)
     assert first.paused is not None and first.paused.reason == "quota"
-    assert first.enriched == 4 and first.still_queued == 6 and first.failed == 0
-    assert not first.complete
-    assert first.enriched + first.still_queued == 10
+    # The movies the quota left unfetched are pending for today, not queued: the day completes.
+    assert first.enriched == 4 and first.pending == 6 and first.still_queued == 0
+    assert first.complete and first.silver_rows == 10 and first.failed == 0
     assert sim.requests == 5  # four answers, one refusal, then nothing more
 
     fresh = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY))  # the next day: quota reset
     clock.advance(86400)
     rt = runtime(lake, clock, fresh, concurrency=1)
-    [resumed] = rt.resume()
-    assert resumed.run_id == first.run_id and resumed.complete and resumed.enriched == 10
+    second = rt.run(source=str(source), top_n=10, batch_size=1)
+    assert second.complete and second.pending == 0 and second.silver_rows == 10
     assert sorted(fresh.requests_by_id) == sorted(ids[4:])  # nothing fetched twice
     assert rt.queue.dead_letters() == []
 

@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.cinelake-installed
 DEV_STAMP := $(VENV)/.cinelake-dev-installed
 
-.PHONY: demo test test-future lint typecheck bench bench-enrich bench-silver bench-source bench-budget docs clean
+.PHONY: demo test test-future lint typecheck bench bench-enrich bench-silver bench-source bench-backfill bench-budget docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,18 @@ $(DEV_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(DEV_STAMP)
 
-## demo: set up and run the pipeline on the bundled sample (no network, no key, no AWS)
+## demo: set up and run the pipeline on the bundled sample (no network, no key, no AWS):
+## six real days of the chart loaded as history (backfill), then today's run
 demo: $(STAMP)
-	$(BIN)/cinelake run --offline --data-dir lake
+	$(BIN)/cinelake backfill src/cinelake/sample/history --offline --top-n 40 --data-dir lake
+	$(BIN)/cinelake run --offline --top-n 40 --data-dir lake
 	$(BIN)/cinelake query "select rank, title, year, imdb_rating from gold_top_rated order by rank limit 10"
+	@# History: one snapshot per day, and how three movies' ranks moved across them.
+	$(BIN)/cinelake query "select snapshot_date, count(*) as movies, \
+	  max(source_rank) filter (where title = 'The Departed') as the_departed, \
+	  max(source_rank) filter (where title = 'Gladiator') as gladiator, \
+	  max(source_rank) filter (where title like 'Spider-Man%') as spider_verse \
+	  from silver_movies group by snapshot_date order by snapshot_date" --data-dir lake
 
 # `ruff format` keeps every file; `make test` fails on one it would change.
 FORMATTED := src tests benchmarks scripts
@@ -57,7 +65,7 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 ## bench: benchmarks (not tests) — print figures beside a baseline measured in the same run
-bench: bench-enrich bench-silver bench-source bench-budget
+bench: bench-enrich bench-silver bench-source bench-backfill bench-budget
 
 bench-enrich: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_enrich.py
@@ -69,6 +77,10 @@ bench-budget: $(DEV_STAMP)
 
 bench-silver: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_silver.py
+
+# bench-backfill: one day of 250 movies with cached answers, beside the same day as `run --as-of`.
+bench-backfill: $(DEV_STAMP)
+	$(BIN)/python benchmarks/bench_backfill.py
 
 # bench-source: full scale (12 M titles, 1.6 M ratings); the peers come with the bench extra.
 # BENCH_SOURCE_ARGS="--titles 4000000" scales it down.

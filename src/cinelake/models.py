@@ -113,6 +113,9 @@ class RunManifest(BaseModel):
     # The run's OMDb plan when it started (cinelake.stages.plan): counts by kind.
     plan: dict[str, int] | None = None
     hold: list[str] = Field(default_factory=list)  # the movies that plan does not fetch
+    # A digest of the selected list (ids, ranks, titles, top N): a backfill of the same list
+    # for a day this run owns is skipped as unchanged. None for runs made before it existed.
+    list_digest: str | None = None
 
     def ids(self) -> list[str]:
         return [m.imdb_id for m in self.movies]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
@@ -117,12 +118,40 @@ def test_ids_are_valid_and_unique(items: list[dict[str, Any]]) -> None:
     assert len(set(ids)) == len(ids)
 
 
+def history() -> dict[str, list[dict[str, Any]]]:
+    """The bundled dated top lists, by file name."""
+    return {
+        f.name: json.loads(f.read_text(encoding="utf-8"))["items"]
+        for f in sample.history_path().iterdir()
+        if f.name.endswith(".json")
+    }
+
+
 def test_every_id_has_a_matching_answer(
     items: list[dict[str, Any]], answers: dict[str, dict[str, Any]]
 ) -> None:
-    assert set(answers) == {item["id"] for item in items}
+    history_ids = {item["id"] for days in history().values() for item in days}
+    assert set(answers) == {item["id"] for item in items} | history_ids
     for key, answer in answers.items():
         assert answer["imdbID"] == key
+
+
+def test_history_days_are_dated_top_forties_that_agree_with_the_answers(
+    answers: dict[str, dict[str, Any]],
+) -> None:
+    days = history()
+    assert len(days) >= 5
+    for name, day in days.items():
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}\.json", name)
+        datetime.strptime(name[:10], "%Y-%m-%d")
+        assert [item["rank"] for item in day] == [str(n) for n in range(1, 41)], name
+        for item in day:
+            assert set(item) == TOP_ITEM_KEYS - {"imDbRatingCount"}, (name, item["id"])
+            answer = answers[item["id"]]
+            assert answer["Title"] == OMDB_TITLE_OVERRIDES.get(item["id"], item["title"])
+            assert answer["Year"] == item["year"] and RATING_RE.match(item["imDbRating"])
+    # History shows movement: the days are not all the same list.
+    assert len({tuple(i["id"] for i in day) for day in days.values()}) == len(days)
 
 
 def test_answers_have_exact_omdb_shape(answers: dict[str, dict[str, Any]]) -> None:

@@ -16,9 +16,11 @@ out = Console()
 err = Console(stderr=True)
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2  # as typer's own usage errors: a flag's value is not what it must be
 EXIT_INCOMPLETE = 3
 EXIT_KEY_REJECTED = 4
 EXIT_NOTHING_USABLE = 5
+EXIT_SOME_DAYS_FAILED = 6  # backfill: some files were bad or some days failed; the others loaded
 EXIT_INTERRUPTED = 130
 
 

@@ -102,6 +102,23 @@ OptConfig = Annotated[
     ),
 ]
 OptJson = Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")]
+# Parsed by the command (one-line error, exit 2), not by typer: its usage box is many lines.
+OptAsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="Record the run's list as this day's snapshot (an archived list; OMDb answers "
+        r"are still today's) \[default: today (UTC)].",
+    ),
+]
+OptBackfillDir = Annotated[
+    Path,
+    typer.Argument(
+        metavar="DIR",
+        help="Folder of dated top lists: YYYY-MM-DD.json or YYYY-MM-DD.csv, one per day.",
+    ),
+]
 
 
 class Format(StrEnum):

@@ -1,4 +1,4 @@
-"""The commands that run the pipeline: run, resume, schedule, rebuild.
+"""The commands that run the pipeline: run, backfill, resume, schedule, rebuild.
 
 They check (preflight), hand the work to the local runtime or `cinelake.ops`, and render the
 result (render); the exit code follows from the run summaries.
@@ -7,7 +7,7 @@ result (render); the exit code follows from the run summaries.
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import typer
@@ -16,12 +16,17 @@ from cinelake.cli.context import (
     EXIT_INCOMPLETE,
     EXIT_INTERRUPTED,
     EXIT_KEY_REJECTED,
+    EXIT_NOTHING_USABLE,
+    EXIT_SOME_DAYS_FAILED,
+    EXIT_USAGE,
     clock,
     fail,
     out,
 )
 from cinelake.cli.options import (
     DataDir,
+    OptAsOf,
+    OptBackfillDir,
     OptBatch,
     OptConcurrency,
     OptCron,
@@ -52,6 +57,8 @@ from cinelake.cli.preflight import (
 )
 from cinelake.cli.render import (
     fail_if_nothing_usable,
+    print_backfill,
+    print_json,
     print_plan,
     print_summaries,
     print_summary,
@@ -63,6 +70,22 @@ from cinelake.sample import top_movies_path
 
 # The pipeline's modules are imported inside the commands: they pull in pyarrow, duckdb, httpx
 # and boto3, which `cinelake --help` does without.
+
+
+def as_of_or_fail(text: str | None) -> date | None:
+    """--as-of as a day: not a date, or after today (UTC, the CLI's clock), is a usage error
+    in one line, before anything is read or written."""
+    if text is None:
+        return None
+    from cinelake.ops.backfill import parse_day
+
+    day = parse_day(text.strip())
+    if day is None:
+        fail(f"--as-of {text!r} is not a date: give YYYY-MM-DD", EXIT_USAGE)
+    today = clock().now().date()
+    if day > today:
+        fail(f"--as-of {day} is in the future (today is {today} UTC)", EXIT_USAGE)
+    return day
 
 
 @lake_errors
@@ -82,6 +105,7 @@ def run(
     year_from: OptYearFrom = None,
     year_to: OptYearTo = None,
     daily_budget: OptDailyBudget = None,
+    as_of: OptAsOf = None,
 ) -> None:
     """Run the whole pipeline once now: ingest, enrich, silver, gold, dashboard."""
     from cinelake.keys import SecretError
@@ -93,6 +117,7 @@ def run(
     from cinelake.sources.top_list import SourceError
     from cinelake.stages.ingest import IngestRequest, prepare
 
+    snapshot = as_of_or_fail(as_of)
     quiet_for_cli()
     settings = settings_or_fail(
         top_n=top_n,
@@ -124,7 +149,7 @@ def run(
     try:
         # Validate the source and batch size before anything is created in the lake.
         prepare(
-            IngestRequest(run_source, settings.top_n, settings.batch_size),
+            IngestRequest(run_source, settings.top_n, settings.batch_size, as_of=snapshot),
             clock().now(),
             source=open_source(run_source, settings, clock=clock()),
         )
@@ -153,7 +178,10 @@ def run(
         )
         try:
             summary = runtime.run(
-                source=run_source, top_n=settings.top_n, batch_size=settings.batch_size
+                source=run_source,
+                top_n=settings.top_n,
+                batch_size=settings.batch_size,
+                as_of=snapshot,
             )
         except (SourceError, RuntimeRefused, SecretError) as exc:
             bar.stop()
@@ -234,6 +262,114 @@ def plan(
         out.print_json(json.dumps(result.as_dict()))
     else:
         print_plan(result.as_dict(), settings.top_n)
+
+
+@lake_errors
+def backfill(
+    directory: OptBackfillDir,
+    top_n: OptTopN = None,
+    batch_size: OptBatch = None,
+    omdb_url: OptOmdbUrl = None,
+    data_dir: DataDir = None,
+    offline: OptOffline = None,
+    concurrency: OptConcurrency = None,
+    rate_limit: OptRate = None,
+    refresh: OptRefresh = None,
+    daily_budget: OptDailyBudget = None,
+    json_output: OptJson = False,
+) -> None:
+    """Load a folder of dated top lists (YYYY-MM-DD.json / .csv) as history, one run per day.
+
+    Days go in date order; a day already built from the same list is skipped (no OMDb
+    request); a bad file is named and skipped, the other days go on (exit 6 at the end).
+    """
+    from cinelake.keys import SecretError
+    from cinelake.observability import quiet_for_cli
+    from cinelake.ops.backfill import backfill as backfill_days
+    from cinelake.ops.backfill import scan
+    from cinelake.ops.runs import LocalRuntime
+    from cinelake.runtime.errors import RuntimeRefused
+
+    quiet_for_cli()
+    if not directory.is_dir():
+        fail(f"{directory} is not a folder (give the folder that holds the YYYY-MM-DD lists)")
+    settings = settings_or_fail(
+        top_n=top_n,
+        batch_size=batch_size,
+        omdb_url=omdb_url,
+        data_dir=data_dir,
+        offline=offline,
+        concurrency=concurrency,
+        rate_limit=rate_limit,
+        refresh=refresh,
+        omdb_daily_budget=daily_budget,
+    )
+    local_only(settings, "backfill")
+    say = (lambda *a, **k: None) if json_output else out.print
+    chose_offline = settings.offline
+    if json_output:
+        settings = settings if has_key_or_fail(settings) else _offline_or_fail(settings)
+    else:
+        settings = offline_unless_keyed(settings, what="enriching")
+    if chose_offline:
+        say("Offline: enriching from the bundled OMDb sample.")
+    try:
+        plan = scan(directory, clock().now().date())
+    except OSError as exc:
+        fail(f"cannot read {directory} ({exc.strerror or type(exc).__name__})")
+    if not plan.days and not plan.bad:
+        fail(f"no YYYY-MM-DD.json or .csv list in {directory}")
+    check_writable(settings.data_dir)
+    healthy_or_fail(
+        settings.data_dir, kinds={"manifest", "report", "marker", "pause", "queue"}, quick=True
+    )
+    runtime = LocalRuntime(settings, clock=clock(), omdb_url_override=omdb_url is not None)
+    try:
+        with progress() as bar:
+            task = bar.add_task("days", total=len(plan.days))
+
+            def on_day(done: int, total: int, what: str) -> None:
+                bar.update(task, completed=done, total=total, description=what)
+
+            try:
+                report = backfill_days(
+                    runtime,
+                    plan,
+                    top_n=settings.top_n,
+                    batch_size=settings.batch_size,
+                    on_day=on_day,
+                )
+            except (RuntimeRefused, SecretError) as exc:
+                bar.stop()
+                fail(str(exc))
+            except KeyboardInterrupt:
+                bar.stop()
+                fail(
+                    "interrupted: the days done are kept; backfill again to load the rest "
+                    "(`cinelake resume` finishes the day that was running)",
+                    EXIT_INTERRUPTED,
+                )
+    finally:
+        runtime.queue.close()
+    if json_output:
+        print_json(report.as_dict())
+    else:
+        print_backfill(report)
+    if report.paused == "invalid_key":
+        raise typer.Exit(EXIT_KEY_REJECTED)
+    if report.count("incomplete") or report.count("not_started"):
+        raise typer.Exit(EXIT_INCOMPLETE)
+    if any(s.failed_run for s in report.summaries):
+        raise typer.Exit(EXIT_NOTHING_USABLE)
+    if report.count("failed"):
+        raise typer.Exit(EXIT_SOME_DAYS_FAILED)
+
+
+def _offline_or_fail(settings: Any) -> Any:
+    """`offline_unless_keyed` without its line on stdout (which --json keeps for the JSON)."""
+    if "omdb_url" in settings.model_fields_set and not settings.offline:
+        fail("no OMDb API key: set OMDB_API_KEY (or pass --offline to use the bundled sample)")
+    return settings.model_copy(update={"offline": True})
 
 
 @lake_errors

@@ -21,6 +21,7 @@ from cinelake.cli.context import EXIT_NOTHING_USABLE, err, fail, out
 
 if TYPE_CHECKING:
     from cinelake.models import RejectedItem
+    from cinelake.ops.backfill import BackfillReport
     from cinelake.ops.config_report import ConfigReport
     from cinelake.ops.dlq import DeadMovie
     from cinelake.ops.runs import RunSummary
@@ -255,6 +256,50 @@ def fail_if_nothing_usable(summaries: Sequence[RunSummary]) -> None:
         f"{cause}); silver and gold keep the previous snapshot. {fix}",
         EXIT_NOTHING_USABLE,
     )
+
+
+_DAY_STYLE = {
+    "built": "green",
+    "unchanged": "dim",
+    "failed": "red",
+    "incomplete": "yellow",
+    "not_started": "yellow",
+}
+
+
+def print_backfill(report: BackfillReport) -> None:
+    """One row per day (and per bad file): day, file, movies, status, why; then the totals.
+    A bad file is also one line on stderr naming it."""
+    for d in report.days:
+        if d.status == "failed":
+            err.print(f"[bold red]error:[/] {shown(d.file)}: {shown(d.reason)}", soft_wrap=True)
+    table = Table("day", "file", "movies", "status", "detail")
+    for d in report.days:
+        style = _DAY_STYLE.get(d.status, "")
+        table.add_row(
+            d.day or "-",
+            shown(d.file),
+            str(d.movies) if d.status in ("built", "unchanged") else "-",
+            f"[{style}]{d.status}[/]",
+            shown(d.reason),
+        )
+    out.print(table)
+    if report.ignored:
+        out.print(
+            f"Not a day's list, left alone: {', '.join(shown(n) for n in report.ignored)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    counts = ", ".join(
+        f"{report.count(s)} {s.replace('_', ' ')}"
+        for s in ("built", "unchanged", "failed", "incomplete", "not_started")
+        if report.count(s)
+    )
+    requests = sum(d.omdb_requests for d in report.days)
+    gold = "gold and dashboard rebuilt" if report.gold_rebuilt else "gold unchanged"
+    out.print(f"Backfill: {counts or 'nothing to do'}; {requests} OMDb requests; {gold}.")
+    if report.dashboard:
+        out.print(f"Dashboard: {report.dashboard}")
 
 
 # -- status ------------------------------------------------------------------------------------

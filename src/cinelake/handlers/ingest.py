@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -30,6 +30,7 @@ class ScheduleInput(BaseModel):
     source: str | None = None
     time: datetime | None = None
     id: str | None = Field(None, max_length=128)  # the EventBridge event id: names the run
+    as_of: date | None = None  # record the list as this day's snapshot (a backfill)
 
     @model_validator(mode="before")
     @classmethod
@@ -58,6 +59,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             batch_size=given.batch_size or settings.batch_size,
             when=given.time,
             event_id=given.id,
+            as_of=given.as_of,
         ),
     )
     logger.append_keys(run_id=manifest.run_id)

@@ -10,7 +10,9 @@ time on a data dir (:class:`RuntimeBusy`); queued movies of the other mode refus
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -134,18 +136,56 @@ class LocalRuntime(AwsEmulator):
                     "(`cinelake resume`), then start this run"
                 )
 
-    def run(self, *, source: str, top_n: int, batch_size: int) -> RunSummary:
+    def run(
+        self, *, source: str, top_n: int, batch_size: int, as_of: date | None = None
+    ) -> RunSummary:
+        """One run now; ``as_of`` records its list as that day's snapshot (answers are today's)."""
         with self.exclusive():
             runs = self.recover()
-            result = self.fire_schedule(source=source, top_n=top_n, batch_size=batch_size)
-            run_id = result["run_id"]
-            self.pump(run_id)
-            for earlier in runs:
-                self.finish(earlier)
-            self.finish(run_id)
+            run_id = self.run_day(
+                source=source, top_n=top_n, batch_size=batch_size, as_of=as_of, earlier=runs
+            )
             self.ensure_gold()
             self.render_dashboard()
             return self.summary(run_id)
+
+    def run_day(
+        self,
+        *,
+        source: str,
+        top_n: int,
+        batch_size: int,
+        as_of: date | None = None,
+        earlier: list[str] | None = None,
+    ) -> str:
+        """Ingest, enrich and silver for one run (and the ``earlier`` runs recovery left);
+        gold follows the silver event unless it is held (:meth:`gold_held`). Under
+        :meth:`exclusive`."""
+        result = self.fire_schedule(source=source, top_n=top_n, batch_size=batch_size, as_of=as_of)
+        run_id: str = result["run_id"]
+        self.pump(run_id)
+        for run in earlier or []:
+            self.finish(run)
+        self.finish(run_id)
+        return run_id
+
+    _gold_is_held = False
+
+    @contextlib.contextmanager
+    def gold_held(self) -> Iterator[None]:
+        """Silver events do not build gold meanwhile: a backfill builds many days of silver,
+        then gold once (:meth:`ensure_gold` sees silver newer than gold). A crash in between
+        leaves gold stale, which the next run, resume or ``status`` notices."""
+        self._gold_is_held = True
+        try:
+            yield
+        finally:
+            self._gold_is_held = False
+
+    def _on_created(self, bucket: str, key: str, size: int) -> None:
+        if self._gold_is_held and bucket == "silver":
+            return
+        super()._on_created(bucket, key, size)
 
     def resume(self) -> list[RunSummary]:
         """Finish whatever earlier runs left: queued messages, unbuilt silver or gold."""
@@ -173,21 +213,24 @@ class LocalRuntime(AwsEmulator):
             silver_stage.build_run(self.deps, run_id)
             self.dispatch_notifications()
 
-    def ensure_gold(self) -> None:
-        """Rebuild gold if it is older than silver (a crash between the two left it behind)."""
+    def ensure_gold(self) -> bool:
+        """Rebuild gold if it is older than silver (a crash between the two left it behind, or
+        a backfill held it); True if it was rebuilt."""
         movies = [
             o
             for o in self.deps.silver.list(layout.MOVIES_PREFIX)
             if layout.is_silver_movies_key(o.key)
         ]
         if not movies:
-            return
+            return False
         newest = max(movies, key=lambda o: o.last_modified)
         built = [
             o for o in self.deps.gold.list(layout.GOLD_MANIFEST) if o.key == layout.GOLD_MANIFEST
         ]
         if not built or built[0].last_modified < newest.last_modified:
             self.object_created("silver", newest.key, newest.size)
+            return True
+        return False
 
     def render_dashboard(self) -> Path | None:
         """The local stand-in for QuickSight, regenerated after every run."""

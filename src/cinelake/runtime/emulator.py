@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
@@ -120,7 +121,9 @@ class AwsEmulator:
         return self.deps.queue
 
     # -- EventBridge ---------------------------------------------------------------------
-    def fire_schedule(self, *, source: str, top_n: int, batch_size: int) -> dict[str, Any]:
+    def fire_schedule(
+        self, *, source: str, top_n: int, batch_size: int, as_of: date | None = None
+    ) -> dict[str, Any]:
         """The schedule rule fires: ingest is invoked with the rule's input."""
         self.progress.on_stage("GetMoviesAndSendToQueue")
         event = schedule_input(
@@ -129,6 +132,7 @@ class AwsEmulator:
             batch_size=batch_size,
             source=source,
             event_id=str(uuid.uuid4()),
+            as_of=as_of,
         )
         return self.invoke(ingest.handler, event, "GetMoviesAndSendToQueue")
 

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -18,15 +18,24 @@ ACCOUNT = "000000000000"
 
 
 def schedule_input(
-    when: datetime, *, top_n: int, batch_size: int, source: str | None, event_id: str | None = None
+    when: datetime,
+    *,
+    top_n: int,
+    batch_size: int,
+    source: str | None,
+    event_id: str | None = None,
+    as_of: date | None = None,
 ) -> dict[str, Any]:
-    """What the EventBridge rule's input transformer hands GetMoviesAndSendToQueue."""
+    """What the EventBridge rule's input transformer hands GetMoviesAndSendToQueue (with
+    ``as_of``: what an operator's invoke for a backfilled day hands it)."""
     event: dict[str, Any] = {"time": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
     if event_id is not None:
         event["id"] = event_id
     event |= {"top_n": top_n, "batch_size": batch_size}
     if source:
         event["source"] = source
+    if as_of is not None:
+        event["as_of"] = as_of.isoformat()
     return event
 
 

@@ -7,6 +7,9 @@ Two hand-written JSON files ship inside this package:
 * ``omdb_answers.json`` -- a mapping ``imdbID -> OMDb answer`` for
   ``?i=<id>&plot=short`` for each of those 50 movies, in OMDb's exact format.
 
+and ``history/YYYY-MM-DD.json`` -- the top 40 of the IMDb Top 250 on a few real days of
+late 2024 and early 2025, in the same shape: ``make demo`` backfills them as history.
+
 The facts are written to the best of our knowledge; they are not an official
 copy of IMDb or OMDb data, and posters are omitted.  See ``README.md``.
 """
@@ -19,6 +22,7 @@ from importlib.resources.abc import Traversable
 from typing import Any
 
 __all__ = [
+    "history_path",
     "load_omdb_answers",
     "load_top_movies",
     "omdb_answers_path",
@@ -27,6 +31,7 @@ __all__ = [
 
 TOP_MOVIES_FILE = "top_movies.json"
 OMDB_ANSWERS_FILE = "omdb_answers.json"
+HISTORY_DIR = "history"
 
 
 def top_movies_path() -> Traversable:
@@ -37,6 +42,11 @@ def top_movies_path() -> Traversable:
 def omdb_answers_path() -> Traversable:
     """Location of the bundled ``imdbID -> OMDb answer`` mapping."""
     return resources.files(__name__).joinpath(OMDB_ANSWERS_FILE)
+
+
+def history_path() -> Traversable:
+    """The folder of dated top lists (``YYYY-MM-DD.json``) `cinelake backfill` loads."""
+    return resources.files(__name__).joinpath(HISTORY_DIR)
 
 
 def _load(path: Traversable) -> Any:

@@ -28,6 +28,18 @@ class IngestRequest:
     batch_size: int = 1
     when: datetime | None = None  # the schedule's time; the run's snapshot date is its UTC date
     event_id: str | None = None  # the schedule event's id: a retried event gets the same run
+    # Load an archived list as that day's snapshot (backfill); OMDb answers are still today's.
+    as_of: date | None = None
+
+
+class FutureSnapshot(SourceError):
+    """An as-of date after today: a snapshot of a list nobody has seen yet."""
+
+
+def list_digest(movies: list[SourceMovie], top_n: int) -> str:
+    """What decides a day's snapshot from its list: each movie's rank, id and title, and top N."""
+    picked = [[m.rank, m.imdb_id, m.title] for m in movies]
+    return hashlib.sha256(dumps({"top_n": top_n, "movies": picked}).encode()).hexdigest()
 
 
 def new_run_id(now: datetime, event_id: str | None = None) -> str:
@@ -108,10 +120,14 @@ def prepare(
     if request.top_n < 1:
         raise SourceError(f"top N must be at least 1 (got {request.top_n})")
     when = request.when or now
+    snapshot = request.as_of or when.date()
+    if request.as_of is not None and request.as_of > now.date():
+        raise FutureSnapshot(
+            f"as-of date {snapshot.isoformat()} is in the future (today is {now.date().isoformat()})"
+        )
     source = source or ListSource(request.source, s3=s3)
     selection = source.select(request.top_n)
     run_id = new_run_id(when if request.event_id else now, request.event_id)
-    snapshot = when.date()
     movies, too_big = fit_in_messages(run_id, snapshot, selection.movies)
     if not movies:
         # A run with nothing to enrich would still replace the day's snapshot: refuse it.
@@ -133,6 +149,7 @@ def prepare(
         messages=len(bodies),
         available=selection.available,
         source_versions=list(selection.versions),
+        list_digest=list_digest(movies, request.top_n),
     )
     return manifest, bodies
 

@@ -144,3 +144,69 @@ def test_a_negative_budget_is_a_usage_error(lake: Path, tmp_path: Path) -> None:
     result = cli("run", "--source", str(src), "--data-dir", str(lake), "--daily-budget", "-1")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert not lake.exists()
+
+
+def backfill_report(folder: Path, url: str, lake: Path, top: int, *more: str) -> dict[str, Any]:
+    result = cli(
+        "backfill", str(folder), "--omdb-url", url, "--data-dir", str(lake),
+        "--top-n", str(top), "--json", *more,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_a_backfill_fills_over_days_within_the_budget_never_fetched_first(
+    lake: Path, tmp_path: Path, day_clock: FakeClock
+) -> None:
+    """Three archived days of a top 8 (each day two movies of its own) under a budget of 6:
+    every day is built today; the next day fetches what is still pending, and only that."""
+    items = synthetic.source_list(12)["items"]
+    folder = tmp_path / "history"
+    folder.mkdir()
+    days = [(day_clock.now() - timedelta(days=n)).date() for n in (9, 6, 3)]
+    for k, day in enumerate(days):
+        chosen = items[:6] + items[6 + 2 * k : 8 + 2 * k]
+        listed = [item | {"rank": str(r)} for r, item in enumerate(chosen, 1)]
+        write_source(folder / f"{day.isoformat()}.json", listed)
+    ids = [synthetic.imdb_id(i) for i in range(1, 13)]
+    sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(api_key=KEY))
+    with sim.serve() as url:
+        first = backfill_report(folder, url, lake, 8, "--daily-budget", "6")
+        assert [d["status"] for d in first["days"]] == ["built"] * 3
+        assert sim.requests == 6  # the day's budget, no more
+        pending = {d.isoformat(): len(rows_pending(lake, d)) for d in days}
+        assert pending == {days[0].isoformat(): 2, days[1].isoformat(): 2, days[2].isoformat(): 2}
+        day_clock.advance(timedelta(days=1).total_seconds())
+        second = backfill_report(folder, url, lake, 8, "--daily-budget", "6")
+        # The days with pending movies are loaded again; six new movies, six requests.
+        assert [d["status"] for d in second["days"]] == ["built"] * 3
+        assert sim.requests == 12 and set(sim.requests_by_id) == set(ids)
+        assert max(sim.requests_by_id.values()) == 1  # fresh answers were not asked again
+        assert all(not rows_pending(lake, d) for d in days)
+        third = backfill_report(folder, url, lake, 8, "--daily-budget", "6")
+        assert [d["status"] for d in third["days"]] == ["unchanged"] * 3 and sim.requests == 12
+
+
+def test_a_provider_quota_does_not_stop_a_backfill(
+    lake: Path, tmp_path: Path, day_clock: FakeClock
+) -> None:
+    items = synthetic.source_list(6)["items"]
+    folder = tmp_path / "history"
+    folder.mkdir()
+    days = [(day_clock.now() - timedelta(days=n)).date() for n in (5, 2)]
+    for day in days:
+        write_source(folder / f"{day.isoformat()}.json", items)
+    ids = [synthetic.imdb_id(i) for i in range(1, 7)]
+    sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(api_key=KEY, quota=2))
+    with sim.serve() as url:
+        report = backfill_report(folder, url, lake, 6, "--concurrency", "1")
+    assert [d["status"] for d in report["days"]] == ["built", "built"] and report["paused"] is None
+    for day in days:
+        rows = silver_rows(lake, datetime.combine(day, datetime.min.time(), UTC))
+        assert [r["enrichment"] for r in rows].count("fresh") == 2 and len(rows) == 6
+
+
+def rows_pending(lake: Path, day: Any) -> list[dict[str, Any]]:
+    rows = silver_rows(lake, datetime.combine(day, datetime.min.time(), UTC))
+    assert len(rows) == 8
+    return [r for r in rows if r["enrichment"] == "pending"]

@@ -210,3 +210,25 @@ def rows_pending(lake: Path, day: Any) -> list[dict[str, Any]]:
     rows = silver_rows(lake, datetime.combine(day, datetime.min.time(), UTC))
     assert len(rows) == 8
     return [r for r in rows if r["enrichment"] == "pending"]
+
+
+def test_the_plan_of_a_big_list_comes_from_the_fetched_index(
+    lake: Path, tmp_path: Path, day_clock: FakeClock
+) -> None:
+    """Past a few dozen movies the plan reads the index enrich writes, not the answers: it
+    still matches what the run does, day after day."""
+    top = 100
+    src = write_source(tmp_path / "top.json", synthetic.source_list(top)["items"])
+    ids = [synthetic.imdb_id(i) for i in range(1, top + 1)]
+    sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(api_key=KEY))
+    with sim.serve() as url:
+        args = run_args(src, url, lake, top, 70)
+        for expected_requests in (70, 30, 0):
+            plan = plan_of(args)
+            before = sim.requests
+            result = cli("run", *args)
+            assert result.exit_code == 0, result.output
+            assert plan["requests"] == sim.requests - before == expected_requests
+            day_clock.advance(timedelta(days=1).total_seconds())
+    index = list((lake / "bronze" / "_cache" / "omdb" / "fetched").rglob("*.json"))
+    assert any(p.name.startswith("upto-") for p in index)  # parts of past days were merged

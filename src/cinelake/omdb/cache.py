@@ -12,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime, timedelta
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from cinelake import layout
 from cinelake.objects import ObjectNotFound, ObjectStore
+from cinelake.observability import get_logger
 
 DEFAULT_BASE_URL = "https://www.omdbapi.com/"
 _STORED_AT_HEAD = re.compile(rb'\{"stored_at": "([0-9T:.+\-]{10,40})"')
@@ -121,3 +124,99 @@ class ResponseCache:
                 return None
         entry = self.newest(imdb_id, params, base_url=base_url)
         return None if entry is None else datetime.fromisoformat(entry["stored_at"])
+
+    # -- the index of when answers were fetched (planning reads it instead of the answers) --
+
+    def record_fetched(self, fetched: dict[str, datetime], now: datetime) -> None:
+        """One index part for the answers one invocation just stored (cache key -> stored at)."""
+        if not fetched:
+            return
+        token = f"{now:%H%M%S%f}-{uuid.uuid4().hex[:12]}"
+        body = {key: at.isoformat() for key, at in fetched.items()}
+        self.store.put(
+            layout.omdb_fetched_part_key(now.date(), token),
+            json.dumps(body).encode(),
+            "application/json",
+        )
+
+    def stored_ats(
+        self,
+        wanted: Sequence[tuple[str, dict[str, str]]],
+        now: datetime,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+    ) -> list[datetime | None]:
+        """When each wanted answer (IMDb id, parameters) was stored, None where there is none.
+
+        A few are read one by one; many take one listing of the cache (which answers exist)
+        and the fetched index (when), so no answer is read; entries the index does not know
+        (written before it existed) are read once and merged into it for the next plan."""
+        if len(wanted) <= FEW:
+            return [self.stored_at(i, p, base_url=base_url) for i, p in wanted]
+        keys = [cache_key(i, p, base_url) for i, p in wanted]
+        present = set(self.store.list_keys(layout.OMDB_CACHE_PREFIX))
+        index, closed_parts = self._read_index(now)
+        unknown: dict[str, datetime] = {}
+        out: list[datetime | None] = []
+        for (imdb_id, params), key in zip(wanted, keys, strict=True):
+            if key not in present:
+                out.append(None)
+            elif key in index:
+                out.append(index[key])
+            else:
+                at = self.stored_at(imdb_id, params, base_url=base_url)
+                if at is not None:
+                    unknown[key] = at
+                out.append(at)
+        if closed_parts or unknown:
+            self._compact(index | unknown, present, now)
+        return out
+
+    def _read_index(self, now: datetime) -> tuple[dict[str, datetime], bool]:
+        """The newest ``upto`` object and every part after its day; also whether any part
+        is of a day before today not merged yet (worth compacting)."""
+        uptos: list[tuple[date, str]] = []
+        parts: list[tuple[date, str]] = []
+        for key in self.store.list_keys(layout.OMDB_FETCHED_PREFIX):
+            parsed = layout.parse_omdb_fetched_key(key)
+            if parsed is not None:
+                (uptos if parsed[0] == "upto" else parts).append((parsed[1], key))
+        index: dict[str, datetime] = {}
+        since = date.min
+        if uptos:
+            since, newest = max(uptos)
+            index = _read_entries(self.store, newest)
+        today = now.date()
+        closed = False
+        for day, key in sorted(parts):
+            if day <= since:
+                continue  # merged already
+            closed = closed or day < today
+            for k, at in _read_entries(self.store, key).items():
+                if k not in index or at > index[k]:
+                    index[k] = at
+        return index, closed
+
+    def _compact(self, index: dict[str, datetime], present: set[str], now: datetime) -> None:
+        """Merge what the plan knows into ``upto-<yesterday>`` (answers still in the cache
+        only). Any reader may write it; a failure only means the next plan merges again."""
+        body = {k: at.isoformat() for k, at in index.items() if k in present}
+        key = layout.omdb_fetched_upto_key(now.date() - timedelta(days=1))
+        try:
+            self.store.put(key, json.dumps(body).encode(), "application/json")
+        except Exception as exc:  # the index only saves reads
+            get_logger().warning("OMDb fetched index not merged", extra={"error": str(exc)[:300]})
+
+
+FEW = 64
+"""Up to this many answers, reading each is cheaper than listing a big cache."""
+
+
+def _read_entries(store: ObjectStore, key: str) -> dict[str, datetime]:
+    """An index object's entries; an unreadable one counts as empty (its answers are then
+    read one by one, nothing is lost)."""
+    try:
+        raw = json.loads(store.get(key))
+        return {str(k): datetime.fromisoformat(v) for k, v in raw.items()}
+    except (ObjectNotFound, ValueError, TypeError, AttributeError):
+        return {}

@@ -26,6 +26,7 @@ from cinelake.keys import SecretError
 from cinelake.ledger import Pause
 from cinelake.models import MovieMessage, MovieOutcome, SourceMovie
 from cinelake.observability import get_logger, redact
+from cinelake.omdb.cache import cache_key
 from cinelake.omdb.client import OmdbAnswer, OmdbClient
 from cinelake.omdb.errors import (
     BudgetSpent,
@@ -207,6 +208,7 @@ async def _fetch_misses(
     grant: Grant | None,
 ) -> int:
     cache = deps.cache
+    fetched: dict[str, datetime] = {}  # what this invocation stored, for the cache's index
     async with OmdbClient(
         key,
         options,
@@ -240,6 +242,10 @@ async def _fetch_misses(
                     base_url=options.base_url,
                     request_url=result.answer.request_url,
                 )
+                key = cache_key(
+                    result.movie.imdb_id, options.params(result.movie.imdb_id), options.base_url
+                )
+                fetched[key] = result.answer.fetched_at
             except Exception as exc:
                 # The cache only saves quota; an answer already paid for must not be lost.
                 get_logger().warning(
@@ -265,6 +271,13 @@ async def _fetch_misses(
             )
         for task in done:
             task.result()  # a failure outside the fetch (e.g. the cache write) fails the call
+        try:
+            await _io(deps, cache.record_fetched, fetched, deps.clock.now())
+        except Exception as exc:
+            # The index only saves the plan reads: the answers themselves are stored.
+            get_logger().warning(
+                "OMDb fetched index not written", extra={"error": redact(str(exc))[:300]}
+            )
         return client.requests
 
 

@@ -129,13 +129,11 @@ def plan_movies(deps: PlanPorts, movies: Sequence[SourceMovie], *, omdb_url: str
     settings = deps.settings
     now = deps.clock.now()
     options = deps.omdb_options(omdb_url)
-    stored = [
-        (
-            m.imdb_id,
-            deps.cache.stored_at(m.imdb_id, options.params(m.imdb_id), base_url=options.base_url),
-        )
-        for m in movies
-    ]
+    # When each answer was fetched, from the cache's index: no answer is read.
+    ages = deps.cache.stored_ats(
+        [(m.imdb_id, options.params(m.imdb_id)) for m in movies], now, base_url=options.base_url
+    )
+    stored = [(m.imdb_id, at) for m, at in zip(movies, ages, strict=True)]
     budget: int | None = None
     left: int | None = None
     if not settings.offline:

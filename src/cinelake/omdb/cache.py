@@ -23,6 +23,8 @@ from cinelake.objects import ObjectNotFound, ObjectStore
 from cinelake.observability import get_logger
 
 DEFAULT_BASE_URL = "https://www.omdbapi.com/"
+# json.dumps(..., sort_keys=True) without building an encoder per key (a plan makes 20,000).
+_KEY_JSON = json.JSONEncoder(sort_keys=True)
 _STORED_AT_HEAD = re.compile(rb'\{"stored_at": "([0-9T:.+\-]{10,40})"')
 
 
@@ -32,7 +34,7 @@ def _clean(params: dict[str, str]) -> dict[str, str]:
 
 def cache_key(imdb_id: str, params: dict[str, str], base_url: str = DEFAULT_BASE_URL) -> str:
     keyed = {"base_url": base_url, "params": _clean(params)}
-    digest = hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(_KEY_JSON.encode(keyed).encode()).hexdigest()[:16]
     return layout.omdb_cache_key(imdb_id, digest)
 
 
@@ -148,21 +150,26 @@ class ResponseCache:
     ) -> list[datetime | None]:
         """When each wanted answer (IMDb id, parameters) was stored, None where there is none.
 
-        A few are read one by one; many take one listing of the cache (which answers exist)
-        and the fetched index (when), so no answer is read; entries the index does not know
-        (written before it existed) are read once and merged into it for the next plan."""
+        A few are read one by one. Many take the fetched index, so no answer is read; if many
+        are not in it, one listing of the cache says which of those exist at all, and those
+        (written before the index existed) are read once and merged into it for the next plan.
+        An answer the bucket's lifecycle deleted may still be in the index: the plan counts it
+        stale, the run finds it gone and makes it pending."""
         if len(wanted) <= FEW:
             return [self.stored_at(i, p, base_url=base_url) for i, p in wanted]
         keys = [cache_key(i, p, base_url) for i, p in wanted]
-        present = set(self.store.list_keys(layout.OMDB_CACHE_PREFIX))
         index, closed_parts = self._read_index(now)
+        missing = [k for k in keys if k not in index]
+        present: set[str] | None = None
+        if len(missing) > FEW:
+            present = set(self.store.list_keys(layout.OMDB_CACHE_PREFIX))
         unknown: dict[str, datetime] = {}
         out: list[datetime | None] = []
         for (imdb_id, params), key in zip(wanted, keys, strict=True):
-            if key not in present:
-                out.append(None)
-            elif key in index:
+            if key in index:
                 out.append(index[key])
+            elif present is not None and key not in present:
+                out.append(None)
             else:
                 at = self.stored_at(imdb_id, params, base_url=base_url)
                 if at is not None:
@@ -197,10 +204,11 @@ class ResponseCache:
                     index[k] = at
         return index, closed
 
-    def _compact(self, index: dict[str, datetime], present: set[str], now: datetime) -> None:
+    def _compact(self, index: dict[str, datetime], present: set[str] | None, now: datetime) -> None:
         """Merge what the plan knows into ``upto-<yesterday>`` (answers still in the cache
-        only). Any reader may write it; a failure only means the next plan merges again."""
-        body = {k: at.isoformat() for k, at in index.items() if k in present}
+        only, when it was listed). Any reader may write it; a failure only means the next
+        plan merges again."""
+        body = {k: at.isoformat() for k, at in index.items() if present is None or k in present}
         key = layout.omdb_fetched_upto_key(now.date() - timedelta(days=1))
         try:
             self.store.put(key, json.dumps(body).encode(), "application/json")

@@ -13,8 +13,8 @@ bronze::
     _control/enrichment_paused.json                                the enrichment pause
     _control/omdb_budget/YYYY-MM-DD/<token>.json                   the day's OMDb requests
     _cache/omdb/v1/<imdb id>/<digest>.json                         the OMDb response cache
-    _cache/omdb/fetched/v1/YYYY-MM-DD/<token>.json | upto-YYYY-MM-DD.json
-                                                                   when its answers were fetched
+    _cache/omdb/fetched/v1/parts/YYYY-MM-DD/<token>.json           when answers were fetched
+    _cache/omdb/fetched/v1/merged/upto-YYYY-MM-DD.json             ... merged up to a day
     _sources/imdb-datasets/                                        the dataset cache (AWS)
 
 silver::
@@ -139,33 +139,47 @@ def omdb_cache_key(imdb_id: str, digest: str) -> str:
 
 OMDB_FETCHED_PREFIX: Final = "_cache/omdb/fetched/v1/"
 """The cache's index of when each answer was fetched, so a plan reads no answer: one part per
-enrich invocation (under its day), and ``upto-<day>`` objects merging every day up to that one."""
-_FETCHED_PART = re.compile(r"(\d{4}-\d{2}-\d{2})/[0-9A-Za-z_-]{1,80}\.json")
+enrich invocation, under its day, and ``merged/upto-<day>`` objects holding every part up to
+that day (enrich writes one for yesterday when the day's first invocation finds none)."""
+OMDB_FETCHED_PARTS: Final = f"{OMDB_FETCHED_PREFIX}parts/"
+OMDB_FETCHED_MERGED: Final = f"{OMDB_FETCHED_PREFIX}merged/"
 _FETCHED_UPTO = re.compile(r"upto-(\d{4}-\d{2}-\d{2})\.json")
+
+
+def omdb_fetched_day_prefix(day: date) -> str:
+    return f"{OMDB_FETCHED_PARTS}{day.isoformat()}/"
 
 
 def omdb_fetched_part_key(day: date, token: str) -> str:
     """``token``: unique per invocation (a fresh hex string after the time)."""
     if not re.fullmatch(r"[0-9A-Za-z_-]{1,80}", token):
         raise ValueError(f"unsafe index token: {token[:40]!r}")
-    return f"{OMDB_FETCHED_PREFIX}{day.isoformat()}/{token}.json"
+    return f"{omdb_fetched_day_prefix(day)}{token}.json"
 
 
 def omdb_fetched_upto_key(day: date) -> str:
-    return f"{OMDB_FETCHED_PREFIX}upto-{day.isoformat()}.json"
+    return f"{OMDB_FETCHED_MERGED}upto-{day.isoformat()}.json"
 
 
-def parse_omdb_fetched_key(key: str) -> tuple[str, date] | None:
-    """``("part", day)`` or ``("upto", day)`` for an index key; None for anything else."""
-    rest = key.removeprefix(OMDB_FETCHED_PREFIX)
-    for kind, pattern in (("part", _FETCHED_PART), ("upto", _FETCHED_UPTO)):
-        match = pattern.fullmatch(rest)
-        if match is not None:
-            try:
-                return kind, date.fromisoformat(match.group(1))
-            except ValueError:
-                return None
-    return None
+def parse_omdb_fetched_upto(key: str) -> date | None:
+    """The day a ``merged/upto-<day>`` key covers; None for anything else."""
+    match = _FETCHED_UPTO.fullmatch(key.removeprefix(OMDB_FETCHED_MERGED))
+    if match is None or not key.startswith(OMDB_FETCHED_MERGED):
+        return None
+    try:
+        return date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+
+
+def parse_day(name: str) -> date | None:
+    """A ``YYYY-MM-DD`` folder name as a day; None for anything else."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", name):
+        return None
+    try:
+        return date.fromisoformat(name)
+    except ValueError:
+        return None
 
 
 # -- silver ----------------------------------------------------------------------------------

@@ -66,15 +66,13 @@ def test_indexed_answers_are_not_read_and_ages_match(store: CountingStore) -> No
         fetched[put(cache, i, at)] = at
     cache.record_fetched(dict(list(fetched.items())[:50]), NOW - timedelta(days=3))
     cache.record_fetched(dict(list(fetched.items())[50:]), NOW)
+    # Today's first invocation merged the days before it.
+    assert store.exists(layout.omdb_fetched_upto_key(NOW.date() - timedelta(days=1)))
     expected = [cache.stored_at(i, p, base_url=URL) for i, p in wanted(movies)]
     store.answer_reads = 0
     assert cache.stored_ats(wanted(movies), NOW, base_url=URL) == expected
     assert expected[-10:] == [None] * 10 and all(expected[:-10])
     assert store.answer_reads == 10  # only the few the index does not know (each a miss)
-    # The closed day's part was merged: the next plan reads the merged object and today's part.
-    assert store.exists(layout.omdb_fetched_upto_key(NOW.date() - timedelta(days=1)))
-    assert cache.stored_ats(wanted(movies), NOW, base_url=URL) == expected
-    assert store.answer_reads == 20
 
 
 def test_many_never_fetched_take_one_listing_not_a_read_each(store: CountingStore) -> None:
@@ -87,9 +85,7 @@ def test_many_never_fetched_take_one_listing_not_a_read_each(store: CountingStor
     assert store.answer_reads == 0
 
 
-def test_answers_written_before_the_index_are_read_once_then_merged(
-    store: CountingStore,
-) -> None:
+def test_answers_written_before_the_index_are_read(store: CountingStore) -> None:
     cache = ResponseCache(store, timedelta(days=7))  # type: ignore[arg-type]
     movies = ids()
     for n, i in enumerate(movies):
@@ -97,24 +93,28 @@ def test_answers_written_before_the_index_are_read_once_then_merged(
     expected = [NOW - timedelta(hours=n) for n in range(N)]
     assert cache.stored_ats(wanted(movies), NOW, base_url=URL) == expected
     assert store.answer_reads == N
-    store.answer_reads = 0
-    assert cache.stored_ats(wanted(movies), NOW, base_url=URL) == expected
-    assert store.answer_reads == 0
 
 
-def test_a_newer_part_wins_over_the_merged_index(store: CountingStore) -> None:
+def test_parts_after_the_merge_and_a_newer_answer_win(store: CountingStore) -> None:
     cache = ResponseCache(store, timedelta(days=7))  # type: ignore[arg-type]
     movies = ids()
     old, new = NOW - timedelta(days=9), NOW - timedelta(hours=1)
     keys = [put(cache, i, old) for i in movies]
-    cache.record_fetched(dict.fromkeys(keys, old), old)
-    cache.stored_ats(wanted(movies), NOW, base_url=URL)  # merged up to yesterday
+    cache.record_fetched(dict.fromkeys(keys, old), old)  # merges up to the day before
+    cache.record_fetched({keys[2]: old}, NOW - timedelta(days=1))  # merges up to 2 days ago
     put(cache, movies[0], new)
-    cache.record_fetched({keys[0]: new}, new)
-    store.delete(keys[1])  # the bucket's lifecycle expired it
+    cache.record_fetched({keys[0]: new}, new)  # today's first: merges up to yesterday
+    put(cache, movies[1], NOW)
+    cache.record_fetched({keys[1]: NOW}, NOW)  # a part after the merge
+    store.delete(keys[3])  # the bucket's lifecycle expired it
     ages = cache.stored_ats(wanted(movies), NOW, base_url=URL)
     # The index does not know of the deletion: the plan counts it stale, the run pending.
-    assert ages[0] == new and set(ages[1:]) == {old}
+    assert ages[:2] == [new, NOW] and set(ages[2:]) == {old}
+    assert store.answer_reads == 0
+    merged = store.list_keys(layout.OMDB_FETCHED_MERGED)
+    assert merged == [
+        layout.omdb_fetched_upto_key(NOW.date() - timedelta(days=d)) for d in (10, 2, 1)
+    ]
 
 
 def test_a_damaged_index_object_costs_reads_not_answers(store: CountingStore) -> None:
@@ -122,31 +122,25 @@ def test_a_damaged_index_object_costs_reads_not_answers(store: CountingStore) ->
     movies = ids()
     keys = [put(cache, i, NOW - timedelta(days=1)) for i in movies]
     cache.record_fetched(dict.fromkeys(keys, NOW - timedelta(days=1)), NOW - timedelta(days=1))
-    [part] = store.list_keys(layout.OMDB_FETCHED_PREFIX)
+    [part] = store.list_keys(layout.OMDB_FETCHED_PARTS)
     store.put(part, b"{not json", "application/json")
     assert cache.stored_ats(wanted(movies), NOW, base_url=URL) == [NOW - timedelta(days=1)] * N
 
 
 @given(st.text(max_size=60))
-def test_only_index_keys_parse(rest: str) -> None:
-    parsed = layout.parse_omdb_fetched_key(layout.OMDB_FETCHED_PREFIX + rest)
-    if parsed is not None:
-        kind, day = parsed
-        key = (
-            layout.omdb_fetched_upto_key(day)
-            if kind == "upto"
-            else layout.omdb_fetched_part_key(day, rest.split("/", 1)[1].removesuffix(".json"))
-        )
-        assert key == layout.OMDB_FETCHED_PREFIX + rest
+def test_only_merged_keys_parse(rest: str) -> None:
+    day = layout.parse_omdb_fetched_upto(layout.OMDB_FETCHED_MERGED + rest)
+    if day is not None:
+        assert layout.omdb_fetched_upto_key(day) == layout.OMDB_FETCHED_MERGED + rest
 
 
-def test_index_keys_round_trip() -> None:
+def test_index_keys() -> None:
     day = date(2026, 3, 9)
-    assert layout.parse_omdb_fetched_key(layout.omdb_fetched_upto_key(day)) == ("upto", day)
-    assert layout.parse_omdb_fetched_key(layout.omdb_fetched_part_key(day, "a1-b2")) == (
-        "part",
-        day,
+    assert layout.parse_omdb_fetched_upto(layout.omdb_fetched_upto_key(day)) == day
+    assert layout.parse_omdb_fetched_upto("upto-2026-03-09.json") is None
+    assert layout.parse_day("2026-03-09") == day and layout.parse_day("2026-02-30") is None
+    assert layout.omdb_fetched_part_key(day, "a1-b2").startswith(
+        layout.omdb_fetched_day_prefix(day)
     )
     with pytest.raises(ValueError):
         layout.omdb_fetched_part_key(day, "../x")
-    assert layout.parse_omdb_fetched_key(f"{layout.OMDB_FETCHED_PREFIX}2026-02-30/x.json") is None

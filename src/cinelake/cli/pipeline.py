@@ -104,7 +104,7 @@ def run(
     genre: OptGenre = None,
     year_from: OptYearFrom = None,
     year_to: OptYearTo = None,
-    daily_budget: OptDailyBudget = None,
+    omdb_daily_budget: OptDailyBudget = None,
     as_of: OptAsOf = None,
 ) -> None:
     """Run the whole pipeline once now: ingest, enrich, silver, gold, dashboard."""
@@ -134,7 +134,7 @@ def run(
         genre=genre,
         year_from=year_from,
         year_to=year_to,
-        omdb_daily_budget=daily_budget,
+        omdb_daily_budget=omdb_daily_budget,
     )
     local_only(settings, "run")
     chose_offline = settings.offline
@@ -221,7 +221,7 @@ def plan(
     genre: OptGenre = None,
     year_from: OptYearFrom = None,
     year_to: OptYearTo = None,
-    daily_budget: OptDailyBudget = None,
+    omdb_daily_budget: OptDailyBudget = None,
     json_out: OptJson = False,
 ) -> None:
     """Show the OMDb plan of the next run (fresh, refresh, stale, pending), sending nothing."""
@@ -245,7 +245,7 @@ def plan(
         genre=genre,
         year_from=year_from,
         year_to=year_to,
-        omdb_daily_budget=daily_budget,
+        omdb_daily_budget=omdb_daily_budget,
     )
     if not json_out:
         settings = offline_unless_keyed(settings, what="the run would enrich")
@@ -275,7 +275,7 @@ def backfill(
     concurrency: OptConcurrency = None,
     rate_limit: OptRate = None,
     refresh: OptRefresh = None,
-    daily_budget: OptDailyBudget = None,
+    omdb_daily_budget: OptDailyBudget = None,
     json_output: OptJson = False,
 ) -> None:
     """Load a folder of dated top lists (YYYY-MM-DD.json / .csv) as history, one run per day.
@@ -302,7 +302,7 @@ def backfill(
         concurrency=concurrency,
         rate_limit=rate_limit,
         refresh=refresh,
-        omdb_daily_budget=daily_budget,
+        omdb_daily_budget=omdb_daily_budget,
     )
     local_only(settings, "backfill")
     say = (lambda *a, **k: None) if json_output else out.print

@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 
 from cinelake import layout
 from cinelake.objects import ObjectNotFound, ObjectStore
-from cinelake.observability import get_logger
 
 DEFAULT_BASE_URL = "https://www.omdbapi.com/"
 # json.dumps(..., sort_keys=True) without building an encoder per key (a plan makes 20,000).
@@ -130,7 +129,8 @@ class ResponseCache:
     # -- the index of when answers were fetched (planning reads it instead of the answers) --
 
     def record_fetched(self, fetched: dict[str, datetime], now: datetime) -> None:
-        """One index part for the answers one invocation just stored (cache key -> stored at)."""
+        """One index part for the answers one invocation just stored (cache key -> stored at);
+        the day's first invocation also merges the days before into ``upto-<yesterday>``."""
         if not fetched:
             return
         token = f"{now:%H%M%S%f}-{uuid.uuid4().hex[:12]}"
@@ -140,6 +140,15 @@ class ResponseCache:
             json.dumps(body).encode(),
             "application/json",
         )
+        yesterday = now.date() - timedelta(days=1)
+        if not self.store.exists(layout.omdb_fetched_upto_key(yesterday)):
+            # One existence check per invocation: the merge itself is once a day.
+            index = self._read_index(until=yesterday)
+            self.store.put(
+                layout.omdb_fetched_upto_key(yesterday),
+                json.dumps({k: at.isoformat() for k, at in index.items()}).encode(),
+                "application/json",
+            )
 
     def stored_ats(
         self,
@@ -151,19 +160,17 @@ class ResponseCache:
         """When each wanted answer (IMDb id, parameters) was stored, None where there is none.
 
         A few are read one by one. Many take the fetched index, so no answer is read; if many
-        are not in it, one listing of the cache says which of those exist at all, and those
-        (written before the index existed) are read once and merged into it for the next plan.
-        An answer the bucket's lifecycle deleted may still be in the index: the plan counts it
-        stale, the run finds it gone and makes it pending."""
+        are not in it, one listing of the cache says which of those exist at all, and only
+        those (written before the index existed) are read. An answer the bucket's lifecycle
+        deleted may still be in the index: the plan counts it stale, the run makes it pending."""
         if len(wanted) <= FEW:
             return [self.stored_at(i, p, base_url=base_url) for i, p in wanted]
         keys = [cache_key(i, p, base_url) for i, p in wanted]
-        index, closed_parts = self._read_index(now)
-        missing = [k for k in keys if k not in index]
+        index = self._read_index(until=now.date())
+        missing = sum(1 for k in keys if k not in index)
         present: set[str] | None = None
-        if len(missing) > FEW:
+        if missing > FEW:
             present = set(self.store.list_keys(layout.OMDB_CACHE_PREFIX))
-        unknown: dict[str, datetime] = {}
         out: list[datetime | None] = []
         for (imdb_id, params), key in zip(wanted, keys, strict=True):
             if key in index:
@@ -171,49 +178,31 @@ class ResponseCache:
             elif present is not None and key not in present:
                 out.append(None)
             else:
-                at = self.stored_at(imdb_id, params, base_url=base_url)
-                if at is not None:
-                    unknown[key] = at
-                out.append(at)
-        if closed_parts or unknown:
-            self._compact(index | unknown, present, now)
+                out.append(self.stored_at(imdb_id, params, base_url=base_url))
         return out
 
-    def _read_index(self, now: datetime) -> tuple[dict[str, datetime], bool]:
-        """The newest ``upto`` object and every part after its day; also whether any part
-        is of a day before today not merged yet (worth compacting)."""
-        uptos: list[tuple[date, str]] = []
-        parts: list[tuple[date, str]] = []
-        for key in self.store.list_keys(layout.OMDB_FETCHED_PREFIX):
-            parsed = layout.parse_omdb_fetched_key(key)
-            if parsed is not None:
-                (uptos if parsed[0] == "upto" else parts).append((parsed[1], key))
+    def _read_index(self, *, until: date) -> dict[str, datetime]:
+        """The newest merged object up to ``until``, and every part after its day up to
+        ``until`` (the newest stored time wins)."""
+        merged = [
+            (day, key)
+            for key in self.store.list_keys(layout.OMDB_FETCHED_MERGED)
+            if (day := layout.parse_omdb_fetched_upto(key)) is not None and day <= until
+        ]
         index: dict[str, datetime] = {}
         since = date.min
-        if uptos:
-            since, newest = max(uptos)
+        if merged:
+            since, newest = max(merged)
             index = _read_entries(self.store, newest)
-        today = now.date()
-        closed = False
-        for day, key in sorted(parts):
-            if day <= since:
-                continue  # merged already
-            closed = closed or day < today
-            for k, at in _read_entries(self.store, key).items():
-                if k not in index or at > index[k]:
-                    index[k] = at
-        return index, closed
-
-    def _compact(self, index: dict[str, datetime], present: set[str] | None, now: datetime) -> None:
-        """Merge what the plan knows into ``upto-<yesterday>`` (answers still in the cache
-        only, when it was listed). Any reader may write it; a failure only means the next
-        plan merges again."""
-        body = {k: at.isoformat() for k, at in index.items() if present is None or k in present}
-        key = layout.omdb_fetched_upto_key(now.date() - timedelta(days=1))
-        try:
-            self.store.put(key, json.dumps(body).encode(), "application/json")
-        except Exception as exc:  # the index only saves reads
-            get_logger().warning("OMDb fetched index not merged", extra={"error": str(exc)[:300]})
+        for name in self.store.list_folders(layout.OMDB_FETCHED_PARTS):
+            day = layout.parse_day(name)
+            if day is None or not since < day <= until:
+                continue
+            for key in self.store.list_keys(layout.omdb_fetched_day_prefix(day)):
+                for k, at in _read_entries(self.store, key).items():
+                    if k not in index or at > index[k]:
+                        index[k] = at
+        return index
 
 
 FEW = 64

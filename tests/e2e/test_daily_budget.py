@@ -232,3 +232,30 @@ def test_the_plan_of_a_big_list_comes_from_the_fetched_index(
             day_clock.advance(timedelta(days=1).total_seconds())
     index = list((lake / "bronze" / "_cache" / "omdb" / "fetched").rglob("*.json"))
     assert any(p.name.startswith("upto-") for p in index)  # parts of past days were merged
+
+
+def test_a_backfill_fetches_later_days_new_movies_before_refreshing_old_answers(
+    lake: Path, tmp_path: Path, day_clock: FakeClock
+) -> None:
+    """Day one lists four movies whose answers are past the TTL, day two four never fetched:
+    under a budget of four, day two's movies get the requests; day one's answers stay stale."""
+    items = synthetic.source_list(8)["items"]
+    ids = [synthetic.imdb_id(i) for i in range(1, 9)]
+    sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(api_key=KEY))
+    first_four = write_source(tmp_path / "four.json", items[:4])
+    folder = tmp_path / "history"
+    folder.mkdir()
+    with sim.serve() as url:
+        assert cli("run", *run_args(first_four, url, lake, 4, 4)).exit_code == 0
+        day_clock.advance(timedelta(days=30).total_seconds())  # those answers are past the TTL
+        days = [(day_clock.now() - timedelta(days=n)).date() for n in (2, 1)]
+        write_source(folder / f"{days[0].isoformat()}.json", items[:4])
+        later = [item | {"rank": str(r)} for r, item in enumerate(items[4:], 1)]
+        write_source(folder / f"{days[1].isoformat()}.json", later)
+        report = backfill_report(folder, url, lake, 4, "--daily-budget", "4")
+    assert [d["status"] for d in report["days"]] == ["built", "built"]
+    assert sim.requests == 8 and set(sim.requests_by_id) == set(ids)  # 4 + the 4 new ones
+    one = silver_rows(lake, datetime.combine(days[0], datetime.min.time(), UTC))
+    two = silver_rows(lake, datetime.combine(days[1], datetime.min.time(), UTC))
+    assert [r["enrichment"] for r in one] == ["stale"] * 4
+    assert [r["enrichment"] for r in two] == ["fresh"] * 4

@@ -134,3 +134,17 @@ def test_the_plan_spends_at_most_the_budget_and_accounts_for_every_movie(
     assert counts["fresh"] == fresh
     assert counts["pending"] == max(0, missing - left)  # no-answer movies come first
     assert counts["refresh"] == 0 or counts["pending"] == 0
+
+
+def test_requests_kept_for_new_movies_come_out_of_refreshes_only() -> None:
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    old = now - timedelta(days=30)
+    answers = [("tt0000001", None), ("tt0000002", old), ("tt0000003", old)]
+    plan = make_plan(
+        answers, now=now, ttl=timedelta(days=7), budget_left=4, budget=4, keep_for_new=2
+    )
+    assert plan.kinds == {"tt0000001": "fetch", "tt0000002": "refresh", "tt0000003": "stale"}
+    kept_all = make_plan(
+        answers, now=now, ttl=timedelta(days=7), budget_left=3, budget=3, keep_for_new=5
+    )
+    assert kept_all.kinds == {"tt0000001": "fetch", "tt0000002": "stale", "tt0000003": "stale"}

@@ -157,11 +157,18 @@ class LocalRuntime(AwsEmulator):
         batch_size: int,
         as_of: date | None = None,
         earlier: list[str] | None = None,
+        keep_for_new: int = 0,
     ) -> str:
         """Ingest, enrich and silver for one run (and the ``earlier`` runs recovery left);
         gold follows the silver event unless it is held (:meth:`gold_held`). Under
         :meth:`exclusive`."""
-        result = self.fire_schedule(source=source, top_n=top_n, batch_size=batch_size, as_of=as_of)
+        result = self.fire_schedule(
+            source=source,
+            top_n=top_n,
+            batch_size=batch_size,
+            as_of=as_of,
+            keep_for_new=keep_for_new,
+        )
         run_id: str = result["run_id"]
         self.pump(run_id)
         for run in earlier or []:

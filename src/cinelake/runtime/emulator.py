@@ -122,7 +122,13 @@ class AwsEmulator:
 
     # -- EventBridge ---------------------------------------------------------------------
     def fire_schedule(
-        self, *, source: str, top_n: int, batch_size: int, as_of: date | None = None
+        self,
+        *,
+        source: str,
+        top_n: int,
+        batch_size: int,
+        as_of: date | None = None,
+        keep_for_new: int = 0,
     ) -> dict[str, Any]:
         """The schedule rule fires: ingest is invoked with the rule's input."""
         self.progress.on_stage("GetMoviesAndSendToQueue")
@@ -133,6 +139,7 @@ class AwsEmulator:
             source=source,
             event_id=str(uuid.uuid4()),
             as_of=as_of,
+            keep_for_new=keep_for_new,
         )
         return self.invoke(ingest.handler, event, "GetMoviesAndSendToQueue")
 

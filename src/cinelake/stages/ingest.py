@@ -30,6 +30,9 @@ class IngestRequest:
     event_id: str | None = None  # the schedule event's id: a retried event gets the same run
     # Load an archived list as that day's snapshot (backfill); OMDb answers are still today's.
     as_of: date | None = None
+    # Requests the plan keeps for movies never fetched that later days of a backfill list:
+    # it refreshes answers past their TTL only with what is left beyond them.
+    keep_for_new: int = 0
 
 
 class FutureSnapshot(SourceError):
@@ -169,7 +172,9 @@ def start_run(deps: IngestPorts, request: IngestRequest) -> RunManifest:
         requeue_unqueued(deps, manifest.run_id)
         return ledger.manifest(manifest.run_id)
     # Which movies get an OMDb request today (the day's budget), decided before sending.
-    plan = plan_movies(deps, manifest.movies, omdb_url=manifest.omdb_url)
+    plan = plan_movies(
+        deps, manifest.movies, omdb_url=manifest.omdb_url, keep_for_new=request.keep_for_new
+    )
     manifest.plan = plan.counts()
     manifest.hold = sorted(plan.hold)
     if plan.hold:

@@ -81,10 +81,12 @@ def make_plan(
     budget_left: int | None,
     budget: int | None = None,
     refresh: bool = False,
+    keep_for_new: int = 0,
 ) -> Plan:
     """``answers``: each movie (in source rank order) with when its stored answer was
     fetched (None: no answer). ``budget_left`` None: no limit. ``refresh``: every stored
-    answer counts as past its TTL."""
+    answer counts as past its TTL. ``keep_for_new``: requests kept for movies never fetched
+    that come later (a backfill's next days): refreshes get only what is left beyond them."""
     kinds: dict[str, Kind] = {}
     missing: list[str] = []
     expired: list[tuple[datetime, int, str]] = []
@@ -102,6 +104,7 @@ def make_plan(
     for imdb_id in missing:
         kinds[imdb_id] = "fetch" if left > 0 else "pending"
         left -= 1
+    left -= keep_for_new
     for _, _, imdb_id in expired:
         kinds[imdb_id] = "refresh" if left > 0 else "stale"
         left -= 1
@@ -122,7 +125,13 @@ def _days_to_fresh(need: int, left: int | None, budget: int | None) -> int | Non
     return 1 + math.ceil((need - max(0, left)) / per_day)
 
 
-def plan_movies(deps: PlanPorts, movies: Sequence[SourceMovie], *, omdb_url: str | None) -> Plan:
+def plan_movies(
+    deps: PlanPorts,
+    movies: Sequence[SourceMovie],
+    *,
+    omdb_url: str | None,
+    keep_for_new: int = 0,
+) -> Plan:
     """The plan for these movies now: their stored answers, today's budget and any quota
     pause (OMDb said the key's limit is reached: nothing more is sent today).
     ``omdb_url`` is where the run asks (None: the bundled sample, outside any budget)."""
@@ -149,4 +158,5 @@ def plan_movies(deps: PlanPorts, movies: Sequence[SourceMovie], *, omdb_url: str
         budget_left=left,
         budget=budget,
         refresh=settings.refresh,
+        keep_for_new=keep_for_new,
     )

@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.cinelake-installed
 DEV_STAMP := $(VENV)/.cinelake-dev-installed
 
-.PHONY: demo test test-future lint typecheck bench bench-enrich bench-silver bench-source bench-backfill bench-history docs clean
+.PHONY: demo test test-future lint typecheck bench bench-enrich bench-silver bench-source bench-backfill bench-history bench-budget docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,10 +72,15 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 ## bench: benchmarks (not tests) — print figures beside a baseline measured in the same run
-bench: bench-enrich bench-silver bench-source bench-backfill bench-history
+bench: bench-enrich bench-silver bench-source bench-backfill bench-history bench-budget
 
 bench-enrich: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_enrich.py
+
+# bench-budget: the plan of 20,000 movies, and a run under a daily budget (--run-movies 20000
+# for the issue's full figure: BENCH_BUDGET_ARGS="--run-movies 20000").
+bench-budget: $(DEV_STAMP)
+	$(BIN)/python benchmarks/bench_budget.py $(BENCH_BUDGET_ARGS)
 
 bench-silver: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_silver.py

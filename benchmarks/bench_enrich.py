@@ -56,7 +56,12 @@ def start_simulator(latency_ms: int) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def timed_run(
-    source: Path, url: str, movies: int, concurrency: int, data_dir: Path
+    source: Path,
+    url: str,
+    movies: int,
+    concurrency: int,
+    data_dir: Path,
+    extra: list[str] | None = None,
 ) -> tuple[float, float, str]:
     """Wall seconds and peak RSS (MiB) of one `cinelake run` in its own process."""
     env = os.environ | {"OMDB_API_KEY": "bench-key", "LOG_LEVEL": "ERROR"}
@@ -77,6 +82,10 @@ def timed_run(
         "0",
         "--data-dir",
         str(data_dir),
+        # Every movie is fetched: the day's budget is not what is measured here.
+        "--daily-budget",
+        str(movies),
+        *(extra or []),
     ]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     backoff_max_s: float = Field(20.0, ge=0, description="longest retry delay, seconds")
     cache_ttl_days: float = Field(7.0, ge=0, description="days an OMDb answer is reused")
     refresh: bool = Field(False, description="ignore cached OMDb answers")
+    omdb_daily_budget: int = Field(
+        1000,
+        ge=0,
+        description="OMDb requests sent at most per UTC day, across every run of the day",
+    )
 
     # Queue behaviour (keep max_receive_count equal to the DLQ redrive policy on AWS)
     max_receive_count: int = Field(3, ge=1, le=1000, description="receives before dead-letter")

@@ -11,7 +11,10 @@ bronze::
     _runs/<run>/manifest.json | queued.json | silver.json          the run ledger
     _runs/<run>/outcomes/<imdb id>.json | stats/<hex>.json
     _control/enrichment_paused.json                                the enrichment pause
+    _control/omdb_budget/YYYY-MM-DD/<token>.json                   the day's OMDb requests
     _cache/omdb/v1/<imdb id>/<digest>.json                         the OMDb response cache
+    _cache/omdb/fetched/v1/parts/YYYY-MM-DD/<token>.json           when answers were fetched
+    _cache/omdb/fetched/v1/merged/upto-YYYY-MM-DD.json             ... merged up to a day
     _sources/imdb-datasets/                                        the dataset cache (AWS)
 
 silver::
@@ -69,6 +72,7 @@ def bronze_part_key(snapshot: date, run_id: str, token: str) -> str:
 RUNS_PREFIX: Final = "_runs/"
 CONTROL_PREFIX: Final = "_control/"
 PAUSE_KEY: Final = f"{CONTROL_PREFIX}enrichment_paused.json"
+BUDGET_PREFIX: Final = f"{CONTROL_PREFIX}omdb_budget/"
 MANIFEST_NAME: Final = "manifest.json"
 QUEUED_NAME: Final = "queued.json"
 OUTCOMES_FOLDER: Final = "outcomes/"
@@ -113,6 +117,18 @@ def stats_key(run_id: str, token: str) -> str:
     return f"{stats_prefix(run_id)}{token}.json"
 
 
+def budget_day_prefix(day: date) -> str:
+    """The records of the OMDb requests of one UTC day (one per invocation that sent some)."""
+    return f"{BUDGET_PREFIX}{day.isoformat()}/"
+
+
+def budget_record_key(day: date, token: str) -> str:
+    """``token`` sorts by the time the record was made (then a fresh hex string)."""
+    if not re.fullmatch(r"[0-9A-Za-z_-]{1,80}", token):
+        raise ValueError(f"unsafe budget token: {token[:40]!r}")
+    return f"{budget_day_prefix(day)}{token}.json"
+
+
 # -- bronze: caches --------------------------------------------------------------------------
 OMDB_CACHE_PREFIX: Final = "_cache/omdb/v1/"
 DATASET_CACHE_PREFIX: Final = "_sources/imdb-datasets/"
@@ -121,6 +137,51 @@ DATASET_CACHE_PREFIX: Final = "_sources/imdb-datasets/"
 
 def omdb_cache_key(imdb_id: str, digest: str) -> str:
     return f"{OMDB_CACHE_PREFIX}{require_imdb_id(imdb_id)}/{digest}.json"
+
+
+OMDB_FETCHED_PREFIX: Final = "_cache/omdb/fetched/v1/"
+"""The cache's index of when each answer was fetched, so a plan reads no answer: one part per
+enrich invocation, under its day, and ``merged/upto-<day>`` objects holding every part up to
+that day (enrich writes one for yesterday when the day's first invocation finds none)."""
+OMDB_FETCHED_PARTS: Final = f"{OMDB_FETCHED_PREFIX}parts/"
+OMDB_FETCHED_MERGED: Final = f"{OMDB_FETCHED_PREFIX}merged/"
+_FETCHED_UPTO = re.compile(r"upto-(\d{4}-\d{2}-\d{2})\.json")
+
+
+def omdb_fetched_day_prefix(day: date) -> str:
+    return f"{OMDB_FETCHED_PARTS}{day.isoformat()}/"
+
+
+def omdb_fetched_part_key(day: date, token: str) -> str:
+    """``token``: unique per invocation (a fresh hex string after the time)."""
+    if not re.fullmatch(r"[0-9A-Za-z_-]{1,80}", token):
+        raise ValueError(f"unsafe index token: {token[:40]!r}")
+    return f"{omdb_fetched_day_prefix(day)}{token}.json"
+
+
+def omdb_fetched_upto_key(day: date) -> str:
+    return f"{OMDB_FETCHED_MERGED}upto-{day.isoformat()}.json"
+
+
+def parse_omdb_fetched_upto(key: str) -> date | None:
+    """The day a ``merged/upto-<day>`` key covers; None for anything else."""
+    match = _FETCHED_UPTO.fullmatch(key.removeprefix(OMDB_FETCHED_MERGED))
+    if match is None or not key.startswith(OMDB_FETCHED_MERGED):
+        return None
+    try:
+        return date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+
+
+def parse_day(name: str) -> date | None:
+    """A ``YYYY-MM-DD`` folder name as a day; None for anything else."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", name):
+        return None
+    try:
+        return date.fromisoformat(name)
+    except ValueError:
+        return None
 
 
 # -- silver ----------------------------------------------------------------------------------

@@ -49,6 +49,9 @@ class MovieMessage(BaseModel):
     run_id: str = Field(pattern=RUN_ID_RE.pattern)
     snapshot_date: date
     movies: list[SourceMovie] = Field(min_length=1)
+    # Movies the run's plan does not fetch (the day's budget): they take their newest stored
+    # answer (stale) or none yet (pending).
+    hold: list[str] = Field(default_factory=list)
 
 
 def message_ids(body: str) -> tuple[str | None, list[str]]:
@@ -107,6 +110,9 @@ class RunManifest(BaseModel):
     omdb_url: str | None = None  # the OMDb base URL the run uses (never the key); None: offline
     # Which input files produced the list (dataset sources): file, date, ETag, size.
     source_versions: list[dict[str, str | int | None]] = Field(default_factory=list)
+    # The run's OMDb plan when it started (cinelake.stages.plan): counts by kind.
+    plan: dict[str, int] | None = None
+    hold: list[str] = Field(default_factory=list)  # the movies that plan does not fetch
     # A digest of the selected list (ids, ranks, titles, top N): a backfill of the same list
     # for a day this run owns is skipped as unchanged. None for runs made before it existed.
     list_digest: str | None = None
@@ -115,7 +121,9 @@ class RunManifest(BaseModel):
         return [m.imdb_id for m in self.movies]
 
 
-OutcomeStatus = Literal["enriched", "not_found", "failed"]
+OutcomeStatus = Literal["enriched", "not_found", "failed", "pending"]
+"""``pending``: no answer yet and none fetched today (the day's budget or quota): in the
+snapshot with the source's fields only, first in line the next day."""
 
 
 class MovieOutcome(BaseModel):

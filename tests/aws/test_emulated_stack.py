@@ -250,7 +250,8 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
     assert stack.failed_invocations == []
     assert set(stack.queue_counts("FailedInvocationsQueue").values()) == {0}
 
-    # -- a second run reaches OMDb's daily limit: enrichment pauses, movies wait in the queue ----
+    # -- a second run reaches OMDb's daily limit: no more requests today, yet the day completes:
+    # the movies OMDb did not answer are pending (first in line tomorrow), none waits queued --
     sim.config.quota = sim.quota_used
     second = stack.invoke(
         "GetMoviesAndSendToQueue", {"time": "2026-11-29T15:00:00Z", "top_n": 7, "batch_size": 1}
@@ -259,13 +260,39 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
     assert len(records) == 7 and failed_ids(response) == set()
     assert "_control/enrichment_paused.json" in stack.keys("BronzeBucket", "_control/")
     counts = stack.queue_counts("MoviesQueue")
-    # The 5 cached answers (BROKEN's since its redrive) were written; the 2 new movies were put
-    # back, delayed.
-    assert counts["ApproximateNumberOfMessagesDelayed"] == 2
+    assert counts["ApproximateNumberOfMessagesDelayed"] == 0
+    assert counts["ApproximateNumberOfMessages"] == 0
+    # The 5 cached answers (BROKEN's since its redrive) were written; the 2 new movies are pending.
+    outcomes = {
+        k.rsplit("/", 1)[1].removesuffix(".json"): json.loads(stack.get("BronzeBucket", k))[
+            "status"
+        ]
+        for k in stack.keys("BronzeBucket", f"_runs/{second['run_id']}/outcomes/")
+    }
+    assert sorted(outcomes.values()).count("pending") == 2 and len(outcomes) == 7
+    assert outcomes[BROKEN] == "enriched"
     delivered = stack.pump_s3_events()
-    assert [(out["runs"][0]["run_id"], out["runs"][0]["state"]) for _, _, out in delivered] == [
-        (second["run_id"], "waiting")
-    ]
+    silver = [out["runs"][0] for _, _, out in delivered if "runs" in out]
+    assert (second["run_id"], "built") in [(r["run_id"], r["state"]) for r in silver]
+
+    # -- the operator lifts the pause; a third run finds the key rejected: enrichment pauses
+    # and the movies with no answer wait in the queue, put back delayed --------------------
+    stack.admin("s3").delete_object(
+        Bucket=stack.bucket_name("BronzeBucket"), Key="_control/enrichment_paused.json"
+    )
+    sim.config.quota, sim.config.revoked_after = None, 0
+    third = stack.invoke(
+        "GetMoviesAndSendToQueue", {"time": "2026-11-29T16:00:00Z", "top_n": 7, "batch_size": 1}
+    )
+    records, response = stack.poll_sqs("EnrichAndStoreMovie")
+    assert len(records) == 7 and failed_ids(response) == set()
+    paused = json.loads(stack.get("BronzeBucket", "_control/enrichment_paused.json"))
+    assert paused["reason"] == "invalid_key"
+    # The 5 cached answers were written; the 2 new movies were put back, delayed.
+    assert stack.queue_counts("MoviesQueue")["ApproximateNumberOfMessagesDelayed"] == 2
+    delivered = stack.pump_s3_events()
+    silver = [out["runs"][0] for _, _, out in delivered if "runs" in out]
+    assert [(r["run_id"], r["state"]) for r in silver] == [(third["run_id"], "waiting")]
 
 
 def redrive_dead_letters(stack: EmulatedStack) -> None:

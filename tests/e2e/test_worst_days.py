@@ -239,7 +239,8 @@ def test_a_source_that_drips_fails_the_run_in_one_line_at_the_deadline(
 
 def test_resume_and_redrive_go_where_the_run_went(lake: Path, tmp_path: Path) -> None:
     ids = [synthetic.imdb_id(i) for i in range(1, 5)]
-    x = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(quota=2))
+    # The key is rejected after two answers (revoked): the other two stay queued.
+    x = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(revoked_after=2))
     elsewhere = OmdbSimulator(synthetic.omdb_catalog(ids))
     with x.serve() as x_url, elsewhere.serve() as other_url:
         paused = cli(
@@ -255,10 +256,10 @@ def test_resume_and_redrive_go_where_the_run_went(lake: Path, tmp_path: Path) ->
             "--concurrency",
             "1",
         )
-        assert paused.exit_code == 3, paused.output
+        assert paused.exit_code == 4, paused.output  # rejected key: the rest stay queued
         manifest = json.loads(next((lake / "bronze" / "_runs").glob("*/manifest.json")).read_text())
         assert manifest["omdb_url"] == x_url and KEY not in json.dumps(manifest)
-        x.config.quota = None  # X answers again
+        x.config.revoked_after = None  # X answers again
         # Another configured URL (not a --omdb-url flag) does not move the run elsewhere.
         resumed = cli("resume", "--data-dir", str(lake), CINELAKE_OMDB_URL=other_url)
         assert resumed.exit_code == 0, resumed.output
@@ -482,7 +483,7 @@ def test_a_mode_conflict_is_one_line_not_a_traceback(lake: Path, tmp_path: Path)
     """Movies queued for the real OMDb are never finished from the sample: `run --offline` says so
     in one line (ModeConflict is a refusal of its own, not a busy lake)."""
     ids = [synthetic.imdb_id(i) for i in range(1, 7)]
-    sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(api_key=KEY, quota=2))
+    sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(api_key=KEY, revoked_after=2))
     with sim.serve() as url:
         paused = cli(
             "run",
@@ -497,7 +498,7 @@ def test_a_mode_conflict_is_one_line_not_a_traceback(lake: Path, tmp_path: Path)
             "--data-dir",
             str(lake),
         )
-    assert paused.exit_code == 3, paused.output  # incomplete: the quota paused it
+    assert paused.exit_code == 4, paused.output  # the key was rejected: four stay queued
     refused = invoke_cli("run", "--offline", "--data-dir", str(lake))
     assert refused.exit_code == 1
     assert "Traceback" not in refused.output

@@ -132,7 +132,7 @@ def test_not_found_is_accounted_for_and_not_retried(
     assert sim.requests_by_id[ids[3]] == 1
 
 
-def test_quota_pauses_keeps_the_rest_queued_and_the_next_run_continues(
+def test_a_quota_below_the_budget_completes_the_day_and_the_next_day_fetches_the_pending(
     lake: Path, clock: FakeClock, tmp_path: Path
 ) -> None:
     source = synthetic_source(tmp_path, 10)
@@ -141,16 +141,16 @@ def test_quota_pauses_keeps_the_rest_queued_and_the_next_run_continues(
     sim = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY, quota=4))
     first = runtime(lake, clock, sim, concurrency=1).run(source=str(source), top_n=10, batch_size=1)
     assert first.paused is not None and first.paused.reason == "quota"
-    assert first.enriched == 4 and first.still_queued == 6 and first.failed == 0
-    assert not first.complete
-    assert first.enriched + first.still_queued == 10
+    # The movies the quota left unfetched are pending for today, not queued: the day completes.
+    assert first.enriched == 4 and first.pending == 6 and first.still_queued == 0
+    assert first.complete and first.silver_rows == 10 and first.failed == 0
     assert sim.requests == 5  # four answers, one refusal, then nothing more
 
     fresh = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY))  # the next day: quota reset
     clock.advance(86400)
     rt = runtime(lake, clock, fresh, concurrency=1)
-    [resumed] = rt.resume()
-    assert resumed.run_id == first.run_id and resumed.complete and resumed.enriched == 10
+    second = rt.run(source=str(source), top_n=10, batch_size=1)
+    assert second.complete and second.pending == 0 and second.silver_rows == 10
     assert sorted(fresh.requests_by_id) == sorted(ids[4:])  # nothing fetched twice
     assert rt.queue.dead_letters() == []
 
@@ -288,7 +288,14 @@ def test_after_a_rejection_no_invocation_calls_omdb_again(
     assert summary.paused is not None and summary.failed == 0
     assert sim.requests <= config.get("quota", 0) + 8
     assert summary.omdb_requests == sim.requests
-    assert summary.enriched + summary.still_queued == 60
+    if "quota" in config:
+        # OMDb's quota does not fail the day: what it left unfetched is pending today.
+        assert summary.paused.reason == "quota" and summary.complete
+        assert summary.still_queued == 0 and summary.enriched <= config["quota"]
+        assert summary.enriched + summary.pending == 60
+    else:
+        assert not summary.complete
+        assert summary.enriched + summary.still_queued == 60
 
 
 def test_an_unreadable_key_pauses_instead_of_dead_lettering(
@@ -368,11 +375,11 @@ def test_queued_real_omdb_work_is_not_finished_from_the_sample(
     source = synthetic_source(tmp_path, 6)
     sim = OmdbSimulator(
         synthetic.omdb_catalog([synthetic.imdb_id(i) for i in range(1, 7)]),
-        SimulatorConfig(api_key=KEY, quota=2),
+        SimulatorConfig(api_key="the-real-key"),  # rejects ours: the movies stay queued
     )
     paused = runtime(lake, clock, sim, concurrency=1).run(source=str(source), top_n=6, batch_size=1)
-    assert paused.still_queued == 4
+    assert paused.still_queued == 6 and not paused.complete
     offline = LocalRuntime(make_settings(lake, offline=True), clock=clock)
     with pytest.raises(ModeConflict, match="queued for the real OMDb; set OMDB_API_KEY"):
         offline.run(source=str(top_movies_path()), top_n=3, batch_size=1)
-    assert offline.queue.counts().pending == 4  # nothing was taken from the queue
+    assert offline.queue.counts().pending == 6  # nothing was taken from the queue

@@ -172,9 +172,12 @@ def complete_then_paused(
     )
     assert complete.complete and complete.silver_rows == 30
     clock.advance(3600)
-    quota = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY, quota=10))
-    paused = run(runtime(lake, clock, quota, concurrency=1, refresh=True), source, 30)
-    assert paused.paused is not None and paused.enriched == 10 and paused.still_queued == 20
+    # The key is rejected after ten answers: the other twenty stay queued (an OMDb quota
+    # would not do: the day completes with stale or pending movies).
+    revoked = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY, revoked_after=10))
+    paused = run(runtime(lake, clock, revoked, concurrency=1, refresh=True), source, 30)
+    assert paused.paused is not None and paused.paused.reason == "invalid_key"
+    assert paused.enriched == 10 and paused.still_queued == 20 and not paused.complete
     assert paused.snapshot_date == complete.snapshot_date
     return complete, paused
 

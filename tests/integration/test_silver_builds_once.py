@@ -171,11 +171,12 @@ def complete_then_paused(
     rt.queue.close()
     assert complete.complete
     clock.advance(3600)
-    quota = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY, quota=4))
-    rt = runtime(lake, clock, quota, concurrency=1, refresh=True)
+    # The key is rejected after four answers: the rest stay queued, the run is incomplete.
+    revoked = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY, revoked_after=4))
+    rt = runtime(lake, clock, revoked, concurrency=1, refresh=True)
     paused = rt.run(source=str(source), top_n=len(IDS), batch_size=1)
     rt.queue.close()
-    assert paused.paused is not None and paused.still_queued > 0
+    assert paused.paused is not None and paused.still_queued > 0 and not paused.complete
     assert paused.snapshot_date == complete.snapshot_date and paused.run_id > complete.run_id
     return complete, paused
 

@@ -177,15 +177,15 @@ def test_status_reports_queued_paused_and_interrupted_runs_without_the_lock(
     lake: Path, clock: FakeClock, source: Path
 ) -> None:
     catalog = synthetic.omdb_catalog(IDS)
-    quota = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY, quota=2))
-    rt = runtime(lake, clock, quota, concurrency=1)
+    revoked = OmdbSimulator(catalog, SimulatorConfig(api_key=KEY, revoked_after=2))
+    rt = runtime(lake, clock, revoked, concurrency=1)
     paused = rt.run(source=str(source), top_n=6, batch_size=1)
     assert paused.paused is not None
     with rt.exclusive():  # a run holds the lock: status still answers
         status = lake_status(lake, clock=clock)
     [run] = status.runs
     assert run.state == "paused" and run.enriched == 2 and run.queued == 4
-    assert status.paused is not None and status.paused["reason"] == "quota"
+    assert status.paused is not None and status.paused["reason"] == "invalid_key"
     assert status.queue["delayed"] == 4
     assert unfinished_runs(lake) == [run.run_id]
 

@@ -48,8 +48,8 @@ def _setting_options() -> list[tuple[str, Any, str]]:
 
 def test_every_command_is_there() -> None:
     assert set(COMMANDS) == {
-        "run", "backfill", "query", "dashboard", "rebuild", "schedule", "resume", "doctor", "status",
-        "dlq list", "dlq redrive", "source show", "config",
+        "run", "plan", "backfill", "query", "dashboard", "rebuild", "schedule", "resume", "doctor",
+        "status", "dlq list", "dlq redrive", "source show", "config",
     }  # fmt: skip
 
 

@@ -143,6 +143,14 @@ def test_quota_then_request_limit_reached() -> None:
     assert simulator.requests == 6
 
 
+def test_a_key_revoked_after_some_answers_is_then_rejected() -> None:
+    simulator = sim(revoked_after=2)
+    assert [get(simulator, i="tt0111161", apikey="k").status for _ in range(2)] == [200] * 2
+    assert_omdb_error(get(simulator, i="tt0111161", apikey="k"), 401, "Invalid API key!")
+    simulator.config.revoked_after = None  # the key is fixed
+    assert get(simulator, i="tt0111161", apikey="k").status == 200
+
+
 def test_quota_is_exact_under_concurrency() -> None:
     simulator = sim(quota=100)
     statuses: list[int] = []

@@ -10,7 +10,7 @@ with their defaults and help from `Settings`.
     render     summaries, status, tables, JSON, CSV
     server     `dashboard --serve`
     signals    stopping the foreground scheduler
-    pipeline   run, backfill, rebuild, schedule, resume
+    pipeline   run, plan, backfill, rebuild, schedule, resume
     explore    query, dashboard
     health     doctor, status, config
     dlq        dlq list, dlq redrive
@@ -52,6 +52,7 @@ def _main_options(config: OptConfig = None) -> None:
 
 # The order here is the order of `cinelake --help`.
 app.command()(pipeline.run)
+app.command()(pipeline.plan)
 app.command()(pipeline.backfill)
 app.command()(explore.query)
 app.command()(explore.dashboard)

@@ -100,7 +100,7 @@ def status(
     stack_name = stack_or_fail(settings, stack)
     if stack_name is not None:
         with stack_view_or_fail(stack_name) as view:
-            st = stack_status(view, stack_name, runs=runs)
+            st = stack_status(view, stack_name, runs=runs, daily_budget=settings.omdb_daily_budget)
     else:
         st = lake_status(
             settings.data_dir,
@@ -108,6 +108,7 @@ def status(
             clock=clock(),
             cron=settings.schedule_cron,
             timezone=settings.schedule_timezone,
+            daily_budget=settings.omdb_daily_budget,
         )
     if as_json:
         print_json(st.as_dict())

@@ -87,6 +87,9 @@ OptOffline = Annotated[bool | None, setting("offline", "--offline")]
 OptConcurrency = Annotated[int | None, setting("concurrency", "--concurrency", check_range=True)]
 OptRate = Annotated[float | None, setting("rate_limit", "--rate-limit", check_range=True)]
 OptRefresh = Annotated[bool | None, setting("refresh", "--refresh")]
+OptDailyBudget = Annotated[
+    int | None, setting("omdb_daily_budget", "--daily-budget", check_range=True)
+]
 OptCron = Annotated[str | None, setting("schedule_cron", "--cron")]
 OptTimezone = Annotated[
     str | None, setting("schedule_timezone", "--timezone", more=", e.g. Europe/Paris")

@@ -30,6 +30,7 @@ from cinelake.cli.options import (
     OptBatch,
     OptConcurrency,
     OptCron,
+    OptDailyBudget,
     OptDatasetsUrl,
     OptGenre,
     OptJson,
@@ -58,6 +59,7 @@ from cinelake.cli.render import (
     fail_if_nothing_usable,
     print_backfill,
     print_json,
+    print_plan,
     print_summaries,
     print_summary,
     progress,
@@ -102,6 +104,7 @@ def run(
     genre: OptGenre = None,
     year_from: OptYearFrom = None,
     year_to: OptYearTo = None,
+    omdb_daily_budget: OptDailyBudget = None,
     as_of: OptAsOf = None,
 ) -> None:
     """Run the whole pipeline once now: ingest, enrich, silver, gold, dashboard."""
@@ -131,6 +134,7 @@ def run(
         genre=genre,
         year_from=year_from,
         year_to=year_to,
+        omdb_daily_budget=omdb_daily_budget,
     )
     local_only(settings, "run")
     chose_offline = settings.offline
@@ -204,6 +208,63 @@ def run(
 
 
 @lake_errors
+def plan(
+    top_n: OptTopN = None,
+    batch_size: OptBatch = None,
+    source: OptSource = None,
+    omdb_url: OptOmdbUrl = None,
+    data_dir: DataDir = None,
+    offline: OptOffline = None,
+    refresh: OptRefresh = None,
+    imdb_datasets_url: OptDatasetsUrl = None,
+    min_votes: OptMinVotes = None,
+    genre: OptGenre = None,
+    year_from: OptYearFrom = None,
+    year_to: OptYearTo = None,
+    omdb_daily_budget: OptDailyBudget = None,
+    json_out: OptJson = False,
+) -> None:
+    """Show the OMDb plan of the next run (fresh, refresh, stale, pending), sending nothing."""
+    import json
+
+    from cinelake.observability import quiet_for_cli
+    from cinelake.ops.plan import plan_next_run
+    from cinelake.sources.top_list import SourceError
+
+    quiet_for_cli()
+    settings = settings_or_fail(
+        top_n=top_n,
+        batch_size=batch_size,
+        source=source,
+        omdb_url=omdb_url,
+        data_dir=data_dir,
+        offline=offline,
+        refresh=refresh,
+        imdb_datasets_url=imdb_datasets_url,
+        min_votes=min_votes,
+        genre=genre,
+        year_from=year_from,
+        year_to=year_to,
+        omdb_daily_budget=omdb_daily_budget,
+    )
+    if not json_out:
+        settings = offline_unless_keyed(settings, what="the run would enrich")
+    elif not has_key_or_fail(settings):
+        settings = settings.model_copy(update={"offline": True})
+    if settings.source is not None and not settings.source.strip():
+        fail("--source is empty: give a path or an http(s):// or s3:// URL")
+    run_source = settings.source or str(top_movies_path())
+    try:
+        result = plan_next_run(settings, clock(), run_source)
+    except SourceError as exc:
+        fail(str(exc))
+    if json_out:
+        out.print_json(json.dumps(result.as_dict()))
+    else:
+        print_plan(result.as_dict(), settings.top_n)
+
+
+@lake_errors
 def backfill(
     directory: OptBackfillDir,
     top_n: OptTopN = None,
@@ -214,6 +275,7 @@ def backfill(
     concurrency: OptConcurrency = None,
     rate_limit: OptRate = None,
     refresh: OptRefresh = None,
+    omdb_daily_budget: OptDailyBudget = None,
     json_output: OptJson = False,
 ) -> None:
     """Load a folder of dated top lists (YYYY-MM-DD.json / .csv) as history, one run per day.
@@ -240,6 +302,7 @@ def backfill(
         concurrency=concurrency,
         rate_limit=rate_limit,
         refresh=refresh,
+        omdb_daily_budget=omdb_daily_budget,
     )
     local_only(settings, "backfill")
     say = (lambda *a, **k: None) if json_output else out.print

@@ -155,6 +155,8 @@ def print_summary(s: RunSummary) -> None:
     else:
         table.add_row("OMDb requests / cache hits", f"{s.omdb_requests} / {s.cache_hits}")
     table.add_row("silver rows", str(s.silver_rows))
+    if s.stale or s.pending:
+        table.add_row("stale / pending (day's budget)", f"{s.stale} / {s.pending}")
     table.add_row("quarantined", str(s.quarantined))
     table.add_row("gold datasets written", str(len(s.gold_datasets)))
     out.print(table)
@@ -168,7 +170,13 @@ def print_summary(s: RunSummary) -> None:
         out.print(f"  dead-lettered {d['imdb_id']}: {d['error']}", highlight=False, soft_wrap=True)
     if s.drift:
         out.print(f"  schema drift (kept in bronze): {', '.join(sorted(s.drift))}")
-    if s.paused is not None:
+    if s.paused is not None and s.paused.reason == "quota" and s.complete:
+        out.print(
+            f"[yellow]OMDb's request limit is reached ({s.paused.detail}); no request is sent "
+            f"until {s.paused.until:%Y-%m-%d %H:%M} UTC.[/] The snapshot is complete: "
+            f"{s.stale} stale, {s.pending} pending."
+        )
+    elif s.paused is not None:
         out.print(
             f"[yellow]Enrichment paused ({s.paused.detail}) until "
             f"{s.paused.until:%Y-%m-%d %H:%M} UTC; {s.still_queued} movies stay queued "
@@ -182,6 +190,12 @@ def print_summary(s: RunSummary) -> None:
             "then `cinelake dlq redrive`. Lake: "
             f"{s.data_dir}/  (bronze/, silver/, gold/)"
         )
+    elif s.complete and (s.stale or s.pending):
+        out.print(
+            f"[green]Run complete[/] within the day's OMDb budget: {s.stale} stale, "
+            f"{s.pending} pending (first in line the next day). "
+            f"Lake: {s.data_dir}/  (bronze/, silver/, gold/)"
+        )
     elif s.complete:
         out.print(f"[green]Run complete.[/] Lake: {s.data_dir}/  (bronze/, silver/, gold/)")
     else:
@@ -189,6 +203,32 @@ def print_summary(s: RunSummary) -> None:
     if s.dashboard:
         out.print(f"Dashboard: {s.dashboard}")
     out.print('Query it: cinelake query "select * from gold_top_rated"')
+
+
+def print_plan(plan: dict[str, Any], top_n: int) -> None:
+    """`cinelake plan`: what the next run would ask OMDb for, sending nothing."""
+    table = Table(show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("movies", str(plan["movies"]))
+    table.add_row("fresh (stored, within the TTL)", str(plan["fresh"]))
+    table.add_row("fetch (no answer yet)", str(plan["fetch"]))
+    table.add_row("refresh (past the TTL)", str(plan["refresh"]))
+    table.add_row("stale (past the TTL, kept)", str(plan["stale"]))
+    table.add_row("pending (no answer, not today)", str(plan["pending"]))
+    table.add_row("requests needed", str(plan["requests"]))
+    budget = plan["budget"]
+    if budget is None:
+        table.add_row("daily budget", "none (bundled sample)")
+    else:
+        table.add_row("daily budget / left today", f"{budget} / {plan['budget_left']}")
+    days = plan["days_to_fresh"]
+    table.add_row(
+        "days until all fresh",
+        "never at a budget of 0" if days is None else str(days),
+    )
+    out.print(f"[bold]Plan for the top {top_n}[/] (nothing is sent)", highlight=False)
+    out.print(table)
 
 
 def print_summaries(summaries: Iterable[RunSummary]) -> None:
@@ -318,6 +358,19 @@ def print_status(st: LakeStatus, hints: dict[str, str]) -> None:
         f"{q['delayed']} delayed; {q['dead_letters']} dead-lettered message(s)",
         highlight=False,
     )
+    if st.budget:
+        b = st.budget
+        out.print(
+            f"OMDb budget {b['day']} (UTC): {b['used']} of {b['limit']} requests used, "
+            f"{b['left']} left"
+            + (
+                f" [yellow](unreadable record {b['damaged']}: counted as spent)[/]"
+                if b["damaged"]
+                else ""
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
     if st.paused:
         out.print(
             f"[yellow]Enrichment paused[/] ({st.paused['detail']}) until {st.paused['until']}"

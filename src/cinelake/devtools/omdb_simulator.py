@@ -71,6 +71,9 @@ class SimulatorConfig:
     retry_after_s: int = 1
     quota: int | None = None
     """Requests allowed past the key check; later ones get 401 "Request limit reached!"."""
+    revoked_after: int | None = None
+    """Requests the key may make before OMDb rejects it (401 "Invalid API key!"), as if it
+    were revoked mid-run: a stop that leaves the run's other movies queued."""
     not_found_ids: frozenset[str] = frozenset()
     """Answered "not found" even when the catalog has them."""
     html_error_ids: frozenset[str] = frozenset()
@@ -187,6 +190,8 @@ class OmdbSimulator:
             if not key:
                 return _error(401, "No API key provided.")
             if cfg.api_key is not None and key != cfg.api_key:
+                return _error(401, "Invalid API key!")
+            if cfg.revoked_after is not None and self._counted >= cfg.revoked_after:
                 return _error(401, "Invalid API key!")
             if cfg.quota is not None and self._counted >= cfg.quota:
                 return _error(401, "Request limit reached!")

@@ -31,6 +31,8 @@ class ScheduleInput(BaseModel):
     time: datetime | None = None
     id: str | None = Field(None, max_length=128)  # the EventBridge event id: names the run
     as_of: date | None = None  # record the list as this day's snapshot (a backfill)
+    # Requests the plan keeps for movies never fetched that later days of a backfill list.
+    keep_for_new: int = Field(0, ge=0)
 
     @model_validator(mode="before")
     @classmethod
@@ -60,6 +62,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             when=given.time,
             event_id=given.id,
             as_of=given.as_of,
+            keep_for_new=given.keep_for_new,
         ),
     )
     logger.append_keys(run_id=manifest.run_id)

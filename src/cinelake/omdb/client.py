@@ -25,6 +25,7 @@ import httpx
 from cinelake.clock import Clock, SystemClock
 from cinelake.ids import require_imdb_id
 from cinelake.omdb.errors import (
+    BudgetSpent,
     InvalidApiKey,
     NotAnOmdbAnswer,
     OmdbError,
@@ -184,6 +185,7 @@ class OmdbClient:
         gate: RequestGate | None = None,
         stops: StopSignals | None = None,
         clock: Clock | None = None,
+        allowance: Callable[[], bool] | None = None,
     ) -> None:
         if not api_key:
             raise InvalidApiKey("no OMDb API key configured")
@@ -194,6 +196,8 @@ class OmdbClient:
         self._rng = rng or random.Random()
         self._semaphore = asyncio.Semaphore(options.concurrency)
         self._gate = gate
+        # Asked before each request: False means the day's budget has none left for it.
+        self._allowance = allowance
         self._stops = stops or StopSignals()
         # Answers are stamped, and Retry-After dates compared, on the caller's clock: the
         # cache's TTL is measured on that same clock.
@@ -240,6 +244,8 @@ class OmdbClient:
                     raise InvalidApiKey(str(self._stops.rejected), attempts - 1)
                 if self._stops.quota is not None:
                     raise QuotaReached(str(self._stops.quota), attempts - 1)
+                if self._allowance is not None and not self._allowance():
+                    raise BudgetSpent("the day's OMDb request budget is spent", attempts - 1)
                 wait = self._limiter.reserve()
                 if wait > 0:
                     await self._sleep(wait)

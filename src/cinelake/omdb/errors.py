@@ -27,6 +27,11 @@ class QuotaReached(OmdbError):
     """The key's daily request limit is used up: pause, keep the rest queued."""
 
 
+class BudgetSpent(OmdbError):
+    """The day's request budget (``omdb_daily_budget``) has nothing left for this request: it
+    was not sent. The movie takes its newest stored answer (stale) or none (pending)."""
+
+
 class TransientFailure(OmdbError):
     """Timeouts, connection errors, 5xx, 429, bodies that are not JSON — after all retries."""
 

@@ -135,7 +135,7 @@ class BackfillReport:
     gold_rebuilt: bool = False
     dashboard: str | None = None
     paused: str | None = None
-    """Why enrichment paused (OMDb quota or a rejected key): the remaining days were not started."""
+    """Why enrichment paused (a rejected key): the remaining days were not started."""
     summaries: list[RunSummary] = field(default_factory=list, repr=False)
 
     def count(self, status: DayStatus) -> int:
@@ -180,6 +180,7 @@ def backfill(
     with runtime.exclusive():
         earlier = runtime.recover()
         owners = _runs_by_day(runtime)
+        keep = _kept_for_new(runtime, plan, top_n, batch_size)
         with runtime.gold_held():
             if earlier:
                 runtime.pump(None)
@@ -197,7 +198,9 @@ def backfill(
                         )
                     )
                     continue
-                result = _one_day(runtime, day_file, owners, top_n, batch_size, report)
+                result = _one_day(
+                    runtime, day_file, owners, top_n, batch_size, report, keep.get(day_file.day, 0)
+                )
                 report.days.append(result)
             tell(total, total, "gold")
             report.gold_rebuilt = runtime.ensure_gold()
@@ -206,6 +209,49 @@ def backfill(
             report.dashboard = str(dashboard) if dashboard is not None else None
     report.days.sort(key=lambda d: (d.day, d.file))
     return report
+
+
+def _kept_for_new(
+    runtime: LocalRuntime, plan: BackfillPlan, top_n: int, batch_size: int
+) -> dict[date, int]:
+    """For each day, how many movies with no stored answer only later days list: its run
+    keeps that many of the day's OMDb budget for them (refreshing answers past their TTL only
+    beyond), so a backfill spends the budget on movies never fetched first, across its days."""
+    if runtime.settings.offline or not plan.days:
+        return {}
+    from cinelake.sources.port import open_source
+    from cinelake.stages.ingest import IngestRequest, prepare
+
+    clock = runtime.deps.clock
+    lists: list[set[str]] = []
+    for day_file in plan.days:
+        source = str(day_file.path)
+        try:
+            manifest, _ = prepare(
+                IngestRequest(source, top_n, batch_size, as_of=day_file.day),
+                clock.now(),
+                source=open_source(source, runtime.settings, clock=clock),
+            )
+        except SourceError:
+            lists.append(set())  # reported when its day comes
+            continue
+        lists.append(set(manifest.ids()))
+    every = sorted(set().union(*lists))
+    options = runtime.deps.omdb_options(runtime.settings.omdb_url)
+    ages = runtime.deps.cache.stored_ats(
+        [(i, options.params(i)) for i in every], clock.now(), base_url=options.base_url
+    )
+    never = {i for i, at in zip(every, ages, strict=True) if at is None}
+    # later[k]: the movies of the days after day k.
+    later: list[set[str]] = [set() for _ in lists]
+    for k in range(len(lists) - 2, -1, -1):
+        later[k] = later[k + 1] | lists[k + 1]
+    keep: dict[date, int] = {}
+    seen: set[str] = set()  # listed by this day or one before: fetched by those runs
+    for k, day_file in enumerate(plan.days):
+        seen |= lists[k]
+        keep[day_file.day] = len((later[k] & never) - seen)
+    return keep
 
 
 def _runs_by_day(runtime: LocalRuntime) -> dict[date, list[str]]:
@@ -235,6 +281,8 @@ def _unchanged_rows(
     silver = ledger.report(owner, "silver") or {}
     if silver.get("state") not in ("built", "unchanged"):
         return None
+    if int(silver.get("pending", 0)):
+        return None  # movies the budget left without an answer: loading it again fills them
     if not runtime.deps.silver.exists(layout.movies_key(day)):
         return None
     return int(silver.get("rows", 0))
@@ -258,6 +306,7 @@ def _one_day(
     top_n: int,
     batch_size: int,
     report: BackfillReport,
+    keep_for_new: int = 0,
 ) -> DayResult:
     from cinelake.sources.port import open_source
     from cinelake.stages.ingest import IngestRequest, prepare
@@ -282,7 +331,13 @@ def _one_day(
         return result
     _start_after(runtime, owners.get(day, []))
     try:
-        run_id = runtime.run_day(source=source, top_n=top_n, batch_size=batch_size, as_of=day)
+        run_id = runtime.run_day(
+            source=source,
+            top_n=top_n,
+            batch_size=batch_size,
+            as_of=day,
+            keep_for_new=keep_for_new,
+        )
     except SourceError as exc:  # the file changed between the check and the run
         result.reason = str(exc)
         return result
@@ -292,7 +347,9 @@ def _one_day(
     result.run_id = run_id
     result.omdb_requests, result.cache_hits = summary.omdb_requests, summary.cache_hits
     result.movies = summary.silver_rows
-    if summary.paused is not None:
+    if summary.paused is not None and not summary.complete:
+        # A rejected key stops the backfill; OMDb's quota does not: the day is complete with
+        # stale or pending movies, and the days after it take their stored answers.
         report.paused = f"{summary.paused.reason}"
         result.status = "incomplete"
         result.reason = f"{summary.still_queued} movies still queued ({summary.paused.reason})"

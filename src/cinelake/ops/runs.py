@@ -62,10 +62,16 @@ class RunSummary:
     available: int = 0
     silver_state: str | None = None
     offline: bool = False  # enriched from the bundled sample, not an OMDb
+    stale: int = 0  # snapshot rows with an answer past the TTL (the day's budget)
+    pending: int = 0  # snapshot rows with no answer yet
+    plan: dict[str, int] | None = None  # the run's OMDb plan when it started
 
     @property
     def complete(self) -> bool:
-        return self.still_queued == 0 and self.unaccounted == 0 and self.paused is None
+        """Every movie is accounted for. A quota pause does not stop that: what OMDb's quota
+        left unfetched is stale or pending for today, not queued."""
+        paused = self.paused is not None and self.paused.reason != "quota"
+        return self.still_queued == 0 and self.unaccounted == 0 and not paused
 
     @property
     def failed_run(self) -> bool:
@@ -151,11 +157,18 @@ class LocalRuntime(AwsEmulator):
         batch_size: int,
         as_of: date | None = None,
         earlier: list[str] | None = None,
+        keep_for_new: int = 0,
     ) -> str:
         """Ingest, enrich and silver for one run (and the ``earlier`` runs recovery left);
         gold follows the silver event unless it is held (:meth:`gold_held`). Under
         :meth:`exclusive`."""
-        result = self.fire_schedule(source=source, top_n=top_n, batch_size=batch_size, as_of=as_of)
+        result = self.fire_schedule(
+            source=source,
+            top_n=top_n,
+            batch_size=batch_size,
+            as_of=as_of,
+            keep_for_new=keep_for_new,
+        )
         run_id: str = result["run_id"]
         self.pump(run_id)
         for run in earlier or []:
@@ -280,6 +293,9 @@ class LocalRuntime(AwsEmulator):
             available=manifest.available,
             silver_state=silver.get("state") if silver else None,
             offline=manifest.offline,
+            stale=int(silver.get("stale", 0)),
+            pending=int(silver.get("pending", run.count("pending"))),
+            plan=manifest.plan,
         )
 
 

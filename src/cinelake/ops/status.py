@@ -74,6 +74,7 @@ class LakeStatus:
     schedule: dict[str, Any] | None = None
     damaged: list[dict[str, Any]] = field(default_factory=list)  # unreadable files, with the fix
     busy: bool = False  # another process holds the runtime lock: a run is going on now
+    budget: dict[str, Any] | None = None  # today's OMDb requests: day, limit, used, left
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,7 +99,9 @@ def lake_status(
     clock: Clock | None = None,
     cron: str | None = None,
     timezone: str = "UTC",
+    daily_budget: int | None = None,
 ) -> LakeStatus:
+    """``daily_budget``: the OMDb budget setting, to say what today has used and has left."""
     data_dir = Path(data_dir)
     status = LakeStatus(str(data_dir), exists=lake_exists(data_dir))
     status.schedule = _schedule(data_dir, cron, timezone, clock)
@@ -116,13 +119,17 @@ def lake_status(
     with open_lake(data_dir, clock=clock) as lake:
         _read(status, lake, runs, problems)
         status.quarantined = _quarantined(data_dir)
+        if daily_budget is not None:
+            status.budget = _budget(lake.bronze, lake.clock, daily_budget)
     status.damaged = [p.as_dict() for p in problems]
     if not status.total_runs:
         status.message = f"the lake at {data_dir} has no runs yet: run `cinelake run`"
     return status
 
 
-def stack_status(lake: LakeView, stack: str, *, runs: int = 5) -> LakeStatus:
+def stack_status(
+    lake: LakeView, stack: str, *, runs: int = 5, daily_budget: int | None = None
+) -> LakeStatus:
     """`status --backend aws --stack NAME`: the same report over a deployed stack (its run
     ledger and gold in S3, its SQS queues). The local-only parts (schedule file, runtime lock,
     doctor) do not apply: the stack's schedule and alarms are CloudWatch's."""
@@ -131,6 +138,8 @@ def stack_status(lake: LakeView, stack: str, *, runs: int = 5) -> LakeStatus:
     _read(status, lake, runs, problems)
     # The silver reports count what each run quarantined: the newest built run's figure.
     status.quarantined = next((r.quarantined for r in status.runs if r.silver_rows), 0)
+    if daily_budget is not None:
+        status.budget = _budget(lake.bronze, lake.clock, daily_budget)
     status.damaged = [p.as_dict() for p in problems]
     if not status.total_runs:
         status.message = f"stack {stack} has no runs yet (its schedule starts them)"
@@ -192,6 +201,19 @@ def _read(status: LakeStatus, lake: LakeView, runs: int, problems: list[Any]) ->
         f.in_dead_letters = (f.run_id, f.imdb_id) in dead_ids
     status.dead_letters = [as_dict(d) for d in dead]
     status.gold = _gold(lake, gold_manifest, gold_mtime, now)
+
+
+def _budget(bronze: Any, clock: Clock, limit: int) -> dict[str, Any]:
+    from cinelake.budget import DailyBudget
+
+    usage = DailyBudget(bronze, clock, limit).usage()
+    return {
+        "day": usage.day.isoformat(),
+        "limit": usage.limit,
+        "used": usage.used,
+        "left": usage.left,
+        "damaged": usage.damaged,
+    }
 
 
 def runtime_busy(data_dir: Path) -> bool:

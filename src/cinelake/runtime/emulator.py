@@ -122,7 +122,13 @@ class AwsEmulator:
 
     # -- EventBridge ---------------------------------------------------------------------
     def fire_schedule(
-        self, *, source: str, top_n: int, batch_size: int, as_of: date | None = None
+        self,
+        *,
+        source: str,
+        top_n: int,
+        batch_size: int,
+        as_of: date | None = None,
+        keep_for_new: int = 0,
     ) -> dict[str, Any]:
         """The schedule rule fires: ingest is invoked with the rule's input."""
         self.progress.on_stage("GetMoviesAndSendToQueue")
@@ -133,6 +139,7 @@ class AwsEmulator:
             source=source,
             event_id=str(uuid.uuid4()),
             as_of=as_of,
+            keep_for_new=keep_for_new,
         )
         return self.invoke(ingest.handler, event, "GetMoviesAndSendToQueue")
 
@@ -160,7 +167,7 @@ class AwsEmulator:
                 self.invoke(handler, s3_event(objects, self.deps.clock.now()), name)
 
     def pump(self, run_id: str | None) -> None:
-        """Deliver queued messages to enrich until the queue is empty or enrichment pauses."""
+        """Deliver queued messages to enrich until the queue is empty or the key is rejected."""
         settings = self.settings
         ledger = self.deps.ledger
         clock = self.deps.clock
@@ -172,7 +179,10 @@ class AwsEmulator:
             shown = -PROGRESS_EVERY_S
             while True:
                 self.dispatch_notifications()
-                if not paused and ledger.paused(clock.now()) is not None:
+                pause = None if paused else ledger.paused(clock.now())
+                # A quota pause stops no delivery: enrich sends nothing and completes the day
+                # with stale or pending movies; only a key pause keeps messages queued.
+                if pause is not None and pause.reason != "quota":
                     paused = True
                 while not paused and len(inflight) < self.workers:
                     messages = self.queue.receive(settings.records_per_invocation)

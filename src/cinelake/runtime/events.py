@@ -25,6 +25,7 @@ def schedule_input(
     source: str | None,
     event_id: str | None = None,
     as_of: date | None = None,
+    keep_for_new: int = 0,
 ) -> dict[str, Any]:
     """What the EventBridge rule's input transformer hands GetMoviesAndSendToQueue (with
     ``as_of``: what an operator's invoke for a backfilled day hands it)."""
@@ -36,6 +37,8 @@ def schedule_input(
         event["source"] = source
     if as_of is not None:
         event["as_of"] = as_of.isoformat()
+    if keep_for_new:
+        event["keep_for_new"] = keep_for_new
     return event
 
 

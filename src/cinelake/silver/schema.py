@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from cinelake import tables
 
 __all__ = [
+    "ENRICHMENT_STATES",
     "IMDB_ID_PATTERN",
     "LISTS_COLUMNS",
     "LISTS_TABLE",
@@ -122,6 +123,8 @@ def _award(name: str, what: str) -> ColumnSpec:
         minimum=0,
     )
 
+
+ENRICHMENT_STATES: tuple[str, ...] = ("fresh", "stale", "pending")
 
 MOVIES_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec(
@@ -246,6 +249,22 @@ MOVIES_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("production", pa.string(), True, "OMDb `Production`; absent for series."),
     ColumnSpec("website", pa.string(), True, "OMDb `Website`; absent for series."),
     ColumnSpec("ingested_at", _UTC, False, "When the silver build ran (UTC)."),
+    ColumnSpec(
+        "enrichment",
+        pa.string(),
+        False,
+        "How fresh the row's OMDb fields are: `fresh` (fetched within the cache TTL of the "
+        "run's start), `stale` (the newest stored answer, past the TTL: the day's request "
+        "budget went to other movies) or `pending` (no answer yet: OMDb fields empty, first "
+        "in line the next day).",
+        allowed=ENRICHMENT_STATES,
+    ),
+    ColumnSpec(
+        "omdb_fetched_at",
+        _UTC,
+        True,
+        "When the OMDb answer was fetched (UTC); null when `pending`.",
+    ),
 )
 """``silver_movies``: one row per movie per snapshot date. "N/A", "" and a missing key
 are null for every scalar."""

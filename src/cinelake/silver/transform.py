@@ -405,6 +405,9 @@ _MOVIE_EXPRESSIONS: Final = {
     # manifest (cinelake.stages.silver.for_manifest), not from whichever answer was kept.
     "source_rating": "NULL::DOUBLE",
     "source_votes": "NULL::BIGINT",
+    # The stage marks answers past the TTL stale (it knows the run's start and the TTL).
+    "enrichment": "'fresh'",
+    "omdb_fetched_at": "fetched_at",
 }
 _MOVIE_SELECT: Final = ", ".join(
     f"{_MOVIE_EXPRESSIONS.get(c.name, c.name)} AS {c.name}"

@@ -21,12 +21,20 @@ from pydantic import ValidationError
 
 from cinelake import accounting, bronze, layout
 from cinelake.bronze import bronze_line, part_bytes
+from cinelake.budget import DailyBudget, Grant
 from cinelake.keys import SecretError
 from cinelake.ledger import Pause
 from cinelake.models import MovieMessage, MovieOutcome, SourceMovie
 from cinelake.observability import get_logger, redact
+from cinelake.omdb.cache import cache_key
 from cinelake.omdb.client import OmdbAnswer, OmdbClient
-from cinelake.omdb.errors import InvalidApiKey, OmdbError, QuotaReached, TransientFailure
+from cinelake.omdb.errors import (
+    BudgetSpent,
+    InvalidApiKey,
+    OmdbError,
+    QuotaReached,
+    TransientFailure,
+)
 from cinelake.stages.ports import EnrichPorts
 
 T = TypeVar("T")
@@ -60,6 +68,7 @@ class MovieResult:
     cache_hit: bool = False
     error: BaseException | None = None
     sent: int = 0  # OMDb requests sent for this movie so far
+    pending: bool = False  # not fetched today and no stored answer: pending
 
 
 @dataclass
@@ -94,6 +103,7 @@ async def fetch_movies(
     movies: list[SourceMovie],
     deadline_s: float | None = None,
     base_url: str | None = None,
+    hold: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[list[MovieResult], int]:
     """Answers for these movies from the cache, else OMDb. Errors are returned, not raised.
 
@@ -101,6 +111,10 @@ async def fetch_movies(
     Waiting on OMDb stops a safety margin before it: movies not answered by then get a
     TransientFailure and take the normal failure path, rather than the timeout killing the
     invocation with nothing recorded.
+
+    ``hold``: movies the plan does not fetch. They, and the movies the day's budget or OMDb's
+    quota leaves unfetched, take their newest stored answer whatever its age (stale) or are
+    pending.
     """
     options = deps.omdb_options(base_url)
     cache = deps.cache
@@ -109,23 +123,18 @@ async def fetch_movies(
     misses: list[MovieResult] = []
     for movie in movies:
         params = options.params(movie.imdb_id)
+        if movie.imdb_id in hold:
+            result = MovieResult(movie)
+            await _take_stored(deps, result, options.base_url)
+            results.append(result)
+            continue
         entry = (
             None
             if deps.settings.refresh
             else await _io(deps, cache.get, movie.imdb_id, params, now, base_url=options.base_url)
         )
         if entry is not None:
-            answer = OmdbAnswer(
-                entry["kind"],
-                movie.imdb_id,
-                entry["body"],
-                entry["http_status"],
-                0,
-                0.0,
-                datetime.fromisoformat(entry["stored_at"]),
-                entry["request_url"],  # where it was fetched from, not where we would ask now
-            )
-            results.append(MovieResult(movie, answer, cache_hit=True))
+            results.append(MovieResult(movie, _stored_answer(movie, entry), cache_hit=True))
         else:
             result = MovieResult(movie)
             results.append(result)
@@ -145,6 +154,66 @@ async def fetch_movies(
             r.error = InvalidApiKey(problem)
         return results, 0
 
+    grant = _reserve(deps, len(misses))
+    if grant is not None and grant.granted == 0:
+        for r in misses:
+            await _take_stored(deps, r, options.base_url)
+        return results, 0
+    try:
+        requests = await _fetch_misses(deps, key, options, misses, deadline_s, grant)
+    finally:
+        if grant is not None:
+            grant.settle()
+    for r in misses:
+        if isinstance(r.error, (BudgetSpent, QuotaReached)):
+            # Planned but not fetched (budget or quota reached): not a failure of the day.
+            await _take_stored(deps, r, options.base_url)
+    return results, requests
+
+
+def _stored_answer(movie: SourceMovie, entry: dict[str, Any]) -> OmdbAnswer:
+    return OmdbAnswer(
+        entry["kind"],
+        movie.imdb_id,
+        entry["body"],
+        entry["http_status"],
+        0,
+        0.0,
+        datetime.fromisoformat(entry["stored_at"]),
+        entry["request_url"],  # where it was fetched from, not where we would ask now
+    )
+
+
+async def _take_stored(deps: EnrichPorts, result: MovieResult, base_url: str) -> None:
+    """The movie's newest stored answer whatever its age (stale), else pending."""
+    imdb_id = result.movie.imdb_id
+    params = deps.omdb_options(base_url).params(imdb_id)
+    entry = await _io(deps, deps.cache.newest, imdb_id, params, base_url=base_url)
+    result.error = None
+    if entry is None:
+        result.pending = True
+    else:
+        result.answer = _stored_answer(result.movie, entry)
+        result.cache_hit = True
+
+
+def _reserve(deps: EnrichPorts, wanted: int) -> Grant | None:
+    """The requests this invocation may send today (None: no budget, the offline sample)."""
+    if deps.settings.offline:
+        return None
+    return DailyBudget(deps.bronze, deps.clock, deps.settings.omdb_daily_budget).reserve(wanted)
+
+
+async def _fetch_misses(
+    deps: EnrichPorts,
+    key: str,
+    options: Any,
+    misses: list[MovieResult],
+    deadline_s: float | None,
+    grant: Grant | None,
+) -> int:
+    cache = deps.cache
+    fetched: dict[str, datetime] = {}  # what this invocation stored, for the cache's index
     async with OmdbClient(
         key,
         options,
@@ -153,6 +222,7 @@ async def fetch_movies(
         gate=deps.gate,
         stops=deps.stops,
         clock=deps.clock,
+        allowance=None if grant is None else grant.allow,
     ) as client:
 
         async def one(result: MovieResult) -> None:
@@ -177,6 +247,10 @@ async def fetch_movies(
                     base_url=options.base_url,
                     request_url=result.answer.request_url,
                 )
+                key = cache_key(
+                    result.movie.imdb_id, options.params(result.movie.imdb_id), options.base_url
+                )
+                fetched[key] = result.answer.fetched_at
             except Exception as exc:
                 # The cache only saves quota; an answer already paid for must not be lost.
                 get_logger().warning(
@@ -202,11 +276,21 @@ async def fetch_movies(
             )
         for task in done:
             task.result()  # a failure outside the fetch (e.g. the cache write) fails the call
-        return results, client.requests
+        try:
+            await _io(deps, cache.record_fetched, fetched, deps.clock.now())
+        except Exception as exc:
+            # The index only saves the plan reads: the answers themselves are stored.
+            get_logger().warning(
+                "OMDb fetched index not written", extra={"error": redact(str(exc))[:300]}
+            )
+        return client.requests
 
 
 async def _fetch_by_url(
-    deps: EnrichPorts, movies: list[tuple[str, SourceMovie]], deadline_s: float | None
+    deps: EnrichPorts,
+    movies: list[tuple[str, SourceMovie]],
+    deadline_s: float | None,
+    hold: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[list[MovieResult], int]:
     """fetch_movies for each OMDb URL the movies' runs use, side by side; results in order."""
     groups: dict[str, list[int]] = defaultdict(list)
@@ -214,7 +298,7 @@ async def _fetch_by_url(
         groups[url].append(n)
     fetched = await asyncio.gather(
         *(
-            fetch_movies(deps, [movies[n][1] for n in idx], deadline_s, base_url=url)
+            fetch_movies(deps, [movies[n][1] for n in idx], deadline_s, base_url=url, hold=hold)
             for url, idx in groups.items()
         )
     )
@@ -265,8 +349,8 @@ def _delay_until(pause: Pause, now: datetime) -> int:
 
 def _requests_spent(result: MovieResult) -> int:
     """OMDb requests really sent for this movie (a refusal without a request counts 0)."""
-    if result.cache_hit:
-        return 0
+    if result.cache_hit or result.pending:
+        return result.sent  # 0, unless it was tried before the budget or quota stopped it
     if result.answer is not None:
         return result.answer.attempts
     if isinstance(result.error, OmdbError):
@@ -304,7 +388,7 @@ def enrich_batch(
     report = EnrichReport()
     now = deps.clock.now()
     paused = deps.ledger.paused(now)
-    if paused is not None:
+    if paused is not None and paused.reason != "quota":
         # Enrichment is paused: put the messages back fresh (no receive is spent on them).
         deps.queue.send([m.body for m in messages], delay_seconds=_delay_until(paused, now))
         report.paused = paused
@@ -317,8 +401,14 @@ def enrich_batch(
 
     parsed = _read_messages(messages, report)
     movies = [(deps.omdb_url_for(msg.run_id), movie) for _, msg in parsed for movie in msg.movies]
+    hold = {i for _, msg in parsed for i in msg.hold}
+    if paused is not None:
+        # OMDb's quota is reached for today: no request is sent; the day still completes,
+        # each movie with its newest stored answer (stale) or pending.
+        hold |= {movie.imdb_id for _, movie in movies}
+        report.paused = paused
     results, report.omdb_requests = (
-        asyncio.run(_fetch_by_url(deps, movies, deadline_s)) if movies else ([], 0)
+        asyncio.run(_fetch_by_url(deps, movies, deadline_s, hold)) if movies else ([], 0)
     )
     by_movie = iter(results)
     fetched: Fetched = [(sqs, msg, [next(by_movie) for _ in msg.movies]) for sqs, msg in parsed]
@@ -363,6 +453,13 @@ def _store_answers(
                     )
                 )
                 answered.append((msg, r, r.answer))
+            elif r.pending:
+                deps.ledger.record_outcome(
+                    msg.run_id,
+                    MovieOutcome(
+                        imdb_id=r.movie.imdb_id, status="pending", at=now, attempts=r.sent
+                    ),
+                )
     for (snapshot, run_id), group in lines.items():
         key = layout.bronze_part_key(snapshot, run_id, uuid.uuid4().hex)
         deps.bronze.put(key, part_bytes(group), bronze.CONTENT_TYPE)
@@ -397,6 +494,8 @@ def _settle_unanswered(
     if pause is not None:
         report.paused = _continued(deps, pause, now)
         report.paused_minutes = _minutes(report.paused, now)
+    # A quota stop is not recorded here: the day completes with stale or pending movies.
+    if report.paused is not None and report.paused.reason != "quota":
         deps.ledger.pause(report.paused)
         log.warning(
             "enrichment paused",
@@ -418,10 +517,10 @@ def _settle_unanswered(
         deps.keys.forget()
     requeue: list[str] = []
     for sqs, msg, res in fetched:
-        pending = [r for r in res if r.answer is None]
+        pending = [r for r in res if r.answer is None and not r.pending]
         if not pending:
             continue
-        if report.paused is not None:
+        if report.paused is not None and report.paused.reason != "quota":
             # Not the movie's fault: it stays queued as a fresh message, minus what is done.
             requeue.append(
                 msg.model_copy(update={"movies": [r.movie for r in pending]}).model_dump_json()

@@ -13,6 +13,7 @@ from cinelake.models import MAX_MESSAGE_BYTES as SQS_MAX_MESSAGE_BYTES
 from cinelake.models import MovieMessage, RejectedItem, RunManifest, SourceMovie, dumps
 from cinelake.sources.port import ListSource, Source
 from cinelake.sources.top_list import SourceError
+from cinelake.stages.plan import plan_movies
 from cinelake.stages.ports import IngestPorts
 
 
@@ -29,6 +30,9 @@ class IngestRequest:
     event_id: str | None = None  # the schedule event's id: a retried event gets the same run
     # Load an archived list as that day's snapshot (backfill); OMDb answers are still today's.
     as_of: date | None = None
+    # Requests the plan keeps for movies never fetched that later days of a backfill list:
+    # it refreshes answers past their TTL only with what is left beyond them.
+    keep_for_new: int = 0
 
 
 class FutureSnapshot(SourceError):
@@ -51,15 +55,31 @@ def new_run_id(now: datetime, event_id: str | None = None) -> str:
 
 
 def message_bodies(
-    run_id: str, snapshot: date, movies: list[SourceMovie], batch_size: int, *, check: bool = True
+    run_id: str,
+    snapshot: date,
+    movies: list[SourceMovie],
+    batch_size: int,
+    *,
+    check: bool = True,
+    hold: set[str] | frozenset[str] = frozenset(),
 ) -> list[str]:
+    """``hold``: the movies the run's plan does not fetch (each message names its own)."""
     if batch_size < 1:
         raise BatchTooLarge(f"batch size must be at least 1 (got {batch_size})")
     bodies = [
         dumps(
-            MovieMessage(
-                run_id=run_id, snapshot_date=snapshot, movies=movies[i : i + batch_size]
-            ).model_dump(mode="json")
+            {
+                k: v
+                for k, v in MovieMessage(
+                    run_id=run_id,
+                    snapshot_date=snapshot,
+                    movies=movies[i : i + batch_size],
+                    hold=[m.imdb_id for m in movies[i : i + batch_size] if m.imdb_id in hold],
+                )
+                .model_dump(mode="json")
+                .items()
+                if k != "hold" or v  # no hold: the body is what it always was
+            }
         )
         for i in range(0, len(movies), batch_size)
     ]
@@ -151,6 +171,20 @@ def start_run(deps: IngestPorts, request: IngestRequest) -> RunManifest:
         # The same schedule event again (EventBridge retries): finish queueing, start nothing.
         requeue_unqueued(deps, manifest.run_id)
         return ledger.manifest(manifest.run_id)
+    # Which movies get an OMDb request today (the day's budget), decided before sending.
+    plan = plan_movies(
+        deps, manifest.movies, omdb_url=manifest.omdb_url, keep_for_new=request.keep_for_new
+    )
+    manifest.plan = plan.counts()
+    manifest.hold = sorted(plan.hold)
+    if plan.hold:
+        bodies = message_bodies(
+            manifest.run_id,
+            manifest.snapshot_date,
+            manifest.movies,
+            manifest.batch_size,
+            hold=plan.hold,
+        )
     # The manifest goes first: from here on every movie is accounted for, even after a crash.
     deps.ledger.write_manifest(manifest)
     deps.checkpoint("after_manifest")
@@ -169,7 +203,9 @@ def requeue_unqueued(deps: IngestPorts, run_id: str) -> int:
     manifest = ledger.manifest(run_id)
     done = accounting.account(ledger, run_id).done
     pending = [m for m in manifest.movies if m.imdb_id not in done]
-    bodies = message_bodies(run_id, manifest.snapshot_date, pending, manifest.batch_size)
+    bodies = message_bodies(
+        run_id, manifest.snapshot_date, pending, manifest.batch_size, hold=set(manifest.hold)
+    )
     if bodies:
         deps.queue.send(bodies)
     ledger.mark_queued(run_id, len(bodies))

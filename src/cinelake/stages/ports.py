@@ -48,7 +48,18 @@ class StagePorts(Protocol):
     def checkpoint(self) -> Checkpoint: ...
 
 
-class IngestPorts(StagePorts, Protocol):
+class PlanPorts(StagePorts, Protocol):
+    """What the OMDb plan reads: the stored answers and the day's budget (in bronze)."""
+
+    @property
+    def bronze(self) -> ObjectStore: ...
+    @property
+    def cache(self) -> ResponseCache: ...
+
+    def omdb_options(self, base_url: str | None = None) -> OmdbOptions: ...
+
+
+class IngestPorts(PlanPorts, Protocol):
     @property
     def queue(self) -> Sender: ...
 

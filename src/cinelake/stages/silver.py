@@ -21,7 +21,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
@@ -56,6 +56,8 @@ class SilverOutcome:
     not_found: int = 0
     drift: dict[str, int] = field(default_factory=dict)
     remaining: int = 0
+    stale: int = 0
+    pending: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -127,6 +129,9 @@ def build_run(deps: SilverPorts, run_id: str, *, force: bool = False) -> SilverO
     with local_copies(deps.bronze, keys) as files:
         day = build_silver(files, snapshot_date=snapshot, run_id=None, ingested_at=deps.clock.now())
     build = with_lost_movies(ledger, for_manifest(day, manifest), manifest, deps.clock.now())
+    build = with_freshness(
+        ledger, build, manifest, deps.clock.now(), timedelta(days=deps.settings.cache_ttl_days)
+    )
     if build.movies.num_rows == 0:
         # A total outage (or every answer unusable): replacing the snapshot with an empty one
         # would blank gold, the dashboard and the Athena tables. The movies stay dead-lettered
@@ -167,6 +172,7 @@ def build_run(deps: SilverPorts, run_id: str, *, force: bool = False) -> SilverO
         quarantined=build.quarantine.num_rows,
         not_found=len(build.not_found),
         drift=dict(build.drift),
+        **freshness_counts(build.movies),
     )
     report = outcome.as_dict() | {
         "quarantined_ids": [x for x in build.quarantine.column("requested_imdb_id").to_pylist()],
@@ -210,6 +216,8 @@ def _unchanged(
         quarantined=int(previous.get("quarantined", 0)),
         not_found=int(previous.get("not_found", 0)),
         drift=dict(previous.get("drift", {})),
+        stale=int(previous.get("stale", 0)),
+        pending=int(previous.get("pending", 0)),
     )
 
 
@@ -312,7 +320,7 @@ def with_lost_movies(
         if movie.imdb_id in present:
             continue
         outcome = ledger.outcome(manifest.run_id, movie.imdb_id)
-        if outcome is not None and outcome.status != "failed":
+        if outcome is not None and outcome.status not in ("failed", "pending"):
             lost.append(
                 RejectedLine(
                     movie.imdb_id,
@@ -336,6 +344,83 @@ def with_lost_movies(
         drift=build.drift,
         records_read=build.records_read,
     )
+
+
+def freshness_counts(movies: pa.Table) -> dict[str, int]:
+    """How many of the snapshot's rows are ``stale`` and ``pending``."""
+    states = movies.column("enrichment").to_pylist()
+    return {"stale": states.count("stale"), "pending": states.count("pending")}
+
+
+def with_freshness(
+    ledger: RunLedger, build: SilverBuild, manifest: RunManifest, now: datetime, ttl: timedelta
+) -> SilverBuild:
+    """Each row's ``enrichment``: an answer fetched more than the TTL before the run started
+    is ``stale`` (the day's budget went to other movies); plus a ``pending`` row (the run's
+    source fields, OMDb fields empty) for each movie the ledger says got no answer today and
+    no run of the day answered. The run's start, not the build's clock, so a rebuild agrees.
+    """
+    from cinelake.silver import schema
+    from cinelake.silver.transform import SilverBuild
+
+    movies = build.movies
+    if movies.num_rows:
+        fetched = movies.column("omdb_fetched_at")
+        oldest_fresh = pa.scalar(manifest.started_at - ttl, fetched.type)
+        stale = pc.fill_null(pc.less(fetched, oldest_fresh), False)
+        states = pc.if_else(stale, "stale", "fresh")
+        at = movies.schema.get_field_index("enrichment")
+        movies = movies.set_column(at, "enrichment", states.cast(pa.string()))
+    present = (
+        set(movies.column("imdb_id").to_pylist())
+        | set(build.not_found)
+        | set(build.quarantine.column("requested_imdb_id").to_pylist())
+    )
+    pending = [
+        m
+        for m in manifest.movies
+        if m.imdb_id not in present
+        and (o := ledger.outcome(manifest.run_id, m.imdb_id)) is not None
+        and o.status == "pending"
+    ]
+    if pending:
+        movies = pa.concat_tables(
+            [schema.conform_movies(movies), _pending_rows(pending, manifest.run_id, now)]
+        )
+        movies = movies.sort_by([("source_rank", "ascending"), ("imdb_id", "ascending")])
+    return SilverBuild(
+        movies=schema.conform_movies(movies),
+        quarantine=build.quarantine,
+        not_found=build.not_found,
+        drift=build.drift,
+        records_read=build.records_read,
+    )
+
+
+def _pending_rows(movies: list[Any], run_id: str, now: datetime) -> pa.Table:
+    """Rows with the source's fields and empty OMDb fields."""
+    from cinelake.silver import schema
+
+    n = len(movies)
+    given: dict[str, list[Any]] = {
+        "imdb_id": [m.imdb_id for m in movies],
+        "run_id": [run_id] * n,
+        "source_rank": [m.rank for m in movies],
+        "source_rating": [m.rating for m in movies],
+        "source_votes": [m.votes for m in movies],
+        "ingested_at": [now] * n,
+        "enrichment": ["pending"] * n,
+    }
+    arrow = schema.arrow_schema()
+    columns = []
+    for f in arrow:
+        if f.name in given:
+            columns.append(pa.array(given[f.name], f.type))
+        elif pa.types.is_list(f.type) and not f.nullable:
+            columns.append(pa.array([[] for _ in range(n)], f.type))
+        else:
+            columns.append(pa.nulls(n, f.type))
+    return pa.Table.from_arrays(columns, schema=arrow)
 
 
 def on_bronze_created(deps: SilverPorts, keys: list[str]) -> list[SilverOutcome]:

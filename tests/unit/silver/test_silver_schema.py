@@ -16,6 +16,7 @@ CONTRACT = [
     "languages", "countries", "plot", "awards_text", "oscar_wins", "oscar_nominations",
     "award_wins", "award_nominations", "poster_url", "imdb_rating", "imdb_votes", "metascore",
     "rotten_tomatoes", "box_office_usd", "dvd_released", "production", "website", "ingested_at",
+    "enrichment", "omdb_fetched_at",
 ]  # fmt: skip
 
 
@@ -72,6 +73,7 @@ def _valid_movies(**override: list) -> pa.Table:
         "genres": [], "directors": [], "writers": [], "actors": [], "languages": [],
         "countries": [],
         "ingested_at": datetime(2026, 11, 29, tzinfo=UTC),
+        "enrichment": "fresh",
     }  # fmt: skip
     data = {k: [v] for k, v in row.items()} | override
     return pa.table(data)

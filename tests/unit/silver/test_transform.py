@@ -181,7 +181,9 @@ def assert_conforms(result: SilverBuild) -> None:
 def test_full_record_becomes_typed_values(tmp_path: Path) -> None:
     result = build(tmp_path, [bronze("tt0068646", godfather(), rank=2)])
 
-    assert movie(result, "tt0068646") == {
+    row = movie(result, "tt0068646")
+    assert row["omdb_fetched_at"] is not None
+    assert row == {
         "imdb_id": "tt0068646",
         "run_id": RUN,
         "source_rank": 2,
@@ -216,6 +218,8 @@ def test_full_record_becomes_typed_values(tmp_path: Path) -> None:
         "production": None,
         "website": None,
         "ingested_at": INGESTED,
+        "enrichment": "fresh",  # the stage marks answers past the TTL stale
+        "omdb_fetched_at": row["omdb_fetched_at"],
     }
     assert result.quarantine.num_rows == 0
     assert result.not_found == []
@@ -314,6 +318,8 @@ def test_all_na_record_is_all_nulls_and_empty_lists(tmp_path: Path) -> None:
     assert row.pop("run_id") == RUN
     assert row.pop("source_rank") == 1
     assert row.pop("ingested_at") == INGESTED
+    assert row.pop("enrichment") == "fresh"
+    assert row.pop("omdb_fetched_at") is not None  # when the answer was fetched
     assert row == dict.fromkeys(row)  # every other column is null
     assert result.quarantine.num_rows == 0
 

@@ -146,6 +146,8 @@ def movies_table(rows: list[dict]) -> pa.Table:
             values = [datetime(2026, 1, 1, tzinfo=UTC)] * len(rows)
         if field.name == "run_id":
             values = ["20260101T000000Z-abcdef"] * len(rows)
+        if field.name == "enrichment":
+            values = [r.get("enrichment", "fresh") for r in rows]
         columns[field.name] = pa.array(values, field.type)
     return schema.conform_movies(pa.table(columns))
 

@@ -51,6 +51,14 @@ def silver_rows(lake: Path, day: datetime) -> list[dict[str, Any]]:
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
+def gold_kpis(lake: Path) -> dict[str, Any]:
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(lake / "gold" / "kpis" / "data.parquet").to_pylist()
+    assert len(rows) == 1
+    return rows[0]
+
+
 def run_args(src: Path, url: str, lake: Path, top: int, budget: int) -> list[str]:
     return [
         "--source",
@@ -99,6 +107,13 @@ def test_three_days_of_a_top_60_under_a_budget_of_25(
             assert plan["fresh"] == sum(r["enrichment"] == "fresh" for r in rows) - sent
             # Movies with no answer go first, in rank order: the pending are the lowest ranked.
             assert [r["source_rank"] for r in pending] == list(range(61 - len(pending), 61))
+            # Gold and the dashboard say how fresh the snapshot is.
+            kpis = gold_kpis(lake)
+            stale = sum(r["enrichment"] == "stale" for r in rows)
+            assert (kpis["pending_movies"], kpis["stale_movies"]) == (len(pending), stale)
+            page = (lake / "dashboard.html").read_text("utf-8")
+            shown = "all answers fresh" if not pending and not stale else f"{len(pending)} pending"
+            assert shown in page
             day_clock.advance(timedelta(days=1).total_seconds())
     assert pending_by_day == [35, 10, 0]
     status = cli("status", "--data-dir", str(lake), "--json")

@@ -554,6 +554,7 @@
 
   function init() {
     $("snapshot-date").textContent = META.snapshot_date || "—";
+    $("snapshot-freshness").textContent = META.freshness || "";
     $("generated-at").textContent = META.generated_at_display || META.generated_at || "—";
     var sources = DATA.datasets || {};
     var names = Object.keys(sources);

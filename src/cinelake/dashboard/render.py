@@ -166,12 +166,28 @@ def dashboard_payload(
             "generated_at": generated_at.isoformat(),
             "generated_at_display": generated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "snapshot_date": _snapshot_date(tables, source_rows),
+            "freshness": freshness_text(_first_row(tables.get("kpis"))),
         },
         "datasets": {name: table.num_rows for name, table in tables.items()},
         "kpis": _first_row(tables.get("kpis")),
         "movies": [_movie(row, i) for i, row in enumerate(source_rows)],
         "history": history_payload(tables, window=history_window),
     }
+
+
+def freshness_text(kpis: Mapping[str, Any] | None) -> str | None:
+    """How fresh the snapshot's OMDb answers are, for the header (gold ``kpis``); None when
+    gold predates the freshness columns."""
+    if not kpis or kpis.get("stale_movies") is None or kpis.get("pending_movies") is None:
+        return None
+    stale, pending = int(kpis["stale_movies"]), int(kpis["pending_movies"])
+    text = (
+        "all answers fresh" if not stale and not pending else f"{stale} stale · {pending} pending"
+    )
+    oldest = kpis.get("oldest_answer_date")
+    if oldest is not None and (stale or pending):
+        text += f" · oldest answer {_scalar(oldest)}"
+    return text
 
 
 # --------------------------------------------------------------------------------------------

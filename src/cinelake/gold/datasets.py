@@ -645,7 +645,13 @@ KPIS = GoldDataset(
     (SELECT count(DISTINCT director) FROM directors_items)::BIGINT AS directors,
     any_value(t.imdb_id) AS top_movie_imdb_id,
     any_value(t.title) AS top_movie_title,
-    any_value(t.imdb_rating)::DOUBLE AS top_movie_imdb_rating
+    any_value(t.imdb_rating)::DOUBLE AS top_movie_imdb_rating,
+    -- null, not 0, for a snapshot written before silver recorded enrichment
+    CASE WHEN count(l.enrichment) > 0
+         THEN count(*) FILTER (WHERE l.enrichment = 'stale') END::BIGINT AS stale_movies,
+    CASE WHEN count(l.enrichment) > 0
+         THEN count(*) FILTER (WHERE l.enrichment = 'pending') END::BIGINT AS pending_movies,
+    min(l.omdb_fetched_at)::DATE AS oldest_answer_date
 FROM latest AS l
 CROSS JOIN top_movie AS t
 GROUP BY l.snapshot_date""",
@@ -685,6 +691,27 @@ GROUP BY l.snapshot_date""",
             _F64,
             "IMDb rating of the title ranked 1.",
             "IMDb points (0-10)",
+        ),
+        _col(
+            "stale_movies",
+            _I64,
+            "Titles whose OMDb fields are the newest stored answer, past the cache TTL "
+            "(silver `enrichment` = `stale`: the day's request budget went to other movies); "
+            "null for a snapshot written before silver recorded enrichment.",
+            "movies",
+        ),
+        _col(
+            "pending_movies",
+            _I64,
+            "Titles with no OMDb answer yet (silver `enrichment` = `pending`: the source's "
+            "fields only, first in line the next day).",
+            "movies",
+        ),
+        _col(
+            "oldest_answer_date",
+            _DATE,
+            "UTC date of the oldest OMDb answer in the snapshot: how fresh the snapshot is "
+            "at worst (null when no title has an answer).",
         ),
     ),
 )

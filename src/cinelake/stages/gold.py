@@ -71,6 +71,21 @@ def silver_view_sql(files: list[str], view: str = "silver_movies", columns: str 
     )
 
 
+# Silver columns added after the first lakes were written, with their SQL types: a snapshot
+# written before them reads them as null (so gold builds before `cinelake rebuild` fills them).
+ADDED_SILVER_COLUMNS = {"enrichment": "VARCHAR", "omdb_fetched_at": "TIMESTAMPTZ"}
+
+
+def _with_added_columns(source: str, view: str, con: duckdb.DuckDBPyConnection) -> str:
+    have = {row[0] for row in con.execute(f"DESCRIBE {source}").fetchall()}
+    nulls = "".join(
+        f", NULL::{sql_type} AS {name}"
+        for name, sql_type in ADDED_SILVER_COLUMNS.items()
+        if name not in have
+    )
+    return f"CREATE OR REPLACE VIEW {view} AS SELECT *{nulls} FROM {source}"
+
+
 def empty_silver() -> pa.Table:
     """A silver table with no snapshot yet: gold is still built, with empty datasets."""
     from cinelake.silver.schema import arrow_schema
@@ -120,7 +135,8 @@ def compute(
 
     con.execute("SET enable_progress_bar = false")  # a stage prints nothing of its own
     if latest:
-        con.execute(silver_view_sql(latest))
+        con.execute(silver_view_sql(latest, "silver_movies_files"))
+        con.execute(_with_added_columns("silver_movies_files", "silver_movies", con))
     else:
         con.register("silver_movies", empty_silver())
     if movies:

@@ -69,7 +69,6 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 # handler from the zip without them.
 CODE_EXCLUDE = (
     "cli/",  # the command line
-    "dashboard/",  # the HTML dashboard (the CLI writes it)
     "devtools/",  # the OMDb simulator and synthetic data (tests, benchmarks, demo)
     "aws/",  # template tooling: cfn.py (reads template.yaml), glue_tables.py (writes it)
     "ops/",  # status, doctor, dlq, rebuild, config: CLI commands over a local lake

@@ -47,6 +47,9 @@ class Deps:
     omdb_url_override: bool = False  # the operator chose the URL: it wins over the runs' own
     sources: SourceOpener | None = None  # None: the lake's own (see __post_init__)
     checkpoint: Callable[[str], None] = faults.checkpoint  # the crash hook of the tests
+    notify_url: KeyProvider | None = None  # the daily digest's webhook (None: no digest)
+    notify_transport: httpx.BaseTransport | None = None  # tests: the webhook's transport
+    publish_dashboard: bool = False  # the gold build writes dashboard/index.html (AWS)
 
     def __post_init__(self) -> None:
         if self.sources is None:
@@ -114,6 +117,16 @@ def source_key(settings: Settings) -> KeyProvider | None:
     return SecretsManagerKey(settings.source_secret_name, settings.source_secret_field or None)
 
 
+def notify_key(settings: Settings) -> KeyProvider | None:
+    """Where the daily digest's webhook URL comes from: the setting, or a Secrets Manager
+    secret (the whole secret string is the URL); None when no digest is configured."""
+    if settings.notify_url is not None:
+        return StaticKey(settings.notify_url.get_secret_value())
+    if settings.notify_secret_name:
+        return SecretsManagerKey(settings.notify_secret_name)
+    return None
+
+
 def build_local(
     settings: Settings,
     *,
@@ -142,6 +155,7 @@ def build_local(
         keys=key_provider(settings),
         limiter=RateLimiter(settings.rate_limit),
         omdb_transport=omdb_transport,
+        notify_url=notify_key(settings),
     )
 
 
@@ -163,6 +177,8 @@ def build_aws(settings: Settings, *, clock: Clock | None = None) -> Deps:
         keys=key_provider(settings),
         limiter=RateLimiter(settings.rate_limit),
         sources=SourceOpener(settings, bronze, clock, s3=s3, key=source_key(settings)),
+        notify_url=notify_key(settings),
+        publish_dashboard=True,
     )
 
 

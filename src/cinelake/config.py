@@ -113,6 +113,26 @@ class Settings(BaseSettings):
     schedule_cron: str = Field("0 3 * * *", description="when `cinelake schedule` runs (cron)")
     schedule_timezone: str = Field("UTC", description="time zone of the cron expression")
 
+    # The daily digest (a webhook URL is a credential: a secret string, or Secrets Manager)
+    notify_url: SecretStr | None = Field(
+        None, description="webhook URL the daily digest is POSTed to after each run"
+    )
+    notify_secret_name: str | None = Field(
+        None, description="Secrets Manager secret holding the digest's webhook URL (AWS)"
+    )
+
+    @field_validator("notify_url")
+    @classmethod
+    def _notify_url(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None:
+            return None
+        text = v.get_secret_value().strip()
+        if not text:
+            return None
+        if not text.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s):// URL")
+        return SecretStr(text)
+
     @field_validator("omdb_url")
     @classmethod
     def _url(cls, v: str) -> str:

@@ -362,3 +362,17 @@ class LocalLake:
 
     def exists(self) -> bool:
         return self.bronze.is_dir() or self.queue.is_file()
+
+
+# -- published views (gold): the movers feed, the dashboard, the digest's markers ------------
+GOLD_FEED_KEY: Final = "feed/movers.xml"
+"""The Atom 1.0 feed of the day's movers (:mod:`cinelake.gold.feed`), rewritten by every build."""
+GOLD_DASHBOARD_KEY: Final = "dashboard/index.html"
+"""The self-contained dashboard the gold function publishes in the gold bucket (AWS)."""
+NOTIFY_PREFIX: Final = f"{CONTROL_PREFIX}notify/"
+
+
+def notify_marker_key(snapshot: date) -> str:
+    """gold: the daily digest's marker for one snapshot (sent, failed or skipped): a snapshot
+    is posted at most once, whatever re-runs and rebuilds follow."""
+    return f"{NOTIFY_PREFIX}{snapshot.isoformat()}.json"

@@ -5,7 +5,7 @@ build/lambda holds layers built from the current lock they are measured as they 
 otherwise they are built into a temporary folder (that needs the package index; without it
 these tests skip and say so).
 
-The code zip ships only what Lambda runs (no CLI, dashboard, simulator or template tooling): the
+The code zip ships only what Lambda runs (no CLI, simulator or template tooling): the
 tests below unzip it and import each handler with nothing else of the package on sys.path; they
 need no package index.
 """
@@ -253,7 +253,6 @@ def test_the_handlers_need_nothing_the_artifacts_do_not_ship(
 # The code zip carries what Lambda runs and nothing of the repository's other tools.
 NOT_SHIPPED = (
     "cinelake/cli/",  # the command line
-    "cinelake/dashboard/",  # the dashboard writer
     "cinelake/devtools/",  # the OMDb simulator, synthetic data
     "cinelake/aws/cfn.py",  # template tooling
     "cinelake/aws/glue_tables.py",  # template generator
@@ -338,13 +337,16 @@ IMPORT_CHILD = textwrap.dedent("""
 """)
 
 
-def test_the_code_zip_has_no_cli_dashboard_simulator_or_template_tooling(code_dir: Path) -> None:
+def test_the_code_zip_has_no_cli_simulator_or_template_tooling(code_dir: Path) -> None:
     shipped = {p.relative_to(code_dir).as_posix() for p in code_dir.rglob("*") if p.is_file()}
     for part in NOT_SHIPPED:
         assert not [n for n in shipped if n == part or n.startswith(part)], part
     for name in HANDLERS:
         assert f"cinelake/handlers/{name}.py" in shipped
     assert "cinelake/sample/top_movies.json" in shipped  # a run without --source reads it
+    # The gold function publishes the dashboard page: its template and assets ship.
+    for asset in ("template.html", "dashboard.js", "dashboard.css", "render.py"):
+        assert f"cinelake/dashboard/{asset}" in shipped
 
 
 @pytest.mark.parametrize("name", HANDLERS)

@@ -15,6 +15,7 @@ from cinelake.cli.options import (
     Format,
     OptBackend,
     OptFormat,
+    OptLink,
     OptOpen,
     OptOutput,
     OptSql,
@@ -29,7 +30,8 @@ from cinelake.cli.preflight import (
 from cinelake.cli.render import print_rows_csv, print_rows_json, print_rows_table
 from cinelake.cli.server import URL, serve
 from cinelake.damage import REPAIR_HINT
-from cinelake.layout import DASHBOARD_FILE, LocalLake
+from cinelake.layout import DASHBOARD_FILE, GOLD_FEED_KEY, LocalLake
+from cinelake.layout import GOLD_DASHBOARD_KEY as DASHBOARD_KEY
 
 # duckdb, pyarrow and the lake's readers are imported inside the commands: `cinelake --help`
 # does without them.
@@ -97,12 +99,21 @@ def dashboard(
     output: OptOutput = None,
     open_: OptOpen = False,
     serve_: OptServe = False,
+    backend: OptBackend = None,
+    stack: OptStack = None,
+    link: OptLink = False,
 ) -> None:
-    """Write the self-contained HTML dashboard from gold."""
+    """Write the self-contained HTML dashboard from gold (a stack's: a presigned link to it)."""
     from cinelake.dashboard import write_dashboard
     from cinelake.ops.doctor import check
 
-    settings = settings_or_fail(data_dir=data_dir)
+    settings = settings_or_fail(data_dir=data_dir, backend=backend)
+    stack_name = stack_or_fail(settings, stack)
+    if stack_name is not None:
+        _stack_link(stack_name, link=link, open_=open_, other=bool(output or serve_))
+        return
+    if link:
+        fail("--link gives a link to a deployed stack's dashboard: add --backend aws --stack NAME")
     gold = LocalLake(settings.data_dir).gold
     if not gold.is_dir():
         fail(f"no gold data under {gold} (run `cinelake run` first)")
@@ -123,4 +134,30 @@ def dashboard(
     if open_:
         webbrowser.open(path.resolve().as_uri())
     if serve_:
-        serve(path)
+        feed = LocalLake(settings.data_dir).gold / GOLD_FEED_KEY
+        serve(path, feed if feed.is_file() else None)
+
+
+def _stack_link(stack: str, *, link: bool, open_: bool, other: bool) -> None:
+    """`dashboard --backend aws --stack NAME --link`: the gold function publishes the page;
+    this prints a presigned link to it."""
+    from datetime import timedelta
+
+    from cinelake.ops.stack import LINK_EXPIRES_S, StackError, dashboard_link
+
+    if not link or other:
+        fail(
+            "on a deployed stack the gold function publishes the dashboard "
+            f"(gold bucket, {DASHBOARD_KEY}): use --link for a presigned link to it "
+            "(--output and --serve are for a local lake)"
+        )
+    with stack_view_or_fail(stack) as view:
+        try:
+            url = dashboard_link(view)
+        except StackError as exc:
+            fail(str(exc))
+    expires = clock().now() + timedelta(seconds=LINK_EXPIRES_S)
+    err.print(f"Link to the dashboard of stack {stack}, valid until {expires:%Y-%m-%d %H:%M} UTC:")
+    out.print(url, highlight=False, soft_wrap=True, markup=False)
+    if open_:
+        webbrowser.open(url)

@@ -157,3 +157,20 @@ OptOpen = Annotated[bool, typer.Option("--open", help="Open it in a browser.")]
 OptSql = Annotated[
     str, typer.Argument(help="DuckDB SQL over silver_movies, silver_quarantine, gold_<dataset>.")
 ]
+OptNotifyUrl = Annotated[
+    str | None,
+    setting(
+        "notify_url",
+        "--notify-url",
+        more=" (Slack-compatible JSON; once per snapshot)",
+        unset="no digest",
+    ),
+]
+OptLink = Annotated[
+    bool,
+    typer.Option(
+        "--link",
+        help="With --backend aws --stack NAME: print a presigned link to the dashboard the gold "
+        "function published (it expires in an hour).",
+    ),
+]

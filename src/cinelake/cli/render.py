@@ -202,7 +202,26 @@ def print_summary(s: RunSummary) -> None:
         out.print("[yellow]Run incomplete.[/]")
     if s.dashboard:
         out.print(f"Dashboard: {s.dashboard}")
+    if s.notify:
+        out.print(notify_line(s.notify), highlight=False, soft_wrap=True)
     out.print('Query it: cinelake query "select * from gold_top_rated"')
+
+
+def notify_line(n: dict[str, Any]) -> str:
+    """The daily digest's one line, for the run summary and `status`."""
+    day, state = n.get("snapshot_date", "?"), n.get("status", "?")
+    attempts = n.get("attempts", 0)
+    tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+    if state == "sent":
+        return f"Digest for {day}: sent ({tries}, {n.get('at', '?')})"
+    if state == "skipped":
+        return f"Digest for {day}: not sent ({n.get('detail', '')})"
+    if state == "sending":
+        return f"[yellow]Digest for {day}: interrupted while sending (not sent again)[/]"
+    return (
+        f"[yellow]Digest for {day}: failed after {tries}: {shown(n.get('detail', ''))}[/] "
+        "(the run is not affected; the digest is not sent again for this day)"
+    )
 
 
 def print_plan(plan: dict[str, Any], top_n: int) -> None:
@@ -391,6 +410,8 @@ def print_status(st: LakeStatus, hints: dict[str, str]) -> None:
             highlight=False,
         )
     out.print(f"Quarantined rows (all snapshots): {st.quarantined}")
+    if st.notify:
+        out.print(notify_line(st.notify), highlight=False, soft_wrap=True)
     if st.gold:
         g = st.gold
         stale = (

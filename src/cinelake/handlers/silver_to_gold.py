@@ -1,4 +1,5 @@
-"""ProcessSilverToGold: silver ObjectCreated -> every gold dataset rebuilt."""
+"""ProcessSilverToGold: silver ObjectCreated -> every gold dataset rebuilt, the movers feed
+(and on AWS the dashboard page) published, then the day's digest posted once if configured."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from cinelake import layout
 from cinelake.bootstrap import current
 from cinelake.handlers import s3_keys
 from cinelake.observability import get_logger, get_metrics
-from cinelake.stages.gold import build_and_publish
+from cinelake.stages.gold import PageRenderer, build_and_publish
+from cinelake.stages.notify import notify
 
 logger = get_logger()
 metrics = get_metrics()
@@ -21,10 +23,23 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if not any(layout.is_silver_movies_key(k) for k in keys):
         metrics.add_metric(name="GoldDatasets", unit="Count", value=0)
         return {"built": False, "reason": "no silver movies object in event"}
-    outcome = build_and_publish(current())
+    deps = current()
+    outcome = build_and_publish(deps, page=_dashboard_page() if deps.publish_dashboard else None)
     logger.info("gold built", extra=outcome.as_dict())
+    notified = notify(deps, outcome.snapshot_date)  # never raises: a digest fails no build
+    if notified is not None:
+        logger.info("digest", extra={"notify": notified})
     metrics.add_metric(name="GoldDatasets", unit="Count", value=len(outcome.datasets))
     if outcome.snapshot_date is not None:
         # The freshness alarm fires when this has been missing for FreshnessHours.
         metrics.add_metric(name="GoldSnapshotsPublished", unit="Count", value=1)
-    return {"built": True} | outcome.as_dict()
+    return {"built": True} | outcome.as_dict() | {"notify": notified}
+
+
+def _dashboard_page() -> PageRenderer:
+    from cinelake.dashboard import render_dashboard
+
+    def page(tables: Any, generated_at: Any) -> str:
+        return render_dashboard(tables, generated_at=generated_at)
+
+    return page

@@ -25,6 +25,7 @@ from cinelake.runtime.errors import ModeConflict, RuntimeBusy, RuntimeRefused
 from cinelake.runtime.locks import held
 from cinelake.stages import silver as silver_stage
 from cinelake.stages.ingest import requeue_unqueued
+from cinelake.stages.notify import read_marker
 
 __all__ = [
     "LocalRuntime",
@@ -65,6 +66,7 @@ class RunSummary:
     stale: int = 0  # snapshot rows with an answer past the TTL (the day's budget)
     pending: int = 0  # snapshot rows with no answer yet
     plan: dict[str, int] | None = None  # the run's OMDb plan when it started
+    notify: dict[str, Any] | None = None  # the day's digest: sent, failed or skipped (marker)
 
     @property
     def complete(self) -> bool:
@@ -296,6 +298,7 @@ class LocalRuntime(AwsEmulator):
             stale=int(silver.get("stale", 0)),
             pending=int(silver.get("pending", run.count("pending"))),
             plan=manifest.plan,
+            notify=read_marker(deps.gold, manifest.snapshot_date),
         )
 
 

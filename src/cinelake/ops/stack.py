@@ -216,3 +216,27 @@ def local_copy(view: LakeView) -> Iterator[Path]:
                 if obj.key.endswith(".parquet"):
                     local.put(obj.key, store.get(obj.key))
         yield root
+
+
+LINK_EXPIRES_S = 3600  # how long a presigned dashboard link works
+
+
+def dashboard_link(view: LakeView, expires_s: int = LINK_EXPIRES_S) -> str:
+    """A presigned GET URL of the dashboard the gold function published in the stack's gold
+    bucket (private by default); it stops working after ``expires_s`` seconds."""
+    gold = view.gold
+    if not gold.exists(layout.GOLD_DASHBOARD_KEY):
+        raise StackError(
+            f"no {layout.GOLD_DASHBOARD_KEY} in the gold bucket yet: the gold function "
+            "publishes it at its next build (after a run)"
+        )
+    client = getattr(gold, "client", None)
+    bucket = getattr(gold, "bucket", None)
+    if client is None or bucket is None:  # pragma: no cover - open_stack gives S3 stores
+        raise StackError("the stack's gold store is not an S3 bucket")
+    url: str = client.generate_presigned_url(
+        "get_object",
+        Params={"Bucket": bucket, "Key": layout.GOLD_DASHBOARD_KEY},
+        ExpiresIn=expires_s,
+    )
+    return url

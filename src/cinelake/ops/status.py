@@ -75,6 +75,7 @@ class LakeStatus:
     damaged: list[dict[str, Any]] = field(default_factory=list)  # unreadable files, with the fix
     busy: bool = False  # another process holds the runtime lock: a run is going on now
     budget: dict[str, Any] | None = None  # today's OMDb requests: day, limit, used, left
+    notify: dict[str, Any] | None = None  # the newest snapshot's digest (sent, failed, skipped)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -201,6 +202,9 @@ def _read(status: LakeStatus, lake: LakeView, runs: int, problems: list[Any]) ->
         f.in_dead_letters = (f.run_id, f.imdb_id) in dead_ids
     status.dead_letters = [as_dict(d) for d in dead]
     status.gold = _gold(lake, gold_manifest, gold_mtime, now)
+    from cinelake.stages.notify import latest_marker
+
+    status.notify = latest_marker(lake.gold)
 
 
 def _budget(bronze: Any, clock: Clock, limit: int) -> dict[str, Any]:

@@ -11,10 +11,10 @@ daily build then writes a few objects, not three years of them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -45,6 +45,9 @@ HISTORY_MOVIE_COLUMNS = (
 
 PARTITION_WRITERS = 8
 
+PageRenderer = Callable[[Mapping[str, pa.Table], datetime], str]
+"""Renders the dashboard page from the gold tables (the gold function passes the dashboard's)."""
+
 
 @dataclass
 class GoldOutcome:
@@ -54,6 +57,10 @@ class GoldOutcome:
     """first/last snapshot date and the number of snapshots the history datasets cover."""
     partitions_written: dict[str, int] = field(default_factory=dict)
     partitions_deleted: dict[str, int] = field(default_factory=dict)
+    feed_entries: int = 0
+    """Entries of ``feed/movers.xml`` (one per snapshot with a previous one, the last 30)."""
+    dashboard: bool = False
+    """Whether ``dashboard/index.html`` was written in gold (the gold function does)."""
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -253,9 +260,30 @@ def publish_partitions(
     return now, written, deleted
 
 
-def build_and_publish(deps: GoldPorts, *, full: bool = False) -> GoldOutcome:
-    """Build every gold dataset and publish it. ``full`` rewrites every history partition
-    (``cinelake rebuild``); otherwise only the changed ones are written."""
+def publish_views(
+    deps: GoldPorts, tables: Mapping[str, pa.Table], outcome: GoldOutcome, page: PageRenderer | None
+) -> None:
+    """The movers feed, and the dashboard page when ``page`` renders one, from the tables
+    just built."""
+    from cinelake.gold.feed import FEED_ENTRIES, feed_xml, news_by_day
+
+    movers = tables.get("movers")
+    news = news_by_day(movers) if movers is not None else []
+    now = deps.clock.now()
+    deps.gold.put(layout.GOLD_FEED_KEY, feed_xml(news, empty_updated=now), "application/atom+xml")
+    outcome.feed_entries = min(len(news), FEED_ENTRIES)
+    if page is not None:
+        html = page(tables, now)
+        deps.gold.put(layout.GOLD_DASHBOARD_KEY, html.encode("utf-8"), "text/html; charset=utf-8")
+        outcome.dashboard = True
+
+
+def build_and_publish(
+    deps: GoldPorts, *, full: bool = False, page: PageRenderer | None = None
+) -> GoldOutcome:
+    """Build every gold dataset and publish it, with the movers feed (and the dashboard page
+    when ``page`` renders it). ``full`` rewrites every history partition (``cinelake
+    rebuild``); otherwise only the changed ones are written."""
     from cinelake.gold.datasets import DATASETS
     from cinelake.gold.export import athena_ddl, csv_bytes, quicksight_manifest
     from cinelake.tables import parquet_bytes
@@ -309,6 +337,7 @@ def build_and_publish(deps: GoldPorts, *, full: bool = False) -> GoldOutcome:
         location = gold.uri(layout.gold_dataset_prefix(ds.name))
         gold.put(layout.gold_athena_key(ds.name), athena_ddl(ds, location).encode(), "text/plain")
         outcome.datasets[ds.name] = table.num_rows
+    publish_views(deps, tables, outcome, page)
     # After the partitions: a crash in between leaves old fingerprints, so the next build
     # writes those partitions again rather than trusting them.
     gold.put(

@@ -641,7 +641,9 @@ def test_the_adopt_template_imports_exactly_the_retained_buckets(
     for lid in retained:
         assert imported["Resources"][lid] == template["Resources"][lid]
         assert imported["Resources"][lid]["DeletionPolicy"] == "Retain"  # import requires it
-    assert set(imported["Parameters"]) == {"Prefix", "CacheExpirationDays"}
+    # PublicDashboard: the gold bucket's public-access settings follow it (ServesDashboardPublicly).
+    assert set(imported["Parameters"]) == {"Prefix", "CacheExpirationDays", "PublicDashboard"}
+    assert set(imported["Conditions"]) == {"ServesDashboardPublicly"}
     to_import = adopt.resources_to_import(
         template, {"Prefix": "lake-a"}, account_id=ACCOUNT, region=REGION
     )

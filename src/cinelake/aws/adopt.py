@@ -55,16 +55,44 @@ def import_template(template: dict[str, Any]) -> dict[str, Any]:
     hold nothing else)."""
     resources = {lid: template["Resources"][lid] for lid in retained(template)}
     declared = template.get("Parameters", {})
-    used = _parameters_used(resources, set(declared))
+    conditions = _conditions_used(resources, template.get("Conditions", {}))
+    used = _parameters_used([resources, conditions], set(declared))
     unsupported = {r["Type"] for r in resources.values()} - set(IDENTIFIER)
     if unsupported:
         raise ValueError(f"no import identifier known for {sorted(unsupported)}")
-    return {
+    found = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "cinelake: adopt the buckets a deleted stack retained (then sam deploy)",
         "Parameters": {name: declared[name] for name in sorted(used)},
-        "Resources": resources,
     }
+    if conditions:
+        found["Conditions"] = conditions
+    return found | {"Resources": resources}
+
+
+def _conditions_used(value: Any, conditions: dict[str, Any]) -> dict[str, Any]:
+    """The template's conditions that ``value`` names in an ``Fn::If`` (e.g. the gold bucket's
+    public-access settings follow PublicDashboard), with those they name in turn."""
+    names: set[str] = set()
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            for k, item in v.items():
+                if k == "Fn::If" and isinstance(item, list) and item and item[0] in conditions:
+                    if item[0] not in names:
+                        names.add(item[0])
+                        walk(conditions[item[0]])
+                elif k == "Condition" and isinstance(item, str) and item in conditions:
+                    if item not in names:
+                        names.add(item)
+                        walk(conditions[item])
+                walk(item)
+        elif isinstance(v, list):
+            for item in v:
+                walk(item)
+
+    walk(value)
+    return {name: conditions[name] for name in sorted(names)}
 
 
 def resources_to_import(

@@ -75,17 +75,18 @@ def _conditions_used(value: Any, conditions: dict[str, Any]) -> dict[str, Any]:
     public-access settings follow PublicDashboard), with those they name in turn."""
     names: set[str] = set()
 
+    def visit(name: Any) -> None:
+        if isinstance(name, str) and name in conditions and name not in names:
+            names.add(name)
+            walk(conditions[name])
+
     def walk(v: Any) -> None:
         if isinstance(v, dict):
             for k, item in v.items():
-                if k == "Fn::If" and isinstance(item, list) and item and item[0] in conditions:
-                    if item[0] not in names:
-                        names.add(item[0])
-                        walk(conditions[item[0]])
-                elif k == "Condition" and isinstance(item, str) and item in conditions:
-                    if item not in names:
-                        names.add(item)
-                        walk(conditions[item])
+                if k == "Fn::If" and isinstance(item, list) and item:
+                    visit(item[0])
+                elif k == "Condition":
+                    visit(item)
                 walk(item)
         elif isinstance(v, list):
             for item in v:

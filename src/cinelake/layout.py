@@ -28,6 +28,8 @@ gold::
     <dataset>/data.parquet, csv/<dataset>.csv, quicksight/<dataset>.json, athena/<dataset>.sql
     <history dataset>/snapshot_date=YYYY-MM-DD/data.parquet     one partition per snapshot date
     _manifest.json, _history_partitions.json                      (fingerprints of the partitions)
+    feed/movers.xml, dashboard/index.html                         the movers feed, the published page
+    _control/notify/YYYY-MM-DD.json                               the daily digest's marker
 """
 
 from __future__ import annotations

@@ -154,6 +154,7 @@ def test_feed_and_digest_after_a_backfill(lake: Path, tmp_path: Path, sim: OmdbS
             assert "secret-path" not in first.output  # the URL is a credential
             again = lake_cli(lake, *day_run, *common, "--notify-url", hook_url)
             assert again.exit_code == 0, again.output
+            assert f"Digest for {latest}: sent earlier" in again.output
             rebuilt = invoke_cli(
                 "rebuild", "--data-dir", str(lake), CINELAKE_NOTIFY_URL=hook_url, key=KEY
             )

@@ -212,6 +212,8 @@ def notify_line(n: dict[str, Any]) -> str:
     day, state = n.get("snapshot_date", "?"), n.get("status", "?")
     attempts = n.get("attempts", 0)
     tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+    if n.get("earlier") and state in ("sent", "failed"):
+        return f"Digest for {day}: {state} earlier ({n.get('at', '?')}); not sent again"
     if state == "sent":
         return f"Digest for {day}: sent ({tries}, {n.get('at', '?')})"
     if state == "skipped":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -298,8 +298,21 @@ class LocalRuntime(AwsEmulator):
             stale=int(silver.get("stale", 0)),
             pending=int(silver.get("pending", run.count("pending"))),
             plan=manifest.plan,
-            notify=read_marker(deps.gold, manifest.snapshot_date),
+            notify=_digest(deps.gold, manifest.snapshot_date, manifest.started_at),
         )
+
+
+def _digest(gold: Any, day: date, run_started: datetime) -> dict[str, Any] | None:
+    """The day's digest record; ``earlier`` when it was settled before this run started (a
+    re-run of the day, which posts nothing)."""
+    marker = read_marker(gold, day)
+    if marker is None:
+        return None
+    try:
+        settled = datetime.fromisoformat(str(marker.get("at")))
+    except ValueError:
+        return marker
+    return marker | {"earlier": settled < run_started}
 
 
 def _read_json(store: Any, key: str) -> dict[str, Any] | None:

@@ -113,6 +113,23 @@ class Settings(BaseSettings):
     schedule_cron: str = Field("0 3 * * *", description="when `cinelake schedule` runs (cron)")
     schedule_timezone: str = Field("UTC", description="time zone of the cron expression")
 
+    # Data quality (cinelake.quality.CHECKS has every check and its default thresholds)
+    quality_thresholds: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description=(
+            "data-quality thresholds overriding the checks' defaults, by check: "
+            "{check = {warn = X, fail = Y}}"
+        ),
+    )
+
+    @field_validator("quality_thresholds")
+    @classmethod
+    def _quality(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        from cinelake.quality import validate_overrides
+
+        validate_overrides(v)
+        return v
+
     @field_validator("omdb_url")
     @classmethod
     def _url(cls, v: str) -> str:

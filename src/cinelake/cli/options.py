@@ -157,3 +157,12 @@ OptOpen = Annotated[bool, typer.Option("--open", help="Open it in a browser.")]
 OptSql = Annotated[
     str, typer.Argument(help="DuckDB SQL over silver_movies, silver_quarantine, gold_<dataset>.")
 ]
+# Parsed by the command (one-line error, exit 2), like --as-of.
+OptQualityDate = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help=r"The snapshot whose checks to explain \[default: the latest snapshot].",
+    ),
+]

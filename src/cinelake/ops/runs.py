@@ -65,6 +65,8 @@ class RunSummary:
     stale: int = 0  # snapshot rows with an answer past the TTL (the day's budget)
     pending: int = 0  # snapshot rows with no answer yet
     plan: dict[str, int] | None = None  # the run's OMDb plan when it started
+    quality: str | None = None  # the snapshot's data-quality verdict (gold), if this run owns it
+    quality_failed_checks: str = ""  # the checks that did not pass
 
     @property
     def complete(self) -> bool:
@@ -264,6 +266,11 @@ class LocalRuntime(AwsEmulator):
         silver = run.silver or {}
         stats = ledger.enrich_stats(run_id)
         gold_manifest = _read_json(deps.gold, layout.GOLD_MANIFEST) or {}
+        from cinelake.ops.quality import verdict
+
+        day_verdict = verdict(deps.gold, manifest.snapshot_date) if silver else None
+        if day_verdict is not None and day_verdict.run_id != run_id:
+            day_verdict = None  # another run owns the day
         dashboard = layout.LocalLake(self.settings.data_dir).dashboard
         return RunSummary(
             run_id=run_id,
@@ -296,6 +303,8 @@ class LocalRuntime(AwsEmulator):
             stale=int(silver.get("stale", 0)),
             pending=int(silver.get("pending", run.count("pending"))),
             plan=manifest.plan,
+            quality=day_verdict.status if day_verdict else None,
+            quality_failed_checks=day_verdict.failed_checks if day_verdict else "",
         )
 
 

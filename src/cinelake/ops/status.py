@@ -75,6 +75,7 @@ class LakeStatus:
     damaged: list[dict[str, Any]] = field(default_factory=list)  # unreadable files, with the fix
     busy: bool = False  # another process holds the runtime lock: a run is going on now
     budget: dict[str, Any] | None = None  # today's OMDb requests: day, limit, used, left
+    quality: dict[str, Any] | None = None  # the latest snapshot's data-quality verdict (gold)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -201,6 +202,26 @@ def _read(status: LakeStatus, lake: LakeView, runs: int, problems: list[Any]) ->
         f.in_dead_letters = (f.run_id, f.imdb_id) in dead_ids
     status.dead_letters = [as_dict(d) for d in dead]
     status.gold = _gold(lake, gold_manifest, gold_mtime, now)
+    status.quality = _quality(lake.gold)
+
+
+def _quality(gold: Any) -> dict[str, Any] | None:
+    """The latest verdict as gold holds it: date, run, status, the checks that did not pass."""
+    from cinelake.ops.quality import verdicts
+
+    try:
+        every = verdicts(gold)
+    except Exception:  # an unreadable gold file is doctor's to name; status still reports
+        return None
+    if not every:
+        return None
+    v = every[-1]
+    return {
+        "snapshot_date": v.snapshot_date,
+        "run_id": v.run_id,
+        "status": v.status,
+        "failed_checks": v.failed_checks,
+    }
 
 
 def _budget(bronze: Any, clock: Clock, limit: int) -> dict[str, Any]:

@@ -127,11 +127,16 @@ def history_keys(deps: GoldPorts) -> tuple[list[str], list[str]]:
 
 
 def compute(
-    con: duckdb.DuckDBPyConnection, latest: list[str], movies: list[str], lists: list[str]
+    con: duckdb.DuckDBPyConnection,
+    latest: list[str],
+    movies: list[str],
+    lists: list[str],
+    quality: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> dict[str, pa.Table]:
     """Every gold dataset from local silver files: the newest day's movies (``latest``), every
-    day's movies and every day's lists."""
-    from cinelake.gold.datasets import build_gold, prepare_history
+    day's movies and every day's lists; ``quality``: the rows of the data-quality datasets
+    (:func:`quality_rows`)."""
+    from cinelake.gold.datasets import build_gold, prepare_history, prepare_quality
 
     con.execute("SET enable_progress_bar = false")  # a stage prints nothing of its own
     if latest:
@@ -148,7 +153,28 @@ def compute(
     else:
         con.register("silver_lists", empty_lists())
     prepare_history(con)
+    prepare_quality(con, *(quality or ([], [])))
     return build_gold(con)
+
+
+def quality_rows(deps: GoldPorts) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every day's data-quality checks from the figures the silver stage kept
+    (``silver/quality/``), judged against the settings' thresholds. A damaged figures file is
+    logged and its day left without a verdict rather than failing every gold dataset."""
+    from cinelake.observability import get_logger
+    from cinelake.stages.quality import quality_tables, read_facts
+
+    days = []
+    for key in deps.silver.list_keys(layout.QUALITY_PREFIX):
+        if not layout.is_silver_quality_key(key):
+            continue
+        try:
+            days.append(read_facts(deps.silver.get(key)))
+        except ValueError as exc:
+            get_logger().warning(
+                "unreadable data-quality figures", extra={"key": key, "error": str(exc)}
+            )
+    return quality_tables(days, deps.settings.quality_thresholds)
 
 
 def split_by_date(
@@ -262,6 +288,7 @@ def build_and_publish(deps: GoldPorts, *, full: bool = False) -> GoldOutcome:
 
     movies, lists = history_keys(deps)
     latest = _newest(movies)
+    quality = quality_rows(deps)
     con = duckdb.connect()
     try:
         with (
@@ -274,6 +301,7 @@ def build_and_publish(deps: GoldPorts, *, full: bool = False) -> GoldOutcome:
                 [str(f) for k, f in zip(movies, movie_files, strict=True) if k in newest],
                 [str(f) for f in movie_files],
                 [str(f) for f in list_files],
+                quality,
             )
             snapshot = con.execute("SELECT max(snapshot_date) FROM silver_movies").fetchone()
             span = con.execute(

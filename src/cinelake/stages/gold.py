@@ -54,6 +54,8 @@ class GoldOutcome:
     """first/last snapshot date and the number of snapshots the history datasets cover."""
     partitions_written: dict[str, int] = field(default_factory=dict)
     partitions_deleted: dict[str, int] = field(default_factory=dict)
+    quality: str | None = None
+    """The latest snapshot's data-quality verdict (pass, warn, fail); None without one."""
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -317,6 +319,9 @@ def build_and_publish(deps: GoldPorts, *, full: bool = False) -> GoldOutcome:
         "last_snapshot_date": span[1].isoformat() if span[1] else None,
         "snapshots": int(span[2]),
     }
+    verdicts = tables["data_quality"]
+    if verdicts.num_rows:
+        outcome.quality = verdicts.column("status")[verdicts.num_rows - 1].as_py()
     gold = deps.gold
     deps.checkpoint("before_gold_write")
     previous = _previous_fingerprints(gold)

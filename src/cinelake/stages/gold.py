@@ -159,16 +159,20 @@ def compute(
     return build_gold(con)
 
 
-def quality_rows(deps: GoldPorts) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def quality_rows(
+    deps: GoldPorts, movies: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every day's data-quality checks from the figures the silver stage kept
-    (``silver/quality/``), judged against the settings' thresholds. A damaged figures file is
-    logged and its day left without a verdict rather than failing every gold dataset."""
+    (``silver/quality/``) for the days that have silver ``movies``, judged against the
+    settings' thresholds. A damaged figures file is logged and its day left without a verdict
+    rather than failing every gold dataset."""
     from cinelake.observability import get_logger
     from cinelake.stages.quality import quality_tables, read_facts
 
+    snapshots = {layout.snapshot_folder(k) for k in movies}
     days = []
     for key in deps.silver.list_keys(layout.QUALITY_PREFIX):
-        if not layout.is_silver_quality_key(key):
+        if not layout.is_silver_quality_key(key) or layout.snapshot_folder(key) not in snapshots:
             continue
         try:
             days.append(read_facts(deps.silver.get(key)))
@@ -290,7 +294,7 @@ def build_and_publish(deps: GoldPorts, *, full: bool = False) -> GoldOutcome:
 
     movies, lists = history_keys(deps)
     latest = _newest(movies)
-    quality = quality_rows(deps)
+    quality = quality_rows(deps, movies)
     con = duckdb.connect()
     try:
         with (

@@ -618,7 +618,10 @@ def test_quality_panel_shows_todays_verdict_its_failing_checks_and_the_trend(bro
             "list_shrink": "fail",
             "dead_lettered": "warn",
         }
-        assert "0.6 (fail past 0.9)" in items.nth(0).text_content()
+        assert "0.6 (fail: below 0.9)" in items.nth(0).text_content()
+        assert page.text_content("#quality-trend-note") == (
+            "Verdict per snapshot, oldest first (3 snapshots)"
+        )
         cells = page.locator("#quality-trend .quality-day")
         assert [cells.nth(i).get_attribute("data-status") for i in range(cells.count())] == [
             "pass",

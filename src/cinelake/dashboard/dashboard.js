@@ -863,11 +863,14 @@
     failing.forEach(function (c) {
       var li = el("li", { "data-status": String(c.status) }, ul);
       el("strong", {}, li, String(c.check));
-      el("span", {}, li, " " + String(c.value) + " (" + String(c.status) + " " +
-        "past " + String(c.threshold) + ")");
+      el("span", {}, li, " " + String(c.value) + " (" + String(c.status) + ": " +
+        String(c.direction || "past") + " " + String(c.threshold) + ")");
     });
     var trend = $("quality-trend");
     clear(trend);
+    var shown = (Q.trend || []).length, total = num(Q.snapshot_count) || shown;
+    $("quality-trend-note").textContent = "Verdict per snapshot, oldest first" +
+      (total > shown ? " (the last " + shown + " of " + total + ")" : " (" + plural(shown, "snapshot", "snapshots") + ")");
     (Q.trend || []).forEach(function (t) {
       var cell = el("span", { "class": "quality-day", role: "listitem", "data-status": String(t[1]) }, trend);
       cell.title = String(t[0]) + ": " + String(t[1]);

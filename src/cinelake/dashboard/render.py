@@ -187,8 +187,12 @@ def quality_payload(tables: Mapping[str, pa.Table], *, window: int = HISTORY_WIN
     latest = rows[-1]
     day = _iso_date(latest["snapshot_date"])
     checks = tables.get("data_quality_checks")
+    from cinelake.quality import CHECKS
+
+    directions = {c.name: c.direction for c in CHECKS}
     failing = [
         {k: _scalar(c[k]) for k in ("check", "value", "threshold", "status")}
+        | {"direction": directions.get(c["check"], "past")}
         for c in (checks.to_pylist() if checks is not None else [])
         if _iso_date(c["snapshot_date"]) == day and c["status"] != "pass"
     ]

@@ -133,6 +133,23 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s):// URL")
         return SecretStr(text)
 
+    # Data quality (cinelake.quality.CHECKS has every check and its default thresholds)
+    quality_thresholds: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description=(
+            "data-quality thresholds overriding the checks' defaults, by check: "
+            "{check = {warn = X, fail = Y}}"
+        ),
+    )
+
+    @field_validator("quality_thresholds")
+    @classmethod
+    def _quality(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        from cinelake.quality import validate_overrides
+
+        validate_overrides(v)
+        return v
+
     @field_validator("omdb_url")
     @classmethod
     def _url(cls, v: str) -> str:

@@ -209,6 +209,18 @@ def lists_key(snapshot: date) -> str:
     return f"{LISTS_PREFIX}snapshot_date={snapshot.isoformat()}/data.parquet"
 
 
+QUALITY_PREFIX: Final = "quality/"
+"""The figures the silver stage knew about each day it built (the data-quality checks' input)."""
+
+
+def quality_key(snapshot: date) -> str:
+    return f"{QUALITY_PREFIX}snapshot_date={snapshot.isoformat()}/facts.json"
+
+
+def is_silver_quality_key(key: str) -> bool:
+    return key.startswith(QUALITY_PREFIX) and key.endswith("/facts.json")
+
+
 def is_silver_movies_key(key: str) -> bool:
     return key.startswith(MOVIES_PREFIX) and key.endswith(PARQUET_SUFFIX)
 

@@ -496,3 +496,61 @@ def test_a_normal_day_a_skipped_day_and_a_deleted_secret(
             assert delivered[0][2]["runs"][0]["state"] == "built"
             assert stack.failed_invocations == []
         assert KEY not in json.dumps(stack.log_records())
+
+
+def test_a_snapshot_whose_quality_fails_is_published_and_raises_the_alarm(
+    moto_endpoint: str, template: dict[str, Any]
+) -> None:
+    """The stack asks for the top 10 of a list of 8: gold is published all the same, its
+    data_quality row says fail naming the short list, the gold function emits DataQualityFail
+    (and no other verdict), and the template's alarm on it goes off."""
+    from cinelake.clock import FakeClock
+
+    ids = [synthetic.imdb_id(i) for i in range(1, 9)]
+    sim = OmdbSimulator(synthetic.omdb_catalog(ids), SimulatorConfig(api_key=KEY))
+    day = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
+    clock = FakeClock(day)
+    with sim.serve() as omdb_url, moto_fidelity():
+        parameters = {
+            "Prefix": "cinelake-dq",
+            "TopN": 10,
+            "SourceUrl": f"s3://{SOURCE_BUCKET}/{SOURCE_KEY}",
+            "OmdbUrl": omdb_url,
+            "OmdbRateLimit": 50,
+        }
+        stack = EmulatedStack(moto_endpoint, template, parameters, clock=clock)
+        admin_s3 = stack.admin("s3")
+        admin_s3.create_bucket(Bucket=SOURCE_BUCKET)
+        admin_s3.put_object(
+            Bucket=SOURCE_BUCKET, Key=SOURCE_KEY, Body=json.dumps(synthetic.source_list(8)).encode()
+        )
+        stack.deploy(secret_value={"api_key": KEY})
+        with stack.enforce_iam():
+            assert stack.alarm_state("DataQualityFailAlarm", day) == "OK"
+            _, event = stack.scheduled_input("DailySchedule", day)
+            stack.invoke("GetMoviesAndSendToQueue", event)
+            stack.create_event_source_mapping("EnrichAndStoreMovie")
+            records, response = stack.poll_sqs("EnrichAndStoreMovie")
+            assert len(records) == 8 and failed_ids(response) == set()
+            delivered = stack.pump_s3_events()
+            assert delivered[-1][0] == "ProcessSilverToGold", delivered
+            assert stack.failed_invocations == []
+        # Published: the eight movies are in gold.
+        top = pq.read_table(io.BytesIO(stack.get("GoldBucket", "top_rated/data.parquet")))
+        assert top.num_rows == 8
+        [row] = pq.read_table(
+            io.BytesIO(stack.get("GoldBucket", "data_quality/data.parquet"))
+        ).to_pylist()
+        assert (row["movies_expected"], row["source_movies"], row["status"]) == (10, 8, "fail")
+        assert "source_list_coverage=0.8 (fail below 0.9)" in row["failed_checks"]
+        checks = pq.read_table(
+            io.BytesIO(stack.get("GoldBucket", "data_quality_checks/data.parquet"))
+        )
+        assert "source_list_coverage" in checks.column("check").to_pylist()
+        # One metric for the verdict, in the stack's namespace, and the alarm on it.
+        fails = stack.metric("DataQualityFail")
+        assert [(p.namespace, p.value) for p in fails] == [("Cinelake/cinelake-dq", 1.0)]
+        assert stack.metric("DataQualityPass") == [] and stack.metric("DataQualityWarn") == []
+        assert stack.alarm_state("DataQualityFailAlarm", day + timedelta(hours=1)) == "ALARM"
+        # A verdict is an hour's news: the next hours without a failing build are quiet.
+        assert stack.alarm_state("DataQualityFailAlarm", day + timedelta(hours=3)) == "OK"

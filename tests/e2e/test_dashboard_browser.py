@@ -554,3 +554,98 @@ def test_without_history_the_page_says_so(browser, tmp_path):
         assert view.errors == []
     finally:
         view.close()
+
+
+def quality_gold(days: list[tuple[str, int]]) -> dict[str, pa.Table]:
+    """gold data_quality and data_quality_checks for days of (date, source list length), top 100
+    asked for: as the gold stage computes them from the silver stage's figures."""
+    from cinelake.gold.datasets import dataset
+    from cinelake.quality import Facts
+    from cinelake.stages.quality import quality_tables
+
+    facts = [
+        Facts(
+            snapshot_date=d,
+            run_id=f"{d.replace('-', '')}T030000Z-abcdef",
+            movies_expected=100,
+            source_movies=n,
+            silver_rows=n,
+            quarantined=0,
+            not_found=0,
+            dead_lettered=2 if d == days[-1][0] else 0,
+            pending=0,
+            stale=0,
+            rank_gaps=0,
+            drift_fields=0,
+            answered=n,
+            answered_movies=n,
+            nulls={},
+        )
+        for d, n in days
+    ]
+    summary, checks = quality_tables(facts)
+    return {
+        "data_quality": pa.Table.from_pylist(summary, dataset("data_quality").schema),
+        "data_quality_checks": pa.Table.from_pylist(checks, dataset("data_quality_checks").schema),
+    }
+
+
+def test_quality_panel_shows_todays_verdict_its_failing_checks_and_the_trend(browser, tmp_path):
+    # Day 1 clean, day 2 a list of 97 of the top 100 (warn), day 3 a list of 60 and two
+    # movies dead-lettered (fail: coverage, shrink; warn: dead_lettered).
+    days = [("2026-01-01", 100), ("2026-01-02", 97), ("2026-01-03", 60)]
+    gold_dir = tmp_path / "gold"
+    for name, table in (gold_from(FILMS) | quality_gold(days)).items():
+        folder = gold_dir / name
+        folder.mkdir(parents=True)
+        (folder / "part-0.parquet").write_bytes(parquet_bytes(table))
+    path = write_dashboard(gold_dir, tmp_path / "quality.html", generated_at=GENERATED)
+    view = Page(browser, path)
+    try:
+        page = view.page
+        assert page.is_visible("#quality-verdict")
+        assert page.text_content("#quality-status") == "fail"
+        assert page.get_attribute("#quality-status", "data-status") == "fail"
+        assert page.text_content("#quality-date") == "snapshot 2026-01-03"
+        assert page.text_content("#quality-note") == "3 checks did not pass:"
+        items = page.locator("#quality-failing li")
+        shown = {
+            items.nth(i).locator("strong").text_content(): items.nth(i).get_attribute("data-status")
+            for i in range(items.count())
+        }
+        assert shown == {
+            "source_list_coverage": "fail",
+            "list_shrink": "fail",
+            "dead_lettered": "warn",
+        }
+        assert "0.6 (fail: below 0.9)" in items.nth(0).text_content()
+        assert page.text_content("#quality-trend-note") == (
+            "Verdict per snapshot, oldest first (3 snapshots)"
+        )
+        cells = page.locator("#quality-trend .quality-day")
+        assert [cells.nth(i).get_attribute("data-status") for i in range(cells.count())] == [
+            "pass",
+            "warn",
+            "fail",
+        ]
+        assert cells.nth(1).get_attribute("title") == "2026-01-02: warn"
+        # The colours say it too: a failing day is not drawn like a passing one.
+        colour = "(e) => getComputedStyle(e).backgroundColor"
+        assert cells.nth(0).evaluate(colour) != cells.nth(2).evaluate(colour)
+        assert view.errors == []
+        assert view.requests == []
+    finally:
+        view.close()
+
+
+def test_without_a_verdict_the_quality_panel_says_so(browser, tmp_path):
+    path = tmp_path / "no-quality.html"
+    path.write_text(render_dashboard(gold_from(FILMS), generated_at=GENERATED), "utf-8")
+    view = Page(browser, path)
+    try:
+        assert view.page.text_content("#quality-note").startswith("No verdict yet")
+        assert not view.page.is_visible("#quality-verdict")
+        assert view.page.locator("#quality-trend .quality-day").count() == 0
+        assert view.errors == []
+    finally:
+        view.close()

@@ -15,6 +15,7 @@ with their defaults and help from `Settings`.
     health     doctor, status, config
     dlq        dlq list, dlq redrive
     source     source show
+    quality    quality
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import warnings
 import typer
 from pydantic import ValidationError
 
-from cinelake.cli import dlq, explore, health, pipeline, source
+from cinelake.cli import dlq, explore, health, pipeline, quality, source
 from cinelake.cli.context import EXIT_ERROR, err, invocation
 from cinelake.cli.options import OptConfig
 from cinelake.clock import Clock, SystemClock
@@ -61,6 +62,7 @@ app.command()(pipeline.schedule)
 app.command()(pipeline.resume)
 app.command()(health.doctor)
 app.command()(health.status)
+app.command()(quality.quality)
 app.add_typer(dlq.dlq_app, name="dlq")
 app.add_typer(source.source_app, name="source")
 app.command("config")(health.config)

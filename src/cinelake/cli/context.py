@@ -21,6 +21,7 @@ EXIT_INCOMPLETE = 3
 EXIT_KEY_REJECTED = 4
 EXIT_NOTHING_USABLE = 5
 EXIT_SOME_DAYS_FAILED = 6  # backfill: some files were bad or some days failed; the others loaded
+EXIT_QUALITY_FAILED = 7  # the run completed and published, but its data-quality verdict is fail
 EXIT_INTERRUPTED = 130
 
 

@@ -174,3 +174,12 @@ OptLink = Annotated[
         "function published (it expires in an hour).",
     ),
 ]
+# Parsed by the command (one-line error, exit 2), like --as-of.
+OptQualityDate = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help=r"The snapshot whose checks to explain \[default: the latest snapshot].",
+    ),
+]

@@ -17,6 +17,7 @@ from cinelake.cli.context import (
     EXIT_INTERRUPTED,
     EXIT_KEY_REJECTED,
     EXIT_NOTHING_USABLE,
+    EXIT_QUALITY_FAILED,
     EXIT_SOME_DAYS_FAILED,
     EXIT_USAGE,
     clock,
@@ -208,6 +209,14 @@ def run(
     fail_if_nothing_usable([summary])
     if not summary.complete:
         raise typer.Exit(EXIT_INCOMPLETE)
+    if summary.quality == "fail":
+        # Published all the same (the data is the data); the exit code says it is suspect.
+        fail(
+            f"the snapshot's data-quality verdict is fail ({summary.quality_failed_checks}): "
+            f"published all the same; `cinelake quality --date {summary.snapshot_date}` "
+            "explains",
+            EXIT_QUALITY_FAILED,
+        )
 
 
 @lake_errors

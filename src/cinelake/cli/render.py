@@ -170,6 +170,8 @@ def print_summary(s: RunSummary) -> None:
         out.print(f"  dead-lettered {d['imdb_id']}: {d['error']}", highlight=False, soft_wrap=True)
     if s.drift:
         out.print(f"  schema drift (kept in bronze): {', '.join(sorted(s.drift))}")
+    if s.quality is not None:
+        print_quality_line(s.quality, s.quality_failed_checks)
     if s.paused is not None and s.paused.reason == "quota" and s.complete:
         out.print(
             f"[yellow]OMDb's request limit is reached ({s.paused.detail}); no request is sent "
@@ -379,6 +381,12 @@ def print_status(st: LakeStatus, hints: dict[str, str]) -> None:
         f"{q['delayed']} delayed; {q['dead_letters']} dead-lettered message(s)",
         highlight=False,
     )
+    if st.quality:
+        print_quality_line(
+            st.quality["status"],
+            st.quality["failed_checks"],
+            f"Data quality of {st.quality['snapshot_date']}",
+        )
     if st.budget:
         b = st.budget
         out.print(
@@ -519,3 +527,44 @@ def print_rejected(rejected: Iterable[RejectedItem]) -> None:
         err.print(
             f"rejected rank {bad.rank}: {bad.id!r}: {bad.reason}", highlight=False, soft_wrap=True
         )
+
+
+QUALITY_STYLE = {"pass": "green", "warn": "yellow", "fail": "red"}
+
+
+def print_quality_line(status: str, failed_checks: str, label: str = "  data quality") -> None:
+    """``data quality: warn: checks that did not pass`` (`cinelake quality` explains)."""
+    style = QUALITY_STYLE.get(status, "white")
+    detail = f": {failed_checks}" if failed_checks else ""
+    out.print(
+        f"{escape(label)}: [{style}]{status}[/]{escape(detail)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def print_quality(v: Any) -> None:
+    """`cinelake quality`: a day's verdict, its counts and every check."""
+    style = QUALITY_STYLE.get(v.status, "white")
+    out.print(
+        f"[bold]Data quality of {v.snapshot_date}[/] (run {v.run_id}): [{style}]{v.status}[/]",
+        highlight=False,
+    )
+    counts = Table(show_header=False)
+    counts.add_column(style="bold")
+    counts.add_column(justify="right")
+    for name, value in v.counts.items():
+        counts.add_row(name.replace("_", " "), str(value))
+    out.print(counts)
+    checks = Table("check", "value", "threshold", "status")
+    for c in v.checks:
+        st = str(c["status"])
+        checks.add_row(
+            str(c["check"]),
+            f"{c['value']:g}",
+            f"{c['threshold']:g}",
+            f"[{QUALITY_STYLE.get(st, 'white')}]{st}[/]",
+        )
+    out.print(checks)
+    if v.failed_checks:
+        out.print(f"Did not pass: {escape(v.failed_checks)}", highlight=False, soft_wrap=True)

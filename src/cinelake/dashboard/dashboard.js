@@ -562,6 +562,7 @@
       ? "Built from the gold datasets " + names.map(function (n) { return n + " (" + sources[n] + " rows)"; }).join(", ") + "."
       : "Built without gold datasets.";
     initHistory();
+    initQuality();
     if (!MOVIES.length) {
       document.body.classList.add("is-empty");
       $("no-data").hidden = false;
@@ -838,6 +839,42 @@
     $("filter-genre").value = state.genre;
     $("filter-country").value = state.country;
     $("filter-director").value = state.director;
+  }
+
+  // Data quality: the latest verdict, its failing checks, one square per snapshot.
+  function initQuality() {
+    var Q = DATA.quality;
+    if (!Q) {
+      $("quality").classList.add("is-empty");
+      return;
+    }
+    var status = String(Q.status || "");
+    $("quality-verdict").hidden = false;
+    var badge = $("quality-status");
+    badge.textContent = status;
+    badge.setAttribute("data-status", status);
+    $("quality-date").textContent = "snapshot " + (Q.snapshot_date || "—");
+    var failing = Q.failing || [];
+    $("quality-note").textContent = failing.length
+      ? plural(failing.length, "check", "checks") + " did not pass:"
+      : "Every check passed.";
+    var ul = $("quality-failing");
+    clear(ul);
+    failing.forEach(function (c) {
+      var li = el("li", { "data-status": String(c.status) }, ul);
+      el("strong", {}, li, String(c.check));
+      el("span", {}, li, " " + String(c.value) + " (" + String(c.status) + ": " +
+        String(c.direction || "past") + " " + String(c.threshold) + ")");
+    });
+    var trend = $("quality-trend");
+    clear(trend);
+    var shown = (Q.trend || []).length, total = num(Q.snapshot_count) || shown;
+    $("quality-trend-note").textContent = "Verdict per snapshot, oldest first" +
+      (total > shown ? " (the last " + shown + " of " + total + ")" : " (" + plural(shown, "snapshot", "snapshots") + ")");
+    (Q.trend || []).forEach(function (t) {
+      var cell = el("span", { "class": "quality-day", role: "listitem", "data-status": String(t[1]) }, trend);
+      cell.title = String(t[0]) + ": " + String(t[1]);
+    });
   }
 
   init();

@@ -172,6 +172,49 @@ def dashboard_payload(
         "kpis": _first_row(tables.get("kpis")),
         "movies": [_movie(row, i) for i, row in enumerate(source_rows)],
         "history": history_payload(tables, window=history_window),
+        "quality": quality_payload(tables, window=history_window),
+    }
+
+
+def quality_payload(tables: Mapping[str, pa.Table], *, window: int = HISTORY_WINDOW) -> Any:
+    """The data-quality panel: the latest snapshot's verdict and the checks that did not pass
+    (gold ``data_quality``, ``data_quality_checks``), and one verdict per snapshot over the
+    last ``window`` snapshots. None when gold has no verdict (an older lake)."""
+    verdicts = tables.get("data_quality")
+    if verdicts is None or verdicts.num_rows == 0:
+        return None
+    rows = sorted(verdicts.to_pylist(), key=lambda r: _iso_date(r["snapshot_date"]))
+    latest = rows[-1]
+    day = _iso_date(latest["snapshot_date"])
+    checks = tables.get("data_quality_checks")
+    from cinelake.quality import CHECKS
+
+    directions = {c.name: c.direction for c in CHECKS}
+    failing = [
+        {k: _scalar(c[k]) for k in ("check", "value", "threshold", "status")}
+        | {"direction": directions.get(c["check"], "past")}
+        for c in (checks.to_pylist() if checks is not None else [])
+        if _iso_date(c["snapshot_date"]) == day and c["status"] != "pass"
+    ]
+    return {
+        "snapshot_date": day,
+        "status": latest["status"],
+        "counts": {
+            k: _scalar(latest[k])
+            for k in (
+                "movies_expected",
+                "source_movies",
+                "silver_rows",
+                "quarantined",
+                "not_found",
+                "dead_lettered",
+                "pending",
+                "stale",
+            )
+        },
+        "failing": failing,
+        "snapshot_count": len(rows),
+        "trend": [[_iso_date(r["snapshot_date"]), r["status"]] for r in rows[-max(1, window) :]],
     }
 
 

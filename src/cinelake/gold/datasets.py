@@ -35,6 +35,7 @@ __all__ = [
     "HISTORY_DATASETS",
     "HISTORY_PROJECTION_START",
     "LATEST_DATASETS",
+    "QUALITY_DATASETS",
     "RULES",
     "SILVER_HISTORY_SQL",
     "GoldColumn",
@@ -43,6 +44,7 @@ __all__ = [
     "dataset",
     "empty_table",
     "prepare_history",
+    "prepare_quality",
 ]
 
 
@@ -72,9 +74,11 @@ class GoldDataset:
     row: str
     sql: str
     columns: tuple[GoldColumn, ...]
-    scope: Literal["latest", "history"] = "latest"
+    scope: Literal["latest", "history", "quality"] = "latest"
     """``latest``: computed from the newest snapshot (view ``silver_movies``); ``history``:
-    over every snapshot (table ``silver_history``, see :func:`prepare_history`)."""
+    over every snapshot (table ``silver_history``, see :func:`prepare_history`); ``quality``:
+    every snapshot's checks (tables ``quality_days`` and ``quality_checks``, see
+    :func:`prepare_quality`)."""
     partition_column: str | None = None
     """Set for a dataset stored one file per day (``<name>/snapshot_date=YYYY-MM-DD/``):
     the column is then in the path, not in the files, and Athena projects it."""
@@ -772,6 +776,23 @@ def prepare_history(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE silver_history AS {SILVER_HISTORY_SQL}")
 
 
+def prepare_quality(
+    con: duckdb.DuckDBPyConnection,
+    days: list[dict[str, object]] | None = None,
+    checks: list[dict[str, object]] | None = None,
+) -> None:
+    """Register ``quality_days`` and ``quality_checks`` (the rows of
+    :func:`cinelake.stages.quality.quality_tables`) on ``con``; when not given and not
+    registered yet, empty ones."""
+    present = _relations(con)
+    if days is not None or "quality_days" not in present:
+        con.register("quality_days", pa.Table.from_pylist(days or [], DATA_QUALITY.schema))
+    if checks is not None or "quality_checks" not in present:
+        rows = [r | {"ord": i} for i, r in enumerate(checks or [])]
+        schema = DATA_QUALITY_CHECKS.schema.append(pa.field("ord", pa.int64()))
+        con.register("quality_checks", pa.Table.from_pylist(rows, schema))
+
+
 # Each snapshot date and the latest earlier date that has a snapshot.
 _DAYS = """days AS (
     SELECT snapshot_date,
@@ -1083,7 +1104,68 @@ LATEST_DATASETS: tuple[GoldDataset, ...] = (
 HISTORY_DATASETS: tuple[GoldDataset, ...] = (MOVERS, RANK_HISTORY, TOP_MOVERS, LIST_TENURE)
 """The datasets over every snapshot."""
 
-DATASETS: tuple[GoldDataset, ...] = LATEST_DATASETS + HISTORY_DATASETS
+
+DATA_QUALITY = GoldDataset(
+    name="data_quality",
+    description=(
+        "Every snapshot's data-quality verdict: the day's counts and the worst of its checks "
+        "(`data_quality_checks`; the checks, their thresholds and how to override them are "
+        "under 'Data-quality checks' below). A snapshot built before the checks existed has "
+        "no row until `cinelake rebuild`. Ordered by snapshot_date."
+    ),
+    row="One snapshot.",
+    scope="quality",
+    sql="""SELECT snapshot_date, run_id, movies_expected, source_movies, silver_rows, quarantined,
+    not_found, dead_lettered, pending, stale, status, failed_checks
+FROM quality_days
+ORDER BY snapshot_date""",
+    columns=(
+        _col("snapshot_date", _DATE, "The snapshot date.", "date"),
+        _col("run_id", _STR, "The run that owns the snapshot."),
+        _col("movies_expected", _I32, "The top N the run asked for.", "movies"),
+        _col("source_movies", _I32, "Entries in the source list used (at most top N).", "movies"),
+        _col("silver_rows", _I64, "Rows of the day's silver movies.", "movies"),
+        _col("quarantined", _I64, "Rows of the day's silver quarantine.", "rows"),
+        _col("not_found", _I64, "Movies OMDb did not find.", "movies"),
+        _col("dead_lettered", _I64, "Movies that failed every enrichment attempt.", "movies"),
+        _col("pending", _I64, "Silver rows with no OMDb answer yet.", "movies"),
+        _col("stale", _I64, "Silver rows whose OMDb answer is past the cache TTL.", "movies"),
+        _col("status", _STR, "pass, warn or fail: the worst of the day's checks."),
+        _col(
+            "failed_checks",
+            _STR,
+            "The checks that did not pass, '; '-separated, each as "
+            "`name=value (status above|below threshold)`; '' when every check passed.",
+        ),
+    ),
+)
+
+DATA_QUALITY_CHECKS = GoldDataset(
+    name="data_quality_checks",
+    description=(
+        "Every check of every snapshot with its value, the threshold it was judged against "
+        "(the fail threshold when it failed, else the warn threshold) and its status. A "
+        "check without a value that day (the first snapshot has no previous list to compare "
+        "with) has no row. Ordered by snapshot_date, then the order of the check table."
+    ),
+    row="One check of one snapshot.",
+    scope="quality",
+    sql="""SELECT snapshot_date, "check", value, threshold, status
+FROM quality_checks
+ORDER BY snapshot_date, ord""",
+    columns=(
+        _col("snapshot_date", _DATE, "The snapshot date.", "date"),
+        _col("check", _STR, "The check's name (see 'Data-quality checks')."),
+        _col("value", _F64, "The measured value: a share (0..1) or a count."),
+        _col("threshold", _F64, "The threshold the status is judged against."),
+        _col("status", _STR, "pass, warn or fail."),
+    ),
+)
+
+QUALITY_DATASETS: tuple[GoldDataset, ...] = (DATA_QUALITY, DATA_QUALITY_CHECKS)
+"""Every snapshot's data-quality verdict and checks."""
+
+DATASETS: tuple[GoldDataset, ...] = LATEST_DATASETS + HISTORY_DATASETS + QUALITY_DATASETS
 
 _BY_NAME = {d.name: d for d in DATASETS}
 
@@ -1128,6 +1210,8 @@ def build_gold(
     datasets = tuple(datasets)
     if any(ds.scope == "history" for ds in datasets) and "silver_history" not in _relations(con):
         prepare_history(con)
+    if any(ds.scope == "quality" for ds in datasets):
+        prepare_quality(con)
     return {ds.name: _conform(ds, _fetch(con, ds.sql)) for ds in datasets}
 
 
@@ -1137,3 +1221,14 @@ if __name__ == "__main__":  # python -m cinelake.gold.datasets > docs/gold_datas
     from cinelake.gold.docs import render_docs
 
     sys.stdout.write(render_docs(DATASETS, RULES))
+    from cinelake.quality import checks_markdown
+
+    sys.stdout.write(
+        "\n## Data-quality checks\n\n"
+        "Each snapshot's checks (`data_quality_checks`) and verdict (`data_quality`, the "
+        "worst check) come from this table (`cinelake.quality.CHECKS`). A value equal to a "
+        "threshold is on the good side of it; a check without a value that day has no row. "
+        "Override a threshold in `cinelake.toml`:\n\n"
+        "```toml\n[quality_thresholds]\npending_share = { warn = 0.05, fail = 0.3 }\n```\n\n"
+        + checks_markdown()
+    )

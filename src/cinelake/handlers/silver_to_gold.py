@@ -12,6 +12,12 @@ from cinelake.observability import get_logger, get_metrics
 from cinelake.stages.gold import PageRenderer, build_and_publish
 from cinelake.stages.notify import notify
 
+QUALITY_METRICS = {
+    "pass": "DataQualityPass",
+    "warn": "DataQualityWarn",
+    "fail": "DataQualityFail",
+}
+
 logger = get_logger()
 metrics = get_metrics()
 
@@ -33,6 +39,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if outcome.snapshot_date is not None:
         # The freshness alarm fires when this has been missing for FreshnessHours.
         metrics.add_metric(name="GoldSnapshotsPublished", unit="Count", value=1)
+    if outcome.quality is not None:
+        # One metric per verdict (DataQualityPass, DataQualityWarn, DataQualityFail) of the
+        # latest snapshot; the data-quality alarm fires on DataQualityFail.
+        metrics.add_metric(name=QUALITY_METRICS[outcome.quality], unit="Count", value=1)
     return {"built": True} | outcome.as_dict() | {"notify": notified}
 
 

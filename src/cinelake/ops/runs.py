@@ -67,6 +67,8 @@ class RunSummary:
     pending: int = 0  # snapshot rows with no answer yet
     plan: dict[str, int] | None = None  # the run's OMDb plan when it started
     notify: dict[str, Any] | None = None  # the day's digest: sent, failed or skipped (marker)
+    quality: str | None = None  # the snapshot's data-quality verdict (gold), if this run owns it
+    quality_failed_checks: str = ""  # the checks that did not pass
 
     @property
     def complete(self) -> bool:
@@ -266,6 +268,11 @@ class LocalRuntime(AwsEmulator):
         silver = run.silver or {}
         stats = ledger.enrich_stats(run_id)
         gold_manifest = _read_json(deps.gold, layout.GOLD_MANIFEST) or {}
+        from cinelake.ops.quality import verdict
+
+        day_verdict = verdict(deps.gold, manifest.snapshot_date) if silver else None
+        if day_verdict is not None and day_verdict.run_id != run_id:
+            day_verdict = None  # another run owns the day
         dashboard = layout.LocalLake(self.settings.data_dir).dashboard
         return RunSummary(
             run_id=run_id,
@@ -299,6 +306,8 @@ class LocalRuntime(AwsEmulator):
             pending=int(silver.get("pending", run.count("pending"))),
             plan=manifest.plan,
             notify=_digest(deps.gold, manifest.snapshot_date, manifest.started_at),
+            quality=day_verdict.status if day_verdict else None,
+            quality_failed_checks=day_verdict.failed_checks if day_verdict else "",
         )
 
 

@@ -76,6 +76,7 @@ class LakeStatus:
     busy: bool = False  # another process holds the runtime lock: a run is going on now
     budget: dict[str, Any] | None = None  # today's OMDb requests: day, limit, used, left
     notify: dict[str, Any] | None = None  # the newest snapshot's digest (sent, failed, skipped)
+    quality: dict[str, Any] | None = None  # the latest snapshot's data-quality verdict (gold)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -205,6 +206,26 @@ def _read(status: LakeStatus, lake: LakeView, runs: int, problems: list[Any]) ->
     from cinelake.stages.notify import latest_marker
 
     status.notify = latest_marker(lake.gold)
+    status.quality = _quality(lake.gold)
+
+
+def _quality(gold: Any) -> dict[str, Any] | None:
+    """The latest verdict as gold holds it: date, run, status, the checks that did not pass."""
+    from cinelake.ops.quality import verdicts
+
+    try:
+        every = verdicts(gold)
+    except Exception:  # an unreadable gold file is doctor's to name; status still reports
+        return None
+    if not every:
+        return None
+    v = every[-1]
+    return {
+        "snapshot_date": v.snapshot_date,
+        "run_id": v.run_id,
+        "status": v.status,
+        "failed_checks": v.failed_checks,
+    }
 
 
 def _budget(bronze: Any, clock: Clock, limit: int) -> dict[str, Any]:

@@ -61,6 +61,8 @@ class GoldOutcome:
     """Entries of ``feed/movers.xml`` (one per snapshot with a previous one, the last 30)."""
     dashboard: bool = False
     """Whether ``dashboard/index.html`` was written in gold (the gold function does)."""
+    quality: str | None = None
+    """The latest snapshot's data-quality verdict (pass, warn, fail); None without one."""
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -134,11 +136,16 @@ def history_keys(deps: GoldPorts) -> tuple[list[str], list[str]]:
 
 
 def compute(
-    con: duckdb.DuckDBPyConnection, latest: list[str], movies: list[str], lists: list[str]
+    con: duckdb.DuckDBPyConnection,
+    latest: list[str],
+    movies: list[str],
+    lists: list[str],
+    quality: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> dict[str, pa.Table]:
     """Every gold dataset from local silver files: the newest day's movies (``latest``), every
-    day's movies and every day's lists."""
-    from cinelake.gold.datasets import build_gold, prepare_history
+    day's movies and every day's lists; ``quality``: the rows of the data-quality datasets
+    (:func:`quality_rows`)."""
+    from cinelake.gold.datasets import build_gold, prepare_history, prepare_quality
 
     con.execute("SET enable_progress_bar = false")  # a stage prints nothing of its own
     if latest:
@@ -155,7 +162,32 @@ def compute(
     else:
         con.register("silver_lists", empty_lists())
     prepare_history(con)
+    prepare_quality(con, *(quality or ([], [])))
     return build_gold(con)
+
+
+def quality_rows(
+    deps: GoldPorts, movies: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every day's data-quality checks from the figures the silver stage kept
+    (``silver/quality/``) for the days that have silver ``movies``, judged against the
+    settings' thresholds. A damaged figures file is logged and its day left without a verdict
+    rather than failing every gold dataset."""
+    from cinelake.observability import get_logger
+    from cinelake.stages.quality import quality_tables, read_facts
+
+    snapshots = {layout.snapshot_folder(k) for k in movies}
+    days = []
+    for key in deps.silver.list_keys(layout.QUALITY_PREFIX):
+        if not layout.is_silver_quality_key(key) or layout.snapshot_folder(key) not in snapshots:
+            continue
+        try:
+            days.append(read_facts(deps.silver.get(key)))
+        except ValueError as exc:
+            get_logger().warning(
+                "unreadable data-quality figures", extra={"key": key, "error": str(exc)}
+            )
+    return quality_tables(days, deps.settings.quality_thresholds)
 
 
 def split_by_date(
@@ -290,6 +322,7 @@ def build_and_publish(
 
     movies, lists = history_keys(deps)
     latest = _newest(movies)
+    quality = quality_rows(deps, movies)
     con = duckdb.connect()
     try:
         with (
@@ -302,6 +335,7 @@ def build_and_publish(
                 [str(f) for k, f in zip(movies, movie_files, strict=True) if k in newest],
                 [str(f) for f in movie_files],
                 [str(f) for f in list_files],
+                quality,
             )
             snapshot = con.execute("SELECT max(snapshot_date) FROM silver_movies").fetchone()
             span = con.execute(
@@ -317,6 +351,9 @@ def build_and_publish(
         "last_snapshot_date": span[1].isoformat() if span[1] else None,
         "snapshots": int(span[2]),
     }
+    verdicts = tables["data_quality"]
+    if verdicts.num_rows:
+        outcome.quality = verdicts.column("status")[verdicts.num_rows - 1].as_py()
     gold = deps.gold
     deps.checkpoint("before_gold_write")
     previous = _previous_fingerprints(gold)

@@ -163,6 +163,7 @@ def build_run(deps: SilverPorts, run_id: str, *, force: bool = False) -> SilverO
     # Quarantine and the day's list first: the movies write raises the event gold listens to.
     deps.silver.put(layout.quarantine_key(snapshot), parquet_bytes(build.quarantine))
     deps.silver.put(layout.lists_key(snapshot), parquet_bytes(day_list(manifest)))
+    deps.silver.put(layout.quality_key(snapshot), quality_facts(ledger, manifest, build))
     deps.silver.put(layout.movies_key(snapshot), parquet_bytes(build.movies))
     outcome = SilverOutcome(
         run_id,
@@ -206,6 +207,8 @@ def _unchanged(
         or not _silver_object_exists(deps, layout.movies_key(snapshot))
         # A day built before silver kept the day's list: build again, so history has it.
         or not _silver_object_exists(deps, layout.lists_key(snapshot))
+        # ... or its data-quality figures: build again, so the day gets a verdict.
+        or not _silver_object_exists(deps, layout.quality_key(snapshot))
     ):
         return None
     return SilverOutcome(
@@ -218,6 +221,25 @@ def _unchanged(
         drift=dict(previous.get("drift", {})),
         stale=int(previous.get("stale", 0)),
         pending=int(previous.get("pending", 0)),
+    )
+
+
+def quality_facts(ledger: RunLedger, manifest: RunManifest, build: SilverBuild) -> bytes:
+    """The day's data-quality figures (``silver/quality``): not found and dead-lettered as the
+    run's account counts them (as the run summary and ``status`` do), the rest from the
+    build."""
+    from cinelake.stages.quality import day_facts, facts_bytes
+
+    run = accounting.account(ledger, manifest.run_id, outcomes=True)
+    return facts_bytes(
+        day_facts(
+            manifest,
+            build.movies,
+            quarantined=build.quarantine.num_rows,
+            not_found=run.count("not_found"),
+            dead_lettered=run.count("failed"),
+            drift=build.drift,
+        )
     )
 
 

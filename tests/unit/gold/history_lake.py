@@ -12,6 +12,7 @@ import pyarrow as pa
 from cinelake import layout
 from cinelake.adapters.storage import LocalObjectStore
 from cinelake.clock import FakeClock
+from cinelake.config import Settings
 from cinelake.models import RunManifest, SourceMovie
 from cinelake.stages import gold as gold_stage
 from cinelake.stages.silver import day_list
@@ -39,6 +40,7 @@ class RecordingStore(LocalObjectStore):
 class HistoryLake:
     root: Path
     clock: FakeClock = field(default_factory=FakeClock)
+    settings: Settings = field(default_factory=Settings)
 
     def __post_init__(self) -> None:
         lake = layout.LocalLake(self.root)

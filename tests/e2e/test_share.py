@@ -178,7 +178,15 @@ def test_feed_and_digest_after_a_backfill(lake: Path, tmp_path: Path, sim: OmdbS
         for m in post["new"] + post["exited"]:
             assert f"https://www.imdb.com/title/{m['imdb_id']}/" in post["text"]
         assert post["text"].startswith(f"cinelake {latest}: ")
-        assert "movers" in post and post["data_quality"] is None
+        assert "movers" in post
+        # The day's data-quality verdict rides along, as gold holds it.
+        (verdict,) = query(
+            lake,
+            f"select status, failed_checks from gold_data_quality where snapshot_date = DATE '{latest}'",
+        )
+        assert post["data_quality"]["snapshot_date"] == latest.isoformat()
+        assert post["data_quality"]["status"] == verdict["status"]
+        assert post["data_quality"]["failed_checks"] == verdict["failed_checks"]
 
         # -- a webhook answering 500: retried, reported, the run still succeeds ---------------
         broken = Webhook(status=500)

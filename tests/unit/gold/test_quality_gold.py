@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cinelake import layout
+from cinelake.observability import get_logger
 from cinelake.quality import Facts
 from cinelake.stages.quality import facts_bytes
 
@@ -75,7 +76,8 @@ def test_unreadable_figures_leave_that_day_without_a_verdict_and_say_so(
     put_day(lake, D1, facts(D1, 10))
     put_day(lake, D2, facts(D2, 10))
     lake.silver.put(layout.quality_key(D2), b'{"snapshot_date": "2026-03-02"}')
-    with caplog.at_level(logging.WARNING):
+    # The CLI's tests may have quieted the process logger to ERROR: ask for warnings here.
+    with caplog.at_level(logging.WARNING, logger=get_logger().name):
         outcome = lake.build()
     assert outcome.datasets["data_quality"] == 1
     assert "unreadable data-quality figures" in caplog.text

@@ -67,6 +67,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check $(FORMATTED)
 	$(BIN)/lint-imports
+	$(BIN)/python -m cinelake.aws.quicksight --check
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
@@ -105,6 +106,7 @@ docs: $(DEV_STAMP)
 	$(BIN)/python -m cinelake.silver.schema > docs/silver_schema.md
 	$(BIN)/python -m cinelake.gold.datasets > docs/gold_datasets.md
 	$(BIN)/python -m cinelake.aws.glue_tables --write
+	$(BIN)/python -m cinelake.aws.quicksight --write
 	@# The README's picture: the dashboard of the lake `make demo` builds, made in a temp dir.
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	  $(BIN)/cinelake run --offline --data-dir "$$tmp/lake" >/dev/null && \

@@ -47,6 +47,9 @@ PLATFORMS = [f"manylinux_2_{m}_{ARCH}" for m in range(GLIBC_MINOR, 16, -1)] + [
 ]
 
 LAKE = {"duckdb", "pyarrow"}  # and nothing they depend on: both have no runtime dependencies
+# The python3.12 runtime's own SDK: never shipped, even when a locked package depends on it
+# (aws-xray-sdk requires botocore).
+RUNTIME_SDK = {"boto3", "botocore", "s3transfer", "urllib3"}
 LAMBDA_LIMIT_BYTES = 250 * 1024 * 1024  # function + layers, unzipped
 
 # Never needed at run time inside Lambda (headers, Cython sources, test suites, scripts).
@@ -158,6 +161,8 @@ def resolve(constrain: bool) -> list[Pin]:
         data = json.loads(report.read_text())
     pins = []
     for item in data["install"]:
+        if canonical(item["metadata"]["name"]) in RUNTIME_SDK:
+            continue
         info = item["download_info"]
         hashes = info.get("archive_info", {}).get("hashes", {})
         sha = hashes.get("sha256") or info.get("archive_info", {}).get("hash", "").split("=", 1)[-1]

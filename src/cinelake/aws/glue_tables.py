@@ -145,6 +145,8 @@ def _tagged(value: Any) -> str | None:
             return f"!Ref {arg}"
         if key == "Fn::Sub" and isinstance(arg, str):
             return f"!Sub {_scalar(arg)}"
+        if key == "Fn::GetAtt" and isinstance(arg, list) and len(arg) == 2:
+            return f"!GetAtt {arg[0]}.{arg[1]}"
     return None
 
 
@@ -170,6 +172,11 @@ def _render(value: Any, indent: int) -> list[str]:
             else:
                 lines.append(f"{pad}- {_tagged(item) or _scalar(item)}")
     return lines
+
+
+def render_yaml(value: Any, indent: int) -> list[str]:
+    """Lines of YAML for ``value`` (short-form ``!Ref``/``!Sub``/``!GetAtt``), as in the block."""
+    return _render(value, indent)
 
 
 def render_block() -> str:

@@ -8,11 +8,13 @@ from cinelake.bootstrap import current
 from cinelake.handlers import s3_keys
 from cinelake.observability import get_logger, get_metrics
 from cinelake.stages.silver import on_bronze_created
+from cinelake.tracing import traced
 
 logger = get_logger()
 metrics = get_metrics()
 
 
+@traced
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from cinelake.bootstrap import current
 from cinelake.observability import get_logger, get_metrics
 from cinelake.stages.enrich import EnrichReport, SqsMessage, enrich_batch
+from cinelake.tracing import traced
 
 logger = get_logger()
 metrics = get_metrics()
@@ -56,6 +57,7 @@ def _deadline(context: Any) -> float | None:
     return time.monotonic() + remaining_ms / 1000
 
 
+@traced
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from cinelake.bootstrap import current
 from cinelake.observability import get_logger, get_metrics
 from cinelake.sample import top_movies_path
 from cinelake.stages.ingest import IngestRequest, start_run
+from cinelake.tracing import traced
 
 logger = get_logger()
 metrics = get_metrics()
@@ -47,6 +48,7 @@ class ScheduleInput(BaseModel):
         return data
 
 
+@traced
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

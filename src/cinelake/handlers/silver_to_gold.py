@@ -11,6 +11,7 @@ from cinelake.handlers import s3_keys
 from cinelake.observability import get_logger, get_metrics
 from cinelake.stages.gold import PageRenderer, build_and_publish
 from cinelake.stages.notify import notify
+from cinelake.tracing import traced
 
 QUALITY_METRICS = {
     "pass": "DataQualityPass",
@@ -22,6 +23,7 @@ logger = get_logger()
 metrics = get_metrics()
 
 
+@traced
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

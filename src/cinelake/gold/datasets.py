@@ -1221,14 +1221,6 @@ if __name__ == "__main__":  # python -m cinelake.gold.datasets > docs/gold_datas
     from cinelake.gold.docs import render_docs
 
     sys.stdout.write(render_docs(DATASETS, RULES))
-    from cinelake.quality import checks_markdown
+    from cinelake.quality import docs_section
 
-    sys.stdout.write(
-        "\n## Data-quality checks\n\n"
-        "Each snapshot's checks (`data_quality_checks`) and verdict (`data_quality`, the "
-        "worst check) come from this table (`cinelake.quality.CHECKS`). A value equal to a "
-        "threshold is on the good side of it; a check without a value that day has no row. "
-        "Override a threshold in `cinelake.toml`:\n\n"
-        "```toml\n[quality_thresholds]\npending_share = { warn = 0.05, fail = 0.3 }\n```\n\n"
-        + checks_markdown()
-    )
+    sys.stdout.write(docs_section())

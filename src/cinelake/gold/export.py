@@ -251,4 +251,6 @@ def projection_properties(partition_column: str, location: str) -> dict[str, str
 
 def docs_markdown() -> str:
     """Markdown documenting every gold dataset; ``docs/gold_datasets.md`` is this text."""
-    return render_docs(DATASETS, RULES)
+    from cinelake.quality import docs_section
+
+    return render_docs(DATASETS, RULES) + docs_section()

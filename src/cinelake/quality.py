@@ -80,19 +80,23 @@ CHECKS: tuple[Check, ...] = (
         "above",
         "count",
     ),
+    # Stale and pending rows are what the day's OMDb budget leaves by design (such a day is
+    # complete, exit 0): they warn, and fail only with a fail threshold below 1 set.
     Check(
         "stale_share",
-        "silver rows whose answer is past the cache TTL / silver rows",
+        "silver rows whose answer is past the cache TTL / silver rows (warn only by default: "
+        "the day's budget)",
         0.1,
-        0.5,
+        1.0,
         "above",
         "share",
     ),
     Check(
         "pending_share",
-        "silver rows with no OMDb answer yet / silver rows",
+        "silver rows with no OMDb answer yet / silver rows (warn only by default: the day's "
+        "budget)",
         0.0,
-        0.2,
+        1.0,
         "above",
         "share",
     ),
@@ -294,3 +298,16 @@ def checks_markdown() -> str:
             f"{c.direction} the threshold ({c.unit}) |"
         )
     return "\n".join(lines) + "\n"
+
+
+def docs_section() -> str:
+    """The data-quality section of docs/gold_datasets.md (after the datasets)."""
+    return (
+        "\n## Data-quality checks\n\n"
+        "Each snapshot's checks (`data_quality_checks`) and verdict (`data_quality`, the "
+        "worst check) come from this table (`cinelake.quality.CHECKS`). A value equal to a "
+        "threshold is on the good side of it; a check without a value that day has no row. "
+        "Override a threshold in `cinelake.toml`:\n\n"
+        "```toml\n[quality_thresholds]\npending_share = { warn = 0.05, fail = 0.3 }\n```\n\n"
+        + checks_markdown()
+    )

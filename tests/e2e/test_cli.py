@@ -143,7 +143,9 @@ def test_path_like_ids_are_rejected_and_the_run_goes_on(lake: Path, tmp_path: Pa
             str(lake),
             key=KEY,
         )
-    assert result.exit_code == 0, result.output
+    # Published; a list cut to 3 of the top 4 is a failing data-quality verdict (exit 7).
+    assert result.exit_code == 7, result.output
+    assert "data quality: fail: source_list_coverage=0.75" in result.output
     assert "rejected rank 2: '../../x'" in result.output
     assert query_json(lake, "select count(*) as n from silver_movies") == [{"n": 3}]
     assert not (lake.parent / "x").exists() and not any(lake.rglob("x"))
@@ -273,14 +275,15 @@ def test_one_oversized_record_is_rejected_and_the_rest_go_on(lake: Path, tmp_pat
     result = cli(
         "run", "--offline", "--source", str(source), "--top-n", "4", "--data-dir", str(lake)
     )
-    assert result.exit_code == 0, result.output + result.stderr
+    assert result.exit_code == 7, result.output + result.stderr  # 3 of 4: data quality fails
     assert "rejected rank 3" in result.output and "does not fit one queue message" in result.output
 
 
 def test_top_n_beyond_the_list_says_so(lake: Path) -> None:
     result = cli("run", "--offline", "--top-n", "500", "--data-dir", str(lake))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 7, result.output  # published; the short list fails data quality
     assert "500 (the list has 50)" in result.output
+    assert "source_list_coverage=0.1 (fail below 0.9)" in result.stderr
 
 
 def test_failed_validation_leaves_no_lake_behind(lake: Path, tmp_path: Path) -> None:

@@ -53,7 +53,9 @@ def run_with_bad_records(lake: Path, tmp_path: Path) -> Any:
 
 def test_bad_records_are_quarantined_with_reasons_and_counted(lake: Path, tmp_path: Path) -> None:
     result = run_with_bad_records(lake, tmp_path)
-    assert result.exit_code == 0, result.output
+    # Published; a third of the answers quarantined fails the data-quality verdict (exit 7).
+    assert result.exit_code == 7, result.output
+    assert "quarantined_share=0.3333 (fail above 0.05)" in result.output
     assert "quarantined" in result.output and "Sequels" in result.output
     rows = q(lake, "select requested_imdb_id, reasons from silver_quarantine order by 1")
     assert [r["requested_imdb_id"] for r in rows] == [synthetic.imdb_id(2), synthetic.imdb_id(3)]
@@ -64,7 +66,7 @@ def test_bad_records_are_quarantined_with_reasons_and_counted(lake: Path, tmp_pa
 
 
 def test_rebuild_from_bronze_alone_is_idempotent(lake: Path, tmp_path: Path) -> None:
-    assert run_with_bad_records(lake, tmp_path).exit_code == 0
+    assert run_with_bad_records(lake, tmp_path).exit_code == 7  # published, quality fails
     before = q(lake, "select * exclude (ingested_at) from silver_movies order by source_rank")
     gold_before = (lake / "gold" / "csv" / "top_rated.csv").read_text()
     shutil.rmtree(lake / "silver")

@@ -49,7 +49,7 @@ def _setting_options() -> list[tuple[str, Any, str]]:
 def test_every_command_is_there() -> None:
     assert set(COMMANDS) == {
         "run", "plan", "backfill", "query", "dashboard", "rebuild", "schedule", "resume", "doctor",
-        "status", "dlq list", "dlq redrive", "source show", "config",
+        "status", "dlq list", "dlq redrive", "source show", "config", "quality",
     }  # fmt: skip
 
 

@@ -1218,6 +1218,9 @@ def build_gold(
 if __name__ == "__main__":  # python -m cinelake.gold.datasets > docs/gold_datasets.md
     import sys
 
-    from cinelake.gold.docs import quality_checks_section, render_docs
+    from cinelake.gold.docs import render_docs
 
-    sys.stdout.write(render_docs(DATASETS, RULES) + quality_checks_section())
+    sys.stdout.write(render_docs(DATASETS, RULES))
+    from cinelake.quality import docs_section
+
+    sys.stdout.write(docs_section())

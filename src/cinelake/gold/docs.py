@@ -114,18 +114,3 @@ def render_docs(datasets: Sequence[Dataset], rules: Sequence[str]) -> str:
             "</details>",
         ]
     return "\n".join(out) + "\n"
-
-
-def quality_checks_section() -> str:
-    """The data-quality checks' table (``cinelake.quality.CHECKS``), closing the gold docs."""
-    from cinelake.quality import checks_markdown
-
-    return (
-        "\n## Data-quality checks\n\n"
-        "Each snapshot's checks (`data_quality_checks`) and verdict (`data_quality`, the "
-        "worst check) come from this table (`cinelake.quality.CHECKS`). A value equal to a "
-        "threshold is on the good side of it; a check without a value that day has no row. "
-        "Override a threshold in `cinelake.toml`:\n\n"
-        "```toml\n[quality_thresholds]\npending_share = { warn = 0.05, fail = 0.3 }\n```\n\n"
-        + checks_markdown()
-    )

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cinelake.gold.datasets import DATASETS, HISTORY_PROJECTION_START, RULES, GoldDataset
-from cinelake.gold.docs import quality_checks_section, render_docs
+from cinelake.gold.docs import render_docs
 from cinelake.tables import hive_type, parquet_bytes
 
 __all__ = [
@@ -251,4 +251,6 @@ def projection_properties(partition_column: str, location: str) -> dict[str, str
 
 def docs_markdown() -> str:
     """Markdown documenting every gold dataset; ``docs/gold_datasets.md`` is this text."""
-    return render_docs(DATASETS, RULES) + quality_checks_section()
+    from cinelake.quality import docs_section
+
+    return render_docs(DATASETS, RULES) + docs_section()

@@ -46,13 +46,21 @@ class DayUsage:
         return max(0, self.limit - self.used)
 
 
-def _count(data: bytes) -> int:
-    """What one record counts against the day: what was sent once settled, else the reservation."""
+def _count(data: bytes) -> tuple[int, bool]:
+    """What one record counts against the day: what was sent once settled, else the
+    reservation; and whether it is settled (then it never changes again)."""
     record = json.loads(data)
-    value = record["sent"] if record.get("settled") else record["reserved"]
+    settled = bool(record.get("settled"))
+    value = record["sent"] if settled else record["reserved"]
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError("not a count")
-    return value
+    return value, settled
+
+
+# Settled records never change, so a process reads each once: an invocation's cost then does
+# not grow with the invocations the day had before it (only their listing does).
+_SETTLED: dict[str, int] = {}
+_SETTLED_MAX = 200_000
 
 
 @dataclass
@@ -97,8 +105,19 @@ class DailyBudget:
     def _sum(self, keys: list[str], day: date) -> DayUsage:
         used = 0
         for key in keys:
+            local = self.store.local_path(key)
+            where = str(local) if local is not None else f"s3://{self.store.bucket}/{key}"
+            known = _SETTLED.get(where)
+            if known is not None:
+                used += known
+                continue
             try:
-                used += _count(self.store.get(key))
+                value, settled = _count(self.store.get(key))
+                used += value
+                if settled:
+                    if len(_SETTLED) >= _SETTLED_MAX:
+                        _SETTLED.clear()
+                    _SETTLED[where] = value
             except ObjectNotFound:
                 continue  # removed meanwhile: counts nothing
             except (ValueError, KeyError, TypeError, AttributeError):

@@ -280,6 +280,27 @@ def tally(ledger: RunLedger, run_id: str, ids: Iterable[str]) -> bool:
     return all(f"{shard:05d}" in full for shard in range(len(tallies.sizes)))
 
 
+def tallied_ids(ledger: RunLedger, run_id: str, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` are tallied (have an outcome): one listing per shard they fall in. For a
+    run made before tallies, all of them (the caller then assumes the most)."""
+    wanted = set(ids)
+    if ledger.manifest(run_id).tally_shard is None:
+        return wanted
+    tallies = _tally_map(ledger, run_id)
+    by_shard: dict[int, dict[int, str]] = defaultdict(dict)
+    for imdb_id in wanted:
+        where = tallies.position.get(imdb_id)
+        if where is not None:
+            by_shard[where[0]][where[1]] = imdb_id
+    out: set[str] = set()
+    for shard, offsets in by_shard.items():
+        seen: set[int] = set()
+        for name in ledger.tally_names(run_id, shard):
+            seen |= tally_offsets(name)
+        out |= {imdb_id for offset, imdb_id in offsets.items() if offset in seen}
+    return out
+
+
 def tallied(ledger: RunLedger, run_id: str) -> int:
     """How many of the run's movies are tallied (progress; one listing of the run's tallies)."""
     manifest = ledger.manifest(run_id)

@@ -98,6 +98,8 @@ class DailyBudget:
         self.store = store
         self.clock = clock
         self.limit = limit
+        # Which bucket (or folder) a record is in, for the cache of settled records.
+        self._where = store.uri(layout.BUDGET_PREFIX)
 
     def _records(self, day: date) -> list[str]:
         return sorted(self.store.list_keys(layout.budget_day_prefix(day)))
@@ -105,8 +107,7 @@ class DailyBudget:
     def _sum(self, keys: list[str], day: date) -> DayUsage:
         used = 0
         for key in keys:
-            local = self.store.local_path(key)
-            where = str(local) if local is not None else f"s3://{self.store.bucket}/{key}"
+            where = self._where + key
             known = _SETTLED.get(where)
             if known is not None:
                 used += known

@@ -153,8 +153,11 @@ class RunLedger:
         return self.store.put_new(layout.completion_part_key(snapshot, run_id), b"", CONTENT_TYPE)
 
     def completion_claimed(self, snapshot: date, run_id: str) -> bool:
-        # A listing, not a HEAD (see has_manifest).
         key = layout.completion_part_key(snapshot, run_id)
+        local = self.store.local_path(key)
+        if local is not None:
+            return local.is_file()  # a folder's listing would read every part of the run
+        # A listing, not a HEAD (see has_manifest).
         return key in self.store.list_keys(key)
 
     # -- enrichment statistics (one object per invocation, summed on read) ----------------

@@ -25,6 +25,7 @@ from cinelake.budget import DailyBudget, Grant
 from cinelake.keys import SecretError
 from cinelake.ledger import Pause
 from cinelake.models import MovieMessage, MovieOutcome, SourceMovie
+from cinelake.objects import ObjectNotFound
 from cinelake.observability import get_logger, redact
 from cinelake.omdb.cache import cache_key
 from cinelake.omdb.client import OmdbAnswer, OmdbClient
@@ -417,8 +418,7 @@ def enrich_batch(
     parsed = _read_messages(messages, report)
     movies = [(deps.omdb_url_for(msg.run_id), movie) for _, msg in parsed for movie in msg.movies]
     hold = {i for _, msg in parsed for i in msg.hold}
-    # A redelivery reads the cache: its first delivery may have stored the answer.
-    unstored = {i for sqs, msg in parsed if sqs.receive_count <= 1 for i in msg.fetch}
+    unstored = _unstored(deps, parsed)
     if paused is not None:
         # OMDb's quota is reached for today: no request is sent; the day still completes,
         # each movie with its newest stored answer (stale) or pending.
@@ -436,6 +436,24 @@ def enrich_batch(
     _settle_unanswered(deps, fetched, report, now)
     _mark_completed(deps, report)
     return report
+
+
+def _unstored(deps: EnrichPorts, parsed: list[tuple[SqsMessage, MovieMessage]]) -> set[str]:
+    """Movies to fetch without reading the cache first: those the run's plan found with no
+    fresh answer (the message's ``fetch``), on a first delivery, and not accounted for yet. A
+    redelivery, or a redriven batch whose mates have their outcomes, reads the cache: an
+    earlier delivery may have stored the answer."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for sqs, msg in parsed:
+        if sqs.receive_count <= 1 and msg.fetch:
+            wanted[msg.run_id].update(msg.fetch)
+    out: set[str] = set()
+    for run_id, ids in wanted.items():
+        try:
+            out |= ids - accounting.tallied_ids(deps.ledger, run_id, ids)
+        except (ObjectNotFound, ValueError):
+            continue  # an unreadable manifest: read the cache
+    return out
 
 
 def _read_messages(

@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.cinelake-installed
 DEV_STAMP := $(VENV)/.cinelake-dev-installed
 
-.PHONY: demo test test-future lint typecheck bench bench-enrich bench-silver bench-source bench-backfill bench-history bench-budget docs clean
+.PHONY: demo test test-future lint typecheck bench bench-enrich bench-silver bench-source bench-backfill bench-history bench-budget bench-s3 docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,7 +73,7 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 ## bench: benchmarks (not tests) — print figures beside a baseline measured in the same run
-bench: bench-enrich bench-silver bench-source bench-backfill bench-history bench-budget
+bench: bench-enrich bench-silver bench-source bench-backfill bench-history bench-budget bench-s3
 
 bench-enrich: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_enrich.py
@@ -82,6 +82,11 @@ bench-enrich: $(DEV_STAMP)
 # for the issue's full figure: BENCH_BUDGET_ARGS="--run-movies 20000").
 bench-budget: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_budget.py $(BENCH_BUDGET_ARGS)
+
+# bench-s3: S3 requests per enriched movie and per run on the emulated AWS stack (moto server),
+# beside the same run on the code before (BENCH_S3_ARGS="--baseline-rev REV --movies N").
+bench-s3: $(DEV_STAMP)
+	$(BIN)/python benchmarks/bench_s3_requests.py $(BENCH_S3_ARGS)
 
 bench-silver: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_silver.py

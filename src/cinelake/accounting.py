@@ -15,10 +15,22 @@ movie, the silver report) and the queue (which movies still have a message). Fro
   or ``unaccounted`` (neither done nor queued: an interrupted run);
 * the snapshot of a day belongs to the day's latest **complete** run: a newer run that is
   still queued, paused or interrupted does not take it from an older complete one.
+
+Completion at a cost independent of the run's size (:func:`tally`, :func:`completion_recorded`):
+the manifest is cut into shards of ``TALLY_SHARD`` movies (by position). Each enrich invocation,
+after writing its outcomes, writes one empty *tally* object per shard it touched, whose name
+lists the offsets it accounted for (``3-9.12``), then lists only those shards' tallies; a shard
+whose tallies cover all its movies gets a ``tally_full`` marker, and only an invocation that
+found a shard full lists the markers. Every writer writes before it lists, so of the last
+writers at least one sees the run complete; the run's completion part in bronze is then created
+with a conditional write, so exactly one invocation creates it (and its ObjectCreated event
+builds silver). The bronze->silver stage asks whether that part exists, not the outcomes.
 """
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -161,6 +173,153 @@ def account(
         read,
         ledger.report(run_id, "silver") if silver else None,
     )
+
+
+TALLY_SHARD = 500
+"""Movies per completion shard: one listing page (1,000 keys on S3) holds a shard's tallies."""
+TALLY_NAME_MAX = 120
+"""Longest tally name (offset ranges); more offsets take several tallies."""
+_TALLY_NAME_RE = re.compile(r"^[0-9]+(-[0-9]+)?(\.[0-9]+(-[0-9]+)?)*$")
+
+
+@dataclass(frozen=True)
+class TallyMap:
+    """Where each movie of a manifest is tallied: (shard, offset), and each shard's size."""
+
+    position: Mapping[str, tuple[int, int]]
+    sizes: list[int]
+
+
+def tally_map(manifest: RunManifest) -> TallyMap:
+    size = manifest.tally_shard or TALLY_SHARD
+    position: dict[str, tuple[int, int]] = {}
+    sizes: list[int] = []
+    for n, imdb_id in enumerate(manifest.ids()):
+        if imdb_id in position:
+            continue  # a duplicate id counts once, where it first appears
+        shard, offset = divmod(n, size)
+        while len(sizes) <= shard:
+            sizes.append(0)
+        position[imdb_id] = (shard, offset)
+        sizes[shard] += 1
+    return TallyMap(position, sizes)
+
+
+def tally_names(offsets: Iterable[int]) -> list[str]:
+    """Offsets as names of ranges (``0-9.12``), each at most TALLY_NAME_MAX characters."""
+    ranges: list[list[int]] = []
+    for n in sorted(set(offsets)):
+        if ranges and ranges[-1][1] == n - 1:
+            ranges[-1][1] = n
+        else:
+            ranges.append([n, n])
+    names: list[str] = []
+    current = ""
+    for a, b in ranges:
+        part = str(a) if a == b else f"{a}-{b}"
+        if current and len(current) + 1 + len(part) > TALLY_NAME_MAX:
+            names.append(current)
+            current = part
+        else:
+            current = f"{current}.{part}" if current else part
+    if current:
+        names.append(current)
+    return names
+
+
+def tally_offsets(name: str) -> set[int]:
+    """The offsets a tally name lists (none for a name that is not a tally's)."""
+    if not _TALLY_NAME_RE.match(name):
+        return set()
+    out: set[int] = set()
+    for part in name.split("."):
+        a, _, b = part.partition("-")
+        out.update(range(int(a), int(b or a) + 1))
+    return out
+
+
+def _tally_map(ledger: RunLedger, run_id: str) -> TallyMap:
+    # Manifests never change, so a ledger maps a run once (as it reads the manifest once).
+    cached = ledger.derived.get(("tally_map", run_id))
+    if not isinstance(cached, TallyMap):
+        cached = tally_map(ledger.manifest(run_id))
+        ledger.derived[("tally_map", run_id)] = cached
+    return cached
+
+
+def tally(ledger: RunLedger, run_id: str, ids: Iterable[str]) -> bool:
+    """Record that ``ids`` of the run have their outcomes written (call after writing them);
+    True when the run is complete now. Costs one write and one listing per shard the ids
+    fall in, plus one listing when a shard is full: nothing grows with the run.
+
+    A run made before tallies (no ``tally_shard`` in its manifest) is counted from its
+    outcomes, as before."""
+    manifest = ledger.manifest(run_id)
+    if manifest.tally_shard is None:
+        return account(ledger, run_id).complete
+    tallies = _tally_map(ledger, run_id)
+    by_shard: dict[int, set[int]] = defaultdict(set)
+    for imdb_id in ids:
+        where = tallies.position.get(imdb_id)
+        if where is not None:
+            by_shard[where[0]].add(where[1])
+    for shard, offsets in sorted(by_shard.items()):
+        for name in tally_names(offsets):
+            ledger.put_tally(run_id, shard, name)
+    filled = False
+    for shard in sorted(by_shard):
+        seen: set[int] = set()
+        for name in ledger.tally_names(run_id, shard):
+            seen |= tally_offsets(name)
+        if len(seen & set(range(tallies.sizes[shard]))) >= tallies.sizes[shard]:
+            ledger.mark_shard_full(run_id, shard)
+            filled = True
+    if not filled:
+        return False  # this invocation filled no shard, so it did not complete the run
+    full = ledger.full_shards(run_id)
+    return all(f"{shard:05d}" in full for shard in range(len(tallies.sizes)))
+
+
+def tallied_ids(ledger: RunLedger, run_id: str, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` are tallied (have an outcome): one listing per shard they fall in. For a
+    run made before tallies, all of them (the caller then assumes the most)."""
+    wanted = set(ids)
+    if ledger.manifest(run_id).tally_shard is None:
+        return wanted
+    tallies = _tally_map(ledger, run_id)
+    by_shard: dict[int, dict[int, str]] = defaultdict(dict)
+    for imdb_id in wanted:
+        where = tallies.position.get(imdb_id)
+        if where is not None:
+            by_shard[where[0]][where[1]] = imdb_id
+    out: set[str] = set()
+    for shard, offsets in by_shard.items():
+        seen: set[int] = set()
+        for name in ledger.tally_names(run_id, shard):
+            seen |= tally_offsets(name)
+        out |= {imdb_id for offset, imdb_id in offsets.items() if offset in seen}
+    return out
+
+
+def tallied(ledger: RunLedger, run_id: str) -> int:
+    """How many of the run's movies are tallied (progress; one listing of the run's tallies)."""
+    manifest = ledger.manifest(run_id)
+    if manifest.tally_shard is None:
+        return len(account(ledger, run_id).done)
+    seen: dict[str, set[int]] = defaultdict(set)
+    for shard, name in ledger.all_tally_names(run_id):
+        seen[shard] |= tally_offsets(name)
+    return sum(len(offsets) for offsets in seen.values())
+
+
+def completion_recorded(ledger: RunLedger, run_id: str) -> bool:
+    """Whether the run is complete, at a cost independent of its size: its completion part
+    exists (the invocation that completed it wrote it). Runs made before tallies are counted
+    from their outcomes."""
+    manifest = ledger.manifest(run_id)
+    if manifest.tally_shard is None:
+        return account(ledger, run_id).complete
+    return ledger.completion_claimed(manifest.snapshot_date, run_id)
 
 
 def is_complete(ledger: RunLedger, run_id: str) -> bool:

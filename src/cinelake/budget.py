@@ -46,13 +46,21 @@ class DayUsage:
         return max(0, self.limit - self.used)
 
 
-def _count(data: bytes) -> int:
-    """What one record counts against the day: what was sent once settled, else the reservation."""
+def _count(data: bytes) -> tuple[int, bool]:
+    """What one record counts against the day: what was sent once settled, else the
+    reservation; and whether it is settled (then it never changes again)."""
     record = json.loads(data)
-    value = record["sent"] if record.get("settled") else record["reserved"]
+    settled = bool(record.get("settled"))
+    value = record["sent"] if settled else record["reserved"]
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError("not a count")
-    return value
+    return value, settled
+
+
+# Settled records never change, so a process reads each once: an invocation's cost then does
+# not grow with the invocations the day had before it (only their listing does).
+_SETTLED: dict[str, int] = {}
+_SETTLED_MAX = 200_000
 
 
 @dataclass
@@ -90,6 +98,8 @@ class DailyBudget:
         self.store = store
         self.clock = clock
         self.limit = limit
+        # Which bucket (or folder) a record is in, for the cache of settled records.
+        self._where = store.uri(layout.BUDGET_PREFIX)
 
     def _records(self, day: date) -> list[str]:
         return sorted(self.store.list_keys(layout.budget_day_prefix(day)))
@@ -97,8 +107,18 @@ class DailyBudget:
     def _sum(self, keys: list[str], day: date) -> DayUsage:
         used = 0
         for key in keys:
+            where = self._where + key
+            known = _SETTLED.get(where)
+            if known is not None:
+                used += known
+                continue
             try:
-                used += _count(self.store.get(key))
+                value, settled = _count(self.store.get(key))
+                used += value
+                if settled:
+                    if len(_SETTLED) >= _SETTLED_MAX:
+                        _SETTLED.clear()
+                    _SETTLED[where] = value
             except ObjectNotFound:
                 continue  # removed meanwhile: counts nothing
             except (ValueError, KeyError, TypeError, AttributeError):

@@ -10,6 +10,7 @@ bronze::
     omdb/snapshot_date=YYYY-MM-DD/run_id=<run>/part-<hex>.jsonl   OMDb answers (see cinelake.bronze)
     _runs/<run>/manifest.json | queued.json | silver.json          the run ledger
     _runs/<run>/outcomes/<imdb id>.json | stats/<hex>.json
+    _runs/<run>/tally/<shard>/<offsets> | tally_full/<shard>     completion tallies (accounting)
     _control/enrichment_paused.json                                the enrichment pause
     _control/omdb_budget/YYYY-MM-DD/<token>.json                   the day's OMDb requests
     _cache/omdb/v1/<imdb id>/<digest>.json                         the OMDb response cache
@@ -109,6 +110,36 @@ def outcomes_prefix(run_id: str) -> str:
 
 def outcome_key(run_id: str, imdb_id: str) -> str:
     return f"{outcomes_prefix(run_id)}{require_imdb_id(imdb_id)}.json"
+
+
+TALLY_FOLDER: Final = "tally/"
+TALLY_FULL_FOLDER: Final = "tally_full/"
+COMPLETION_TOKEN: Final = "0" * 32
+"""The token of a run's completion part: one fixed name, so exactly one writer creates it."""
+
+
+def tally_prefix(run_id: str, shard: int) -> str:
+    """The tallies of one shard of a run's manifest (see :mod:`cinelake.accounting`)."""
+    return f"{run_prefix(run_id)}{TALLY_FOLDER}{shard:05d}/"
+
+
+def tally_key(run_id: str, shard: int, name: str) -> str:
+    """A tally: ``name`` lists the offsets in the shard it accounts for (``0-9.12``)."""
+    return tally_prefix(run_id, shard) + name
+
+
+def tally_full_prefix(run_id: str) -> str:
+    return run_prefix(run_id) + TALLY_FULL_FOLDER
+
+
+def tally_full_key(run_id: str, shard: int) -> str:
+    """The marker that every movie of a shard has an outcome."""
+    return f"{tally_full_prefix(run_id)}{shard:05d}"
+
+
+def completion_part_key(snapshot: date, run_id: str) -> str:
+    """The empty bronze part that says a run is complete (its ObjectCreated builds silver)."""
+    return bronze_part_key(snapshot, run_id, COMPLETION_TOKEN)
 
 
 def stats_prefix(run_id: str) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from cinelake import layout
+from cinelake.bronze import CONTENT_TYPE
 from cinelake.damage import DamagedFile, first_line
 from cinelake.ids import RUN_ID_RE
 from cinelake.models import MovieOutcome, RunManifest
@@ -51,6 +52,8 @@ class RunLedger:
         self.store = store
         # Manifests never change once written, so each is read once per process.
         self._manifests: dict[str, RunManifest] = {}
+        # What callers derive from a manifest, kept as long as the manifest is.
+        self.derived: dict[tuple[str, str], object] = {}
 
     # -- manifest -------------------------------------------------------------------------
     def write_manifest(self, manifest: RunManifest) -> None:
@@ -119,6 +122,43 @@ class RunLedger:
         """Ids with a terminal outcome, from a listing alone (no reads)."""
         prefix = layout.outcomes_prefix(run_id)
         return {key[len(prefix) : -len(".json")] for key in self.store.list_keys(prefix)}
+
+    # -- completion tallies (what they mean: cinelake.accounting) -------------------------
+    def put_tally(self, run_id: str, shard: int, name: str) -> None:
+        self.store.put(layout.tally_key(run_id, shard, name), b"")
+
+    def tally_names(self, run_id: str, shard: int) -> list[str]:
+        prefix = layout.tally_prefix(run_id, shard)
+        return [key[len(prefix) :] for key in self.store.list_keys(prefix)]
+
+    def all_tally_names(self, run_id: str) -> list[tuple[str, str]]:
+        """Every tally of the run as (shard folder, name), from one listing."""
+        prefix = layout.run_prefix(run_id) + layout.TALLY_FOLDER
+        out = []
+        for key in self.store.list_keys(prefix):
+            shard, _, name = key[len(prefix) :].partition("/")
+            out.append((shard, name))
+        return out
+
+    def mark_shard_full(self, run_id: str, shard: int) -> None:
+        self.store.put(layout.tally_full_key(run_id, shard), b"")
+
+    def full_shards(self, run_id: str) -> set[str]:
+        prefix = layout.tally_full_prefix(run_id)
+        return {key[len(prefix) :] for key in self.store.list_keys(prefix)}
+
+    def claim_completion(self, snapshot: date, run_id: str) -> bool:
+        """Write the run's completion part unless it exists: True for the one writer that
+        created it (its ObjectCreated event builds silver)."""
+        return self.store.put_new(layout.completion_part_key(snapshot, run_id), b"", CONTENT_TYPE)
+
+    def completion_claimed(self, snapshot: date, run_id: str) -> bool:
+        key = layout.completion_part_key(snapshot, run_id)
+        local = self.store.local_path(key)
+        if local is not None:
+            return local.is_file()  # a folder's listing would read every part of the run
+        # A listing, not a HEAD (see has_manifest).
+        return key in self.store.list_keys(key)
 
     # -- enrichment statistics (one object per invocation, summed on read) ----------------
     def add_enrich_stats(self, run_id: str, stats: dict[str, int]) -> None:

@@ -52,6 +52,9 @@ class MovieMessage(BaseModel):
     # Movies the run's plan does not fetch (the day's budget): they take their newest stored
     # answer (stale) or none yet (pending).
     hold: list[str] = Field(default_factory=list)
+    # Movies the plan found with no fresh stored answer: their first delivery asks OMDb
+    # without reading the cache first (an S3 GET per movie saved; a redelivery reads it).
+    fetch: list[str] = Field(default_factory=list)
 
 
 def message_ids(body: str) -> tuple[str | None, list[str]]:
@@ -116,6 +119,9 @@ class RunManifest(BaseModel):
     # A digest of the selected list (ids, ranks, titles, top N): a backfill of the same list
     # for a day this run owns is skipped as unchanged. None for runs made before it existed.
     list_digest: str | None = None
+    # Movies per completion tally shard (cinelake.accounting); None for runs made before
+    # tallies, whose completion is counted from their outcomes.
+    tally_shard: int | None = None
 
     def ids(self) -> list[str]:
         return [m.imdb_id for m in self.movies]

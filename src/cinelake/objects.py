@@ -37,6 +37,10 @@ class ObjectStore(Protocol):
 
     def put(self, key: str, data: bytes, content_type: str | None = None) -> None: ...
 
+    def put_new(self, key: str, data: bytes, content_type: str | None = None) -> bool:
+        """Create the object only if the key is free (atomically: of writers racing for one key,
+        exactly one gets True); False if it exists."""
+
     def get(self, key: str) -> bytes: ...
 
     def exists(self, key: str) -> bool: ...

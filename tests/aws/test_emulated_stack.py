@@ -239,14 +239,18 @@ def run_scenario(stack: EmulatedStack, sim: OmdbSimulator) -> None:
     assert [json.loads(r["body"])["movies"][0]["imdb_id"] for r in records] == [BROKEN]
     assert failed_ids(response) == set()
     delivered = stack.pump_s3_events()
-    # The answer's part, then the completion marker: built, then unchanged; gold once.
+    # The answer's part builds silver, gold once. The run was complete already: its one
+    # completion part (written by the invocation that completed it) is not written again.
     assert [(fn, (out or {}).get("runs", [{}])[0].get("state")) for fn, _, out in delivered] == [
         ("ProcessBronzeToSilver", "built"),
-        ("ProcessBronzeToSilver", "unchanged"),
         ("ProcessSilverToGold", None),
     ], delivered
     assert delivered[0][2]["runs"][0]["rows"] == 4
-    assert delivered[2][2]["built"] is True
+    assert delivered[1][2]["built"] is True
+    run_parts = stack.keys("BronzeBucket", f"omdb/snapshot_date=2026-11-29/run_id={run_id}/")
+    assert [k for k in run_parts if k.endswith(f"part-{'0' * 32}.jsonl")] == [
+        f"omdb/snapshot_date=2026-11-29/run_id={run_id}/part-{'0' * 32}.jsonl"
+    ]
     assert stack.failed_invocations == []
     assert set(stack.queue_counts("FailedInvocationsQueue").values()) == {0}
 

@@ -291,3 +291,25 @@ def test_the_cli_refuses_a_key_in_the_url_in_one_clean_line(tmp_path: Path) -> N
     output = (done.stdout + done.stderr).strip()
     assert len(output.splitlines()) == 1 and "OMDB_API_KEY" in output
     assert not (tmp_path / "x").exists()
+
+
+def test_a_movie_the_plan_found_unstored_is_fetched_without_reading_the_cache(lake: Path) -> None:
+    sim = OmdbSimulator(omdb_catalog(["tt0111161"]), SimulatorConfig(api_key=KEY))
+    deps = build_local(make_settings(lake, omdb_api_key=KEY), omdb_transport=sim.transport())
+    deps.cache.put(
+        "tt0111161",
+        deps.omdb_options().params("tt0111161"),
+        kind="found",
+        body={"Title": "X", "Response": "True"},
+        http_status=200,
+        now=deps.clock.now(),
+        base_url=deps.omdb_options().base_url,
+    )
+    movie = SourceMovie(imdb_id="tt0111161", rank=1, record={"id": "tt0111161"})
+    # A redelivery (or a movie the plan found stored) reads the cache ...
+    [cached], sent = asyncio.run(stage.fetch_movies(deps, [movie]))
+    assert cached.cache_hit and sent == 0
+    # ... a first delivery of a movie the plan found with no fresh answer does not.
+    [fetched], sent = asyncio.run(stage.fetch_movies(deps, [movie], unstored={"tt0111161"}))
+    assert not fetched.cache_hit and sent == 1
+    assert fetched.answer is not None and fetched.answer.body["Title"] != "X"

@@ -69,6 +69,24 @@ class LocalObjectStore:
         if self.on_created is not None:
             self.on_created(self.bucket, key, len(data))
 
+    def put_new(self, key: str, data: bytes, content_type: str | None = None) -> bool:
+        """A hard link of a finished temp file: it fails if the name exists, so exactly one
+        of racing writers creates the object, and readers never see it half written."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.parent / f".tmp-{os.urandom(8).hex()}.part"
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(tmp)
+        if self.on_created is not None:
+            self.on_created(self.bucket, key, len(data))
+        return True
+
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
@@ -139,6 +157,28 @@ class S3ObjectStore:
     def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
         extra = {"ContentType": content_type} if content_type else {}
         self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, **extra)
+
+    def put_new(self, key: str, data: bytes, content_type: str | None = None) -> bool:
+        """A conditional PUT (If-None-Match: *): S3 refuses it with 412 when the key exists, so
+        exactly one of racing writers creates the object. A 409 (another conditional write to
+        the key in progress) is retried: it ends in 412 or in this write."""
+        from botocore.exceptions import ClientError
+
+        extra = {"ContentType": content_type} if content_type else {}
+        for attempt in range(5):
+            try:
+                self.client.put_object(
+                    Bucket=self.bucket, Key=check_key(key), Body=data, IfNoneMatch="*", **extra
+                )
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code")
+                if code in ("PreconditionFailed", "412"):
+                    return False
+                if code == "ConditionalRequestConflict" and attempt < 4:
+                    continue
+                raise
+            return True
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def get(self, key: str) -> bytes:
         try:

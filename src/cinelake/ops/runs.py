@@ -216,6 +216,11 @@ class LocalRuntime(AwsEmulator):
         if not run.complete or run.silver is not None:
             return
         manifest = ledger.manifest(run_id)
+        if ledger.claim_completion(manifest.snapshot_date, run_id):
+            # Complete, but no invocation wrote the completion part (e.g. the last movies were
+            # dead-lettered by the runtime, or the run predates tallies): its event builds.
+            self.dispatch_notifications()
+            return
         keys = list(self.deps.bronze.list(layout.bronze_run_prefix(manifest.snapshot_date, run_id)))
         if keys:
             # S3 delivers at least once; so do we.

@@ -29,6 +29,7 @@ from cinelake.clock import Clock
 from cinelake.config import Settings
 from cinelake.handlers import bronze_to_silver, enrich, ingest, silver_to_gold
 from cinelake.models import MovieMessage, MovieOutcome
+from cinelake.objects import ObjectNotFound
 from cinelake.observability import get_logger, get_metrics, redact
 from cinelake.omdb.client import RequestGate
 from cinelake.runtime.events import Created, LocalContext, s3_event, schedule_input, sqs_event
@@ -203,7 +204,7 @@ class AwsEmulator:
                     self._settle(inflight.pop(future), future)
                 if run_id and clock.monotonic() - shown >= PROGRESS_EVERY_S:
                     shown = clock.monotonic()
-                    self.progress.on_movies(len(accounting.account(ledger, run_id).done), total)
+                    self.progress.on_movies(accounting.tallied(ledger, run_id), total)
             self.dispatch_notifications()
         if run_id:
             self.progress.on_movies(len(accounting.account(ledger, run_id).done), total)
@@ -247,6 +248,7 @@ class AwsEmulator:
             return  # unreadable: it names no movie to account for
         ledger = self.deps.ledger
         done = ledger.done_ids(body.run_id)  # a fact, even for a run whose manifest is unreadable
+        lost = [m.imdb_id for m in body.movies if m.imdb_id not in done]
         for movie in body.movies:
             if movie.imdb_id not in done:
                 ledger.record_outcome(
@@ -259,3 +261,11 @@ class AwsEmulator:
                         attempts=message.receive_count,
                     ),
                 )
+        if not lost:
+            return
+        try:
+            # As the handler does: the tallies, and the completion part if this completed the run.
+            if accounting.tally(ledger, body.run_id, lost):
+                ledger.claim_completion(body.snapshot_date, body.run_id)
+        except (ObjectNotFound, ValueError):
+            return  # an unreadable manifest: `status` reports the run

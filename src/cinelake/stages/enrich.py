@@ -25,6 +25,7 @@ from cinelake.budget import DailyBudget, Grant
 from cinelake.keys import SecretError
 from cinelake.ledger import Pause
 from cinelake.models import MovieMessage, MovieOutcome, SourceMovie
+from cinelake.objects import ObjectNotFound
 from cinelake.observability import get_logger, redact
 from cinelake.omdb.cache import cache_key
 from cinelake.omdb.client import OmdbAnswer, OmdbClient
@@ -83,6 +84,9 @@ class EnrichReport:
     paused: Pause | None = None
     paused_minutes: float | None = None  # how long enrichment has been paused (None: it is not)
     key_errors: int = 0  # the key could not be read, or OMDb rejected it
+    # The movies given an outcome by this invocation, by (snapshot, run): what it tallies.
+    accounted: dict[tuple[date, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    completed: list[str] = field(default_factory=list)  # runs this invocation completed
 
 
 async def _io(deps: EnrichPorts, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -104,8 +108,12 @@ async def fetch_movies(
     deadline_s: float | None = None,
     base_url: str | None = None,
     hold: set[str] | frozenset[str] = frozenset(),
+    unstored: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[list[MovieResult], int]:
     """Answers for these movies from the cache, else OMDb. Errors are returned, not raised.
+
+    ``unstored``: movies the plan found with no fresh stored answer, on their first delivery:
+    the cache is not read for them (it would miss).
 
     `deadline_s` is when the invocation ends (Lambda's timeout), in `time.monotonic()` seconds.
     Waiting on OMDb stops a safety margin before it: movies not answered by then get a
@@ -130,7 +138,7 @@ async def fetch_movies(
             continue
         entry = (
             None
-            if deps.settings.refresh
+            if deps.settings.refresh or movie.imdb_id in unstored
             else await _io(deps, cache.get, movie.imdb_id, params, now, base_url=options.base_url)
         )
         if entry is not None:
@@ -291,6 +299,7 @@ async def _fetch_by_url(
     movies: list[tuple[str, SourceMovie]],
     deadline_s: float | None,
     hold: set[str] | frozenset[str] = frozenset(),
+    unstored: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[list[MovieResult], int]:
     """fetch_movies for each OMDb URL the movies' runs use, side by side; results in order."""
     groups: dict[str, list[int]] = defaultdict(list)
@@ -298,7 +307,14 @@ async def _fetch_by_url(
         groups[url].append(n)
     fetched = await asyncio.gather(
         *(
-            fetch_movies(deps, [movies[n][1] for n in idx], deadline_s, base_url=url, hold=hold)
+            fetch_movies(
+                deps,
+                [movies[n][1] for n in idx],
+                deadline_s,
+                base_url=url,
+                hold=hold,
+                unstored=unstored,
+            )
             for url, idx in groups.items()
         )
     )
@@ -402,13 +418,14 @@ def enrich_batch(
     parsed = _read_messages(messages, report)
     movies = [(deps.omdb_url_for(msg.run_id), movie) for _, msg in parsed for movie in msg.movies]
     hold = {i for _, msg in parsed for i in msg.hold}
+    unstored = _unstored(deps, parsed)
     if paused is not None:
         # OMDb's quota is reached for today: no request is sent; the day still completes,
         # each movie with its newest stored answer (stale) or pending.
         hold |= {movie.imdb_id for _, movie in movies}
         report.paused = paused
     results, report.omdb_requests = (
-        asyncio.run(_fetch_by_url(deps, movies, deadline_s, hold)) if movies else ([], 0)
+        asyncio.run(_fetch_by_url(deps, movies, deadline_s, hold, unstored)) if movies else ([], 0)
     )
     by_movie = iter(results)
     fetched: Fetched = [(sqs, msg, [next(by_movie) for _ in msg.movies]) for sqs, msg in parsed]
@@ -417,8 +434,26 @@ def enrich_batch(
     deps.checkpoint("after_outcomes")
     _write_stats(deps, fetched)
     _settle_unanswered(deps, fetched, report, now)
-    _mark_completed(deps, fetched)
+    _mark_completed(deps, report)
     return report
+
+
+def _unstored(deps: EnrichPorts, parsed: list[tuple[SqsMessage, MovieMessage]]) -> set[str]:
+    """Movies to fetch without reading the cache first: those the run's plan found with no
+    fresh answer (the message's ``fetch``), on a first delivery, and not accounted for yet. A
+    redelivery, or a redriven batch whose mates have their outcomes, reads the cache: an
+    earlier delivery may have stored the answer."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for sqs, msg in parsed:
+        if sqs.receive_count <= 1 and msg.fetch:
+            wanted[msg.run_id].update(msg.fetch)
+    out: set[str] = set()
+    for run_id, ids in wanted.items():
+        try:
+            out |= ids - accounting.tallied_ids(deps.ledger, run_id, ids)
+        except (ObjectNotFound, ValueError):
+            continue  # an unreadable manifest: read the cache
+    return out
 
 
 def _read_messages(
@@ -454,8 +489,10 @@ def _store_answers(
                 )
                 answered.append((msg, r, r.answer))
             elif r.pending:
-                deps.ledger.record_outcome(
-                    msg.run_id,
+                _record(
+                    deps,
+                    report,
+                    msg,
                     MovieOutcome(
                         imdb_id=r.movie.imdb_id, status="pending", at=now, attempts=r.sent
                     ),
@@ -471,8 +508,10 @@ def _store_answers(
         report.cache_hits += r.cache_hit
         if not r.cache_hit:
             report.latencies_ms.append(answer.elapsed_ms)
-        deps.ledger.record_outcome(
-            msg.run_id,
+        _record(
+            deps,
+            report,
+            msg,
             MovieOutcome(
                 imdb_id=r.movie.imdb_id,
                 status="enriched" if found else "not_found",
@@ -542,8 +581,10 @@ def _settle_unanswered(
             )
             if last:
                 # The redrive policy will dead-letter the message: account for the movie now.
-                deps.ledger.record_outcome(
-                    msg.run_id,
+                _record(
+                    deps,
+                    report,
+                    msg,
                     MovieOutcome(
                         imdb_id=r.movie.imdb_id,
                         status="failed",
@@ -558,12 +599,22 @@ def _settle_unanswered(
         deps.queue.send(requeue, delay_seconds=_delay_until(report.paused, now))
 
 
-def _mark_completed(deps: EnrichPorts, fetched: Fetched) -> None:
-    """The invocation that accounts for a run's last movie says so with an empty bronze part:
-    its ObjectCreated event is what tells bronze->silver to build, even when the last movie
-    was dead-lettered and so wrote no answer. Extra pokes only rebuild the same data."""
-    touched = {(msg.snapshot_date, msg.run_id) for _, msg, _ in fetched}
-    for snapshot, run_id in sorted(touched):
-        if accounting.account(deps.ledger, run_id).complete:
-            key = layout.bronze_part_key(snapshot, run_id, uuid.uuid4().hex)
-            deps.bronze.put(key, b"", bronze.CONTENT_TYPE)
+def _record(
+    deps: EnrichPorts, report: EnrichReport, msg: MovieMessage, outcome: MovieOutcome
+) -> None:
+    deps.ledger.record_outcome(msg.run_id, outcome)
+    report.accounted[(msg.snapshot_date, msg.run_id)].add(outcome.imdb_id)
+
+
+def _mark_completed(deps: EnrichPorts, report: EnrichReport) -> None:
+    """The invocation whose outcomes complete a run says so with the run's completion part, an
+    empty bronze part: its ObjectCreated event is what tells bronze->silver to build, even when
+    the last movie was dead-lettered and so wrote no answer. The tallies
+    (:func:`cinelake.accounting.tally`) cost the same whatever the run's size, and the part is
+    created with a conditional write, so exactly one invocation writes it, whatever the
+    concurrency, duplicates or redrives."""
+    for (snapshot, run_id), ids in sorted(report.accounted.items()):
+        if accounting.tally(deps.ledger, run_id, ids) and deps.ledger.claim_completion(
+            snapshot, run_id
+        ):
+            report.completed.append(run_id)

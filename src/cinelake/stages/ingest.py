@@ -62,8 +62,10 @@ def message_bodies(
     *,
     check: bool = True,
     hold: set[str] | frozenset[str] = frozenset(),
+    fetch: set[str] | frozenset[str] = frozenset(),
 ) -> list[str]:
-    """``hold``: the movies the run's plan does not fetch (each message names its own)."""
+    """``hold``: the movies the run's plan does not fetch (each message names its own);
+    ``fetch``: those it fetches because no fresh answer is stored."""
     if batch_size < 1:
         raise BatchTooLarge(f"batch size must be at least 1 (got {batch_size})")
     bodies = [
@@ -75,10 +77,11 @@ def message_bodies(
                     snapshot_date=snapshot,
                     movies=movies[i : i + batch_size],
                     hold=[m.imdb_id for m in movies[i : i + batch_size] if m.imdb_id in hold],
+                    fetch=[m.imdb_id for m in movies[i : i + batch_size] if m.imdb_id in fetch],
                 )
                 .model_dump(mode="json")
                 .items()
-                if k != "hold" or v  # no hold: the body is what it always was
+                if k not in ("hold", "fetch") or v  # none: the body is what it always was
             }
         )
         for i in range(0, len(movies), batch_size)
@@ -153,6 +156,7 @@ def prepare(
         available=selection.available,
         source_versions=list(selection.versions),
         list_digest=list_digest(movies, request.top_n),
+        tally_shard=accounting.TALLY_SHARD,
     )
     return manifest, bodies
 
@@ -177,13 +181,15 @@ def start_run(deps: IngestPorts, request: IngestRequest) -> RunManifest:
     )
     manifest.plan = plan.counts()
     manifest.hold = sorted(plan.hold)
-    if plan.hold:
+    fetch = set(plan.ids("fetch")) | set(plan.ids("refresh"))
+    if plan.hold or fetch:
         bodies = message_bodies(
             manifest.run_id,
             manifest.snapshot_date,
             manifest.movies,
             manifest.batch_size,
             hold=plan.hold,
+            fetch=fetch,
         )
     # The manifest goes first: from here on every movie is accounted for, even after a crash.
     deps.ledger.write_manifest(manifest)

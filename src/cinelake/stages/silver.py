@@ -102,9 +102,10 @@ def build_run(deps: SilverPorts, run_id: str, *, force: bool = False) -> SilverO
 
     ledger = deps.ledger
     manifest = ledger.manifest(run_id)
-    run = accounting.account(ledger, run_id)
-    if not run.complete and not force:
-        return SilverOutcome(run_id, "waiting", remaining=run.remaining)
+    # Whether the run is complete costs the same whatever its size (its completion part
+    # exists): this runs on every bronze event, one per enrich invocation.
+    if not force and not accounting.completion_recorded(ledger, run_id):
+        return SilverOutcome(run_id, "waiting")
     snapshot = manifest.snapshot_date
     bronze = day_bronze(deps, snapshot)
     newer = accounting.superseding_run(ledger, run_id, bronze)

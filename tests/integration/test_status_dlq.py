@@ -217,7 +217,12 @@ def test_stale_gold_is_reported_and_resume_rebuilds_it(
     manifest = lake / "gold" / "_manifest.json"
     before = manifest.read_bytes()
     # As if the process died after silver was written but before gold was rebuilt.
-    stamp = manifest.stat().st_mtime_ns - 10**9
+    # Gold's manifest a second older than the newest silver snapshot (relative to silver, not to
+    # itself: under load gold can finish seconds after silver was written).
+    newest_silver = max(
+        p.stat().st_mtime_ns for p in (lake / "silver" / "movies").rglob("*.parquet")
+    )
+    stamp = newest_silver - 10**9
     os.utime(manifest, ns=(stamp, stamp))
     status = lake_status(lake, clock=clock)
     assert status.gold is not None and status.gold["stale"]

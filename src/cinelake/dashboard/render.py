@@ -268,6 +268,100 @@ def _records(table: pa.Table, columns: list[str]) -> list[dict[str, Any]]:
     return [dict(zip(data, values, strict=True)) for values in zip(*data.values(), strict=True)]
 
 
+def _positioned(table: pa.Table, dates: list[str]) -> pa.Table:
+    """``imdb_id, title, rank, pos`` of the ranked rows (``pos``: index of the row's date in
+    ``dates``); rows without an id or a rank are left out."""
+    day = table.column("snapshot_date")
+    if not pa.types.is_string(day.type):
+        day = day.cast(pa.string())
+    pos = pc.index_in(pc.utf8_slice_codeunits(day, 0, 10), value_set=pa.array(dates))
+    title = (
+        table.column("title").cast(pa.string())
+        if "title" in table.column_names
+        else pa.nulls(table.num_rows, pa.string())
+    )
+    out = pa.table(
+        {
+            "imdb_id": table.column("imdb_id").cast(pa.string()),
+            "title": title,
+            "rank": table.column("rank").cast(pa.int64()),
+            "pos": pos.cast(pa.int64()),
+        }
+    )
+    return out.filter(
+        pc.and_(
+            pc.and_(pc.is_valid(out.column("imdb_id")), pc.is_valid(out.column("rank"))),
+            pc.is_valid(out.column("pos")),
+        )
+    )
+
+
+def _rank_summary(ranked: pa.Table, last: int) -> dict[str, list[Any]]:
+    """Per movie: ``imdb_id``, its ``latest`` rank (on the window's last date, else None), its
+    ``best`` rank, the ``first`` and ``last`` positions it has a rank on, and its ``title`` (the
+    latest one given). Grouped by DuckDB: the window of a long list has millions of rows."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.register("ranked", ranked)
+        return (
+            con.sql(
+                "SELECT imdb_id, max(rank) FILTER (WHERE pos = $last) AS latest, min(rank) AS best, "
+                "min(pos) AS first, max(pos) AS last, "
+                "arg_max(title, pos) FILTER (WHERE title IS NOT NULL) AS title "
+                "FROM ranked GROUP BY imdb_id",
+                params={"last": last},
+            )
+            .to_arrow_table()
+            .to_pydict()
+        )
+
+
+def _ranks_of(ranked: pa.Table, ids: list[str]) -> dict[str, dict[int, int]]:
+    """{imdb id: {position: rank}} of the movies ``ids``."""
+    if not ids:
+        return {}
+    rows = ranked.filter(pc.is_in(ranked.column("imdb_id"), value_set=pa.array(ids))).sort_by("pos")
+    out: dict[str, dict[int, int]] = {}
+    data = rows.select(["imdb_id", "pos", "rank"]).to_pydict()
+    for imdb_id, pos, rank in zip(data["imdb_id"], data["pos"], data["rank"], strict=True):
+        out.setdefault(imdb_id, {})[pos] = rank
+    return out
+
+
+def _listed_movers(rows: pa.Table) -> pa.Table:
+    """The movers rows the page can list: per date, the :data:`LISTED_PER_DAY` best-ranked
+    ``new`` and ``exited`` rows and the :data:`TOP_MOVES` biggest ``up`` and ``down`` moves, in
+    the orders the page lists them (ties by imdb_id); rows without an id or a known status are
+    left out. The page sorts and caps these again: this only keeps the rest from Python."""
+    import duckdb
+
+    statuses = ", ".join(f"'{s}'" for s in _STATUSES)
+    columns = set(rows.column_names)
+
+    def col(name: str) -> str:
+        return f'"{name}"' if name in columns else "NULL"
+
+    with duckdb.connect() as con:
+        con.register("movers", rows)
+        return con.sql(
+            f"""SELECT * FROM movers
+            WHERE imdb_id IS NOT NULL AND status IN ({statuses})
+            QUALIFY CASE status
+              WHEN 'new' THEN row_number() OVER (PARTITION BY snapshot_date, status
+                ORDER BY {col("rank")} NULLS LAST, imdb_id) <= {LISTED_PER_DAY}
+              WHEN 'exited' THEN row_number() OVER (PARTITION BY snapshot_date, status
+                ORDER BY {col("previous_rank")} NULLS LAST, imdb_id) <= {LISTED_PER_DAY}
+              WHEN 'up' THEN row_number() OVER (PARTITION BY snapshot_date, status
+                ORDER BY {col("rank_change")} DESC NULLS LAST, coalesce({col("rank")}, 0),
+                imdb_id) <= {TOP_MOVES}
+              WHEN 'down' THEN row_number() OVER (PARTITION BY snapshot_date, status
+                ORDER BY {col("rank_change")} ASC NULLS LAST, coalesce({col("rank")}, 0),
+                imdb_id) <= {TOP_MOVES}
+              ELSE true END"""
+        ).to_arrow_table()
+
+
 def _all_dates(table: pa.Table | None) -> set[str]:
     if table is None:
         return set()
@@ -298,19 +392,13 @@ def history_payload(
     lead = {d for d in every if lead_from < date.fromisoformat(d) < date.fromisoformat(dates[0])}
 
     titles: dict[str, str] = {}
-    ranks: dict[str, dict[int, int]] = {}
     rank_source = ranked if ranked is not None else movers
     assert rank_source is not None
-    rank_rows = _records(
-        _on_dates(rank_source, set(dates)), ["snapshot_date", "imdb_id", "title", "rank"]
-    )
-    rank_rows.sort(key=lambda r: r["snapshot_date"])
-    for row in rank_rows:
-        if row["rank"] is None or row["imdb_id"] is None:
-            continue
-        ranks.setdefault(row["imdb_id"], {})[position[row["snapshot_date"]]] = int(row["rank"])
-        if row.get("title") is not None:
-            titles[row["imdb_id"]] = str(row["title"])
+    in_ranks = _positioned(_on_dates(rank_source, set(dates)), dates)
+    summary = _rank_summary(in_ranks, len(dates) - 1)
+    for imdb_id, title in zip(summary["imdb_id"], summary["title"], strict=True):
+        if title is not None:
+            titles[imdb_id] = str(title)
 
     days: list[dict[str, Any]] = [
         {"date": d, "previous": dates[i - 1] if i else None, "counts": None}
@@ -330,12 +418,15 @@ def history_payload(
             day["previous"] = row.get("previous_snapshot_date")
             if row["status"] in _STATUSES:
                 day["counts"][row["status"]] += row["status_count"]
-        # "same" rows are only counted; lead-in days only give their entries
-        listed = pa.concat_tables(
-            [
-                in_window.filter(pc.field("status") != "same"),
-                _on_dates(movers, lead).filter(pc.field("status") == "new"),
-            ]
+        # "same" rows are only counted; lead-in days only give their entries; of the rest only
+        # what the page lists (the caps below) leaves Arrow
+        listed = _listed_movers(
+            pa.concat_tables(
+                [
+                    in_window.filter(pc.field("status") != "same"),
+                    _on_dates(movers, lead).filter(pc.field("status") == "new"),
+                ]
+            )
         )
         mover_rows = _records(
             listed,
@@ -400,26 +491,29 @@ def history_payload(
     for day in days:
         for key in ("new", "exited", "up", "down"):
             referenced.update(e[0] for e in day.get(key, ()))
-    named = set(ranks) | referenced
-    last = len(dates) - 1
+    # per movie with a rank in the window: (latest rank or None, best rank, first, last date)
+    spans = {
+        imdb_id: (latest, best, first, last)
+        for imdb_id, latest, best, first, last in zip(
+            summary["imdb_id"],
+            summary["latest"],
+            summary["best"],
+            summary["first"],
+            summary["last"],
+            strict=True,
+        )
+    }
+    named = set(spans) | referenced
 
     def order(imdb_id: str) -> tuple[Any, ...]:
-        seen = ranks.get(imdb_id, {})
-        return (
-            last not in seen,
-            seen.get(last, 0),
-            min(seen.values()) if seen else math.inf,
-            titles.get(imdb_id, imdb_id),
-            imdb_id,
-        )
+        latest, best, _, _ = spans.get(imdb_id, (None, math.inf, 0, -1))
+        return (latest is None, latest or 0, best, titles.get(imdb_id, imdb_id), imdb_id)
 
     budget, extra = TRAJECTORY_CELLS, 0
-    ids: list[str] = []
-    movies = []
+    chosen: list[tuple[str, int, int, bool]] = []  # id, start, stop, ranks embedded
     for imdb_id in sorted(named, key=order):
-        seen = ranks.get(imdb_id, {})
-        start = min(seen) if seen else 0
-        stop = max(seen) + 1 if seen else 0
+        _, _, first, last_seen = spans.get(imdb_id, (None, None, 0, -1))
+        start, stop = first, last_seen + 1
         embedded = stop - start <= budget
         if imdb_id not in referenced:
             if not embedded or extra >= TRAJECTORY_MOVIES:
@@ -427,7 +521,11 @@ def history_payload(
             extra += 1
         if embedded:
             budget -= stop - start
-        ids.append(imdb_id)
+        chosen.append((imdb_id, start, stop, embedded))
+    ranks = _ranks_of(in_ranks, [c[0] for c in chosen if c[3]])
+    movies = []
+    for imdb_id, start, stop, embedded in chosen:
+        seen = ranks.get(imdb_id, {})
         movies.append(
             {
                 "imdb_id": imdb_id,
@@ -438,7 +536,7 @@ def history_payload(
                 "ranks": [seen.get(j) for j in range(start, stop)] if embedded else None,
             }
         )
-    index = {imdb_id: i for i, imdb_id in enumerate(ids)}
+    index = {c[0]: i for i, c in enumerate(chosen)}
     for day in days:
         for key in ("new", "exited", "up", "down"):
             if key in day:

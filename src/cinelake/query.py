@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from cinelake.layout import LocalLake, SilverTable
+from cinelake.layout import SNAPSHOT_FOLDER_RE, LocalLake, SilverTable
 
 
 def _glob(path: Path) -> str:
@@ -92,7 +92,7 @@ def _partitioned_columns(parts: list[Path]) -> str | None:
     """The select list of a date-partitioned gold dataset (its files are in
     ``snapshot_date=YYYY-MM-DD/`` folders); None for any other. Gold defines the partition
     column first (``cinelake.gold.datasets``), and the files hold the others in order."""
-    if not parts or not all(p.parent.name.startswith("snapshot_date=") for p in parts):
+    if not parts or not all(SNAPSHOT_FOLDER_RE.fullmatch(p.parent.name) for p in parts):
         return None
     return '"snapshot_date", * EXCLUDE ("snapshot_date")'
 

@@ -35,8 +35,9 @@ embedded is bounded however long the history grows:
   ``"ranks": null`` and the others are left out (the page says so).
 
 So the history part is bounded by the window, the caps and the budget, never by the number of
-snapshots or the length of the lists: three years of daily 1,000-movie lists give about 1 MB. Without history datasets
-(an older lake, a first run) ``history`` is ``null`` and the page says "no history yet".
+snapshots or the length of the lists: three years of daily 1,000-movie lists give about 1 MB.
+Without history datasets (an older lake, a first run) ``history`` is ``null`` and the page says
+"no history yet".
 """
 
 from __future__ import annotations
@@ -106,12 +107,6 @@ _PLACEHOLDER = re.compile(r"\{\{(TITLE|CSS|JS|DATA)\}\}")
 # --------------------------------------------------------------------------------------------
 # Payload
 # --------------------------------------------------------------------------------------------
-
-
-def _rows(source: pa.Table | Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    if isinstance(source, pa.Table):
-        return source.to_pylist()
-    return list(source)
 
 
 def _best_ranked(

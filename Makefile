@@ -13,6 +13,7 @@ STAMP := $(VENV)/.cinelake-installed
 DEV_STAMP := $(VENV)/.cinelake-dev-installed
 
 .PHONY: demo test test-future lint typecheck bench bench-enrich bench-silver bench-source bench-backfill bench-history bench-budget bench-s3 docs clean
+.PHONY: bench-rebuild bench-dashboard bench-startup
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,7 +74,7 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 ## bench: benchmarks (not tests) — print figures beside a baseline measured in the same run
-bench: bench-enrich bench-silver bench-source bench-backfill bench-history bench-budget bench-s3
+bench: bench-enrich bench-silver bench-source bench-backfill bench-history bench-budget bench-s3 bench-rebuild bench-dashboard bench-startup
 
 bench-enrich: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_enrich.py
@@ -130,3 +131,17 @@ package: $(STAMP)
 ## lock-lambda: re-pin requirements/lambda.txt (Linux arm64, CPython 3.12) after a dependency change
 lock-lambda: $(STAMP)
 	$(BIN)/python scripts/package_lambda.py lock
+
+# --- Performance at scale (issue 17) ---
+# bench-rebuild: `cinelake rebuild` of a generated 20,000-movie lake vs pandas (silver + gold),
+# then of 100,000 movies (BENCH_REBUILD_ARGS="--large 0" skips that one).
+bench-rebuild: $(DEV_STAMP)
+	$(BIN)/python benchmarks/bench_rebuild.py $(BENCH_REBUILD_ARGS)
+
+# bench-dashboard: the page's size at 20,000 movies and at three years of daily history.
+bench-dashboard: $(DEV_STAMP)
+	$(BIN)/python benchmarks/bench_dashboard.py $(BENCH_DASHBOARD_ARGS)
+
+# bench-startup: `cinelake --help` and `cinelake query` on the demo lake vs `python -c pass`.
+bench-startup: $(DEV_STAMP)
+	$(BIN)/python benchmarks/bench_startup.py $(BENCH_STARTUP_ARGS)

@@ -649,3 +649,48 @@ def test_without_a_verdict_the_quality_panel_says_so(browser, tmp_path):
         assert view.errors == []
     finally:
         view.close()
+
+
+def test_a_long_list_shows_its_top_movies_and_says_it_is_a_subset(browser, tmp_path):
+    from cinelake.dashboard.render import DETAIL_MOVIES
+
+    total = DETAIL_MOVIES + 250
+    rows = [
+        {
+            "rank": i + 1,
+            "imdb_id": f"tt{7_000_000 + i:07d}",
+            "title": f"Long list movie {i}",
+            "year": 1960 + i % 60,
+            "imdb_rating": round(9.5 - i / total, 2),
+            "imdb_votes": 50_000 + i,
+            "genres": ["Drama", "Crime"] if i % 2 else ["Comedy"],
+            "countries": [US],
+            "directors": [f"Director {i % 50}"],
+        }
+        for i in range(total)
+    ]
+    path = tmp_path / "long.html"
+    path.write_text(render_dashboard({}, movies=rows, generated_at=GENERATED), "utf-8")
+    view = Page(browser, path)
+    try:
+        page = view.page
+        assert page.is_visible("#subset-note")
+        note = page.text_content("#subset-note")
+        assert f"Showing the top {DETAIL_MOVIES:,} of {total:,} movies" in note
+        assert page.get_attribute("#subset-note", "data-total") == str(total)
+        assert view.shown() == DETAIL_MOVIES
+        assert view.marks("top_rated") > 0
+        assert view.errors == []
+    finally:
+        view.close()
+
+    # a list that fits says nothing of the kind
+    short = tmp_path / "short.html"
+    short.write_text(render_dashboard({}, movies=rows[:40], generated_at=GENERATED), "utf-8")
+    view = Page(browser, short)
+    try:
+        assert not view.page.is_visible("#subset-note")
+        assert view.shown() == 40
+        assert view.errors == []
+    finally:
+        view.close()

@@ -552,6 +552,17 @@
     renderTable(ms);
   }
 
+  // The page embeds the best-ranked movies only (render.py DETAIL_MOVIES): say so when gold has more.
+  function showSubset() {
+    var total = num(DATA.movies_total), note = $("subset-note");
+    if (total == null || total <= MOVIES.length) return;
+    note.textContent = "Showing the top " + fmtInt(MOVIES.length) + " of " + plural(total, "movie", "movies") +
+      " by rank: the figures, charts, filters and table cover these; gold holds all " + fmtInt(total);
+    note.setAttribute("data-shown", String(MOVIES.length));
+    note.setAttribute("data-total", String(total));
+    note.hidden = false;
+  }
+
   function init() {
     $("snapshot-date").textContent = META.snapshot_date || "—";
     $("snapshot-freshness").textContent = META.freshness || "";
@@ -563,6 +574,7 @@
       : "Built without gold datasets.";
     initHistory();
     initQuality();
+    showSubset();
     if (!MOVIES.length) {
       document.body.classList.add("is-empty");
       $("no-data").hidden = false;
@@ -692,8 +704,11 @@
       return d >= 0 && d < span;
     }).sort(function (a, b) { return a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : (a[2] || 0) - (b[2] || 0); });
     $("entered-title").textContent = "Entered in the last " + span + " days";
+    var cap = num(H.listed_per_day), perDay = {}, capped = false;
+    rows.forEach(function (e) { perDay[e[0]] = (perDay[e[0]] || 0) + 1; if (cap && perDay[e[0]] >= cap) capped = true; });
     $("entered-hint").textContent = plural(rows.length, "entry", "entries") + " in the " + span +
-      " days up to " + chosen + " · a movie that left and came back counts again";
+      " days up to " + chosen + " · a movie that left and came back counts again" +
+      (capped ? " · at most " + fmtInt(cap) + " listed per day, best rank first" : "");
     wrap.setAttribute("data-count", String(rows.length));
     if (!rows.length) { el("div", { "class": "empty" }, wrap, "No movie entered in these " + span + " days"); return; }
     var table = el("table", {}, wrap), head = el("tr", {}, el("thead", {}, table));
@@ -719,6 +734,7 @@
       if (r != null) pts.push({ j: j, r: r });
     }
     if (i < 0) return emptyChart(container, "Pick a movie");
+    if (hMovie(i).ranks === null) return emptyChart(container, "Rank trajectory not embedded in this page");
     if (!pts.length) return emptyChart(container, "Not in the list in these " + plural(n, "snapshot", "snapshots"));
     var W = widthOf(container), Ht = 280, left = 52, right = 18, top = 14, bottom = 30;
     var s = newSvg(container, "rank_trajectory", W, Ht, "Rank of " + hTitle(i) + " over time");
@@ -759,6 +775,11 @@
   function renderTrajectory() {
     var i = hstate.movie, info = trajectory(chart("rank_trajectory"), i);
     var hint = $("trajectory-hint");
+    if (!info && i >= 0 && hMovie(i).ranks === null) {
+      hint.textContent = "The page keeps the rank trajectories of the " + fmtInt(num(H.trajectories) || 0) +
+        " best-ranked movies of this window only; " + hTitle(i) + " is not one of them";
+      return;
+    }
     if (!info) { hint.textContent = i < 0 ? "No movie to show" : hTitle(i) + " was not in the list in this window"; return; }
     var n = H.dates.length, now = rankAt(i, hstate.day);
     hint.textContent = hTitle(i) + ": in the list on " + fmtInt(info.points) + " of " + plural(n, "snapshot", "snapshots") +
@@ -801,7 +822,10 @@
     $("history-note").textContent = (total > n
       ? "Showing the last " + fmtInt(n) + " of " + fmtInt(total) + " snapshots"
       : plural(n, "snapshot", "snapshots")) + " (" + H.dates[0] + " – " + H.dates[n - 1] +
-      ") · pick a date to see what changed that day; the charts below show the latest snapshot";
+      ") · pick a date to see what changed that day; the charts below show the latest snapshot" +
+      (num(H.movies_in_window) > num(H.trajectories)
+        ? " · rank trajectories of the top " + fmtInt(H.trajectories) + " of " + fmtInt(H.movies_in_window) + " movies"
+        : "");
     var sel = $("history-date");
     for (var j = n - 1; j >= 0; j--) el("option", { value: H.dates[j] }, sel, H.dates[j]);
     sel.value = H.dates[hstate.day];

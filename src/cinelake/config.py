@@ -1,4 +1,8 @@
-"""Configuration: one Settings object, from flags > environment > cinelake.toml > defaults."""
+"""Configuration: one Settings object, from flags > environment > cinelake.toml > defaults.
+
+Each field's default, description and bounds come from `cinelake.setting_specs` (their one
+home, plain Python so that the CLI's help reads them without pydantic); here each gets its type
+and its validation."""
 
 from __future__ import annotations
 
@@ -15,8 +19,25 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-DEFAULT_OMDB_URL = "https://www.omdbapi.com/"
+from cinelake.setting_specs import DEFAULT_OMDB_URL as DEFAULT_OMDB_URL
+from cinelake.setting_specs import SETTINGS
+
 CONFIG_FILE = "cinelake.toml"
+
+
+def from_spec(name: str, **pydantic_only: Any) -> Any:
+    """The field of the setting `name`: its default, description and bounds from
+    `cinelake.setting_specs` (their one home); `pydantic_only`: what only pydantic needs."""
+    setting = SETTINGS[name]
+    bounds = {k: v for k in ("ge", "gt", "le") if (v := getattr(setting, k)) is not None}
+    if setting.default_factory is not None:
+        return Field(
+            default_factory=setting.default_factory,
+            description=setting.description,
+            **bounds,
+            **pydantic_only,
+        )
+    return Field(setting.default, description=setting.description, **bounds, **pydantic_only)
 
 
 class Settings(BaseSettings):
@@ -32,94 +53,61 @@ class Settings(BaseSettings):
     )
 
     # Where things run
-    backend: Literal["local", "aws"] = Field("local", description="local folders or AWS services")
-    data_dir: Path = Field(Path("lake"), description="local lake root (bronze/, silver/, gold/)")
-    bronze_bucket: str = Field("bronze", description="bronze bucket name (AWS backend)")
-    silver_bucket: str = Field("silver", description="silver bucket name (AWS backend)")
-    gold_bucket: str = Field("gold", description="gold bucket name (AWS backend)")
-    queue_url: str | None = Field(None, description="SQS queue URL (AWS backend)")
-    dlq_url: str | None = Field(None, description="SQS dead-letter queue URL (AWS backend)")
-    aws_endpoint_url: str | None = Field(None, description="AWS endpoint override (emulators)")
+    backend: Literal["local", "aws"] = from_spec("backend")
+    data_dir: Path = from_spec("data_dir")
+    bronze_bucket: str = from_spec("bronze_bucket")
+    silver_bucket: str = from_spec("silver_bucket")
+    gold_bucket: str = from_spec("gold_bucket")
+    queue_url: str | None = from_spec("queue_url")
+    dlq_url: str | None = from_spec("dlq_url")
+    aws_endpoint_url: str | None = from_spec("aws_endpoint_url")
 
     # What a run does
-    source: str | None = Field(
-        None, description="imdb-datasets, or a top list: path, http(s):// or s3:// URL"
-    )
-    source_secret_name: str | None = Field(
-        None,
-        description="Secrets Manager secret holding the key a source URL's {key} stands for",
-    )
-    source_secret_field: str | None = Field(
-        "api_key", description="JSON field of that secret holding the key (empty: the whole secret)"
-    )
-    source_max_bytes: int = Field(
-        64 * 1024 * 1024, ge=1024, description="largest source list read, bytes"
-    )
-    source_deadline_s: float = Field(
-        120.0, gt=0, description="longest time to download the source list, seconds"
-    )
-    imdb_datasets_url: str = Field(
-        "https://datasets.imdbws.com/",
-        description="where imdb-datasets reads title.basics/title.ratings: URL or directory",
-    )
-    min_votes: int = Field(25_000, ge=1, description="imdb-datasets: votes a movie needs (m)")
-    genre: str | None = Field(None, description="imdb-datasets: only movies of this genre")
-    year_from: int | None = Field(None, ge=1870, le=9999, description="imdb-datasets: from year")
-    year_to: int | None = Field(None, ge=1870, le=9999, description="imdb-datasets: to year")
-    top_n: int = Field(10, ge=1, description="how many movies from the top of the list")
-    batch_size: int = Field(1, ge=1, description="movies per queue message")
+    source: str | None = from_spec("source")
+    source_secret_name: str | None = from_spec("source_secret_name")
+    source_secret_field: str | None = from_spec("source_secret_field")
+    source_max_bytes: int = from_spec("source_max_bytes")
+    source_deadline_s: float = from_spec("source_deadline_s")
+    imdb_datasets_url: str = from_spec("imdb_datasets_url")
+    min_votes: int = from_spec("min_votes")
+    genre: str | None = from_spec("genre")
+    year_from: int | None = from_spec("year_from")
+    year_to: int | None = from_spec("year_to")
+    top_n: int = from_spec("top_n")
+    batch_size: int = from_spec("batch_size")
 
     # OMDb
-    omdb_url: str = Field(DEFAULT_OMDB_URL, description="OMDb API base URL")
-    omdb_api_key: SecretStr | None = Field(
-        None, validation_alias="OMDB_API_KEY", description="OMDb API key"
-    )
-    omdb_api_key_file: Path | None = Field(None, description="file holding the OMDb key")
-    omdb_secret_name: str | None = Field(None, description="Secrets Manager secret with the key")
-    omdb_secret_field: str | None = Field(None, description="JSON field of that secret")
-    offline: bool = Field(False, description="use the bundled sample instead of OMDb")
-    concurrency: int = Field(8, ge=1, le=256, description="OMDb requests in flight at most")
-    rate_limit: float = Field(10.0, ge=0, description="OMDb requests per second (0 = no limit)")
-    timeout_s: float = Field(10.0, gt=0, description="OMDb request timeout, seconds")
-    max_answer_bytes: int = Field(
-        1024 * 1024,
-        ge=1024,
-        le=2 * 1024 * 1024,
-        description="largest OMDb answer read, bytes (a larger one fails the movie)",
-    )
-    answer_deadline_s: float = Field(
-        30.0, gt=0, description="longest time for one OMDb answer, request to last byte"
-    )
-    max_retries: int = Field(4, ge=0, le=10, description="retries of a transient OMDb failure")
-    backoff_base_s: float = Field(0.5, ge=0, description="first retry delay, seconds")
-    backoff_max_s: float = Field(20.0, ge=0, description="longest retry delay, seconds")
-    cache_ttl_days: float = Field(7.0, ge=0, description="days an OMDb answer is reused")
-    refresh: bool = Field(False, description="ignore cached OMDb answers")
-    omdb_daily_budget: int = Field(
-        1000,
-        ge=0,
-        description="OMDb requests sent at most per UTC day, across every run of the day",
-    )
+    omdb_url: str = from_spec("omdb_url")
+    omdb_api_key: SecretStr | None = from_spec("omdb_api_key", validation_alias="OMDB_API_KEY")
+    omdb_api_key_file: Path | None = from_spec("omdb_api_key_file")
+    omdb_secret_name: str | None = from_spec("omdb_secret_name")
+    omdb_secret_field: str | None = from_spec("omdb_secret_field")
+    offline: bool = from_spec("offline")
+    concurrency: int = from_spec("concurrency")
+    rate_limit: float = from_spec("rate_limit")
+    timeout_s: float = from_spec("timeout_s")
+    max_answer_bytes: int = from_spec("max_answer_bytes")
+    answer_deadline_s: float = from_spec("answer_deadline_s")
+    max_retries: int = from_spec("max_retries")
+    backoff_base_s: float = from_spec("backoff_base_s")
+    backoff_max_s: float = from_spec("backoff_max_s")
+    cache_ttl_days: float = from_spec("cache_ttl_days")
+    refresh: bool = from_spec("refresh")
+    omdb_daily_budget: int = from_spec("omdb_daily_budget")
 
     # Queue behaviour (keep max_receive_count equal to the DLQ redrive policy on AWS)
-    max_receive_count: int = Field(3, ge=1, le=1000, description="receives before dead-letter")
-    visibility_timeout_s: float = Field(300.0, gt=0, description="queue visibility timeout")
-    retry_delay_s: float = Field(
-        1.0, ge=0, description="local: delay before a failed message returns"
-    )
-    records_per_invocation: int = Field(10, ge=1, le=10, description="SQS records per enrich call")
+    max_receive_count: int = from_spec("max_receive_count")
+    visibility_timeout_s: float = from_spec("visibility_timeout_s")
+    retry_delay_s: float = from_spec("retry_delay_s")
+    records_per_invocation: int = from_spec("records_per_invocation")
 
     # The local scheduler (`cinelake schedule`)
-    schedule_cron: str = Field("0 3 * * *", description="when `cinelake schedule` runs (cron)")
-    schedule_timezone: str = Field("UTC", description="time zone of the cron expression")
+    schedule_cron: str = from_spec("schedule_cron")
+    schedule_timezone: str = from_spec("schedule_timezone")
 
     # The daily digest (a webhook URL is a credential: a secret string, or Secrets Manager)
-    notify_url: SecretStr | None = Field(
-        None, description="webhook URL the daily digest is POSTed to after each run"
-    )
-    notify_secret_name: str | None = Field(
-        None, description="Secrets Manager secret holding the digest's webhook URL (AWS)"
-    )
+    notify_url: SecretStr | None = from_spec("notify_url")
+    notify_secret_name: str | None = from_spec("notify_secret_name")
 
     @field_validator("notify_url")
     @classmethod
@@ -134,13 +122,7 @@ class Settings(BaseSettings):
         return SecretStr(text)
 
     # Data quality (cinelake.quality.CHECKS has every check and its default thresholds)
-    quality_thresholds: dict[str, dict[str, float]] = Field(
-        default_factory=dict,
-        description=(
-            "data-quality thresholds overriding the checks' defaults, by check: "
-            "{check = {warn = X, fail = Y}}"
-        ),
-    )
+    quality_thresholds: dict[str, dict[str, float]] = from_spec("quality_thresholds")
 
     @field_validator("quality_thresholds")
     @classmethod

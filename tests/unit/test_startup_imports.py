@@ -1,5 +1,5 @@
-"""Commands import only what they use: `cinelake --help` loads no data engine, and
-`cinelake query` reads the lake with DuckDB alone (no pyarrow, so no numpy)."""
+"""Commands import only what they use: `cinelake --help` loads no data engine and no pydantic,
+and `cinelake query` reads the lake with DuckDB alone (no pyarrow, so no numpy)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,18 @@ import duckdb
 from cinelake.gold.datasets import DATASETS
 
 HEAVY = ("duckdb", "pyarrow", "numpy", "pandas", "boto3", "botocore", "httpx")
+# What `cinelake --help` does without: the settings' help comes from cinelake.setting_specs.
+SETTINGS_MACHINERY = ("pydantic", "pydantic_settings", "pydantic_core")
 
 
-def loaded_after(code: str, cwd: Path) -> dict[str, object]:
-    """Run ``code`` in a fresh interpreter; which HEAVY modules it left loaded, and its output."""
+def loaded_after(code: str, cwd: Path, modules: tuple[str, ...] = HEAVY) -> dict[str, object]:
+    """Run ``code`` in a fresh interpreter; which of ``modules`` it left loaded, and its output."""
     probe = (
         "import sys, json, io, contextlib\n"
         "out = io.StringIO()\n"
         "with contextlib.redirect_stdout(out):\n"
         + "".join(f"    {line}\n" for line in code.splitlines())
-        + f"print(json.dumps({{'loaded': [m for m in {HEAVY!r} if m in sys.modules], "
+        + f"print(json.dumps({{'loaded': [m for m in {modules!r} if m in sys.modules], "
         "'out': out.getvalue()}))\n"
     )
     done = subprocess.run(
@@ -41,6 +43,34 @@ def test_help_loads_no_data_engine(tmp_path):
     result = loaded_after(code, tmp_path)
     assert "rebuild" in result["out"] and "query" in result["out"]
     assert result["loaded"] == []
+
+
+def test_help_loads_no_pydantic(tmp_path):
+    # as the `cinelake` command runs it: main(), the one-line error handler included
+    code = (
+        "from cinelake.cli import main\n"
+        "sys.argv = ['cinelake', '--help']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code"
+    )
+    result = loaded_after(code, tmp_path, SETTINGS_MACHINERY)
+    assert "rebuild" in result["out"] and "--config" in result["out"]
+    assert result["loaded"] == []
+    # the probe sees pydantic once something loads it
+    assert loaded_after("import cinelake.config", tmp_path, SETTINGS_MACHINERY)["loaded"] == list(
+        SETTINGS_MACHINERY
+    )
+
+
+def test_main_reports_a_validation_error_once_pydantic_is_loaded():
+    import pydantic
+
+    from cinelake.cli import _environment_errors
+
+    assert pydantic.ValidationError in _environment_errors()
+    assert OSError in _environment_errors()
 
 
 def write_lake(root: Path) -> None:

@@ -2,7 +2,7 @@
 
 One module per command group, each a thin layer: check (preflight), hand the work to
 `cinelake.ops` or the local runtime, render (render). Options are declared once (options),
-with their defaults and help from `Settings`.
+with their defaults and help from the settings' one declaration (`cinelake.setting_specs`).
 
     context    consoles, exit codes, `fail`, the clock lookup
     options    every option, once
@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import warnings
 
 import typer
-from pydantic import ValidationError
 
 from cinelake.cli import dlq, explore, health, pipeline, quality, source
 from cinelake.cli.context import EXIT_ERROR, err, invocation
@@ -68,11 +68,19 @@ app.add_typer(source.source_app, name="source")
 app.command("config")(health.config)
 
 
+def _environment_errors() -> tuple[type[Exception], ...]:
+    """What `main` reports in one line. pydantic's ValidationError only once pydantic is loaded
+    (no setting was read before): `cinelake --help` does without pydantic."""
+    pydantic = sys.modules.get("pydantic")
+    errors: tuple[type[Exception], ...] = (OSError, sqlite3.DatabaseError)
+    return (*errors, pydantic.ValidationError) if pydantic is not None else errors
+
+
 def main() -> None:  # pragma: no cover - console entry point
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     try:
         app()
-    except (OSError, sqlite3.DatabaseError, ValidationError) as exc:
+    except _environment_errors() as exc:
         # The environment, not a bug of the user's input: still one line, no traceback.
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         err.print(f"[bold red]error:[/] {type(exc).__name__}: {detail}", highlight=False)

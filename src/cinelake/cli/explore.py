@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import webbrowser
 from pathlib import Path
 from typing import Annotated
 
@@ -132,6 +131,8 @@ def dashboard(
     path = write_dashboard(gold, target, generated_at=clock().now())
     out.print(f"Dashboard: {path}")
     if open_:
+        import webbrowser
+
         webbrowser.open(path.resolve().as_uri())
     if serve_:
         feed = LocalLake(settings.data_dir).gold / GOLD_FEED_KEY
@@ -160,4 +161,6 @@ def _stack_link(stack: str, *, link: bool, open_: bool, other: bool) -> None:
     err.print(f"Link to the dashboard of stack {stack}, valid until {expires:%Y-%m-%d %H:%M} UTC:")
     out.print(url, highlight=False, soft_wrap=True, markup=False)
     if open_:
+        import webbrowser
+
         webbrowser.open(url)

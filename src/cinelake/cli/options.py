@@ -1,7 +1,8 @@
 """Every option a command takes, declared once.
 
 The options that set a `Settings` field take their help text and their "[default: ...]" from
-that field (its description and its default), and their range from its bound where the flag
+that setting (its description and its default, declared in `cinelake.setting_specs`, which
+`Settings` reads too: no pydantic for `--help`), and their range from its bound where the flag
 checks it at parse time (a usage error, exit 2). Their Python default is None: "not given", so
 the flag > environment > file > default order of `Settings` decides. No command restates a
 default or a help text: each one lists the option types below.
@@ -14,28 +15,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic.fields import FieldInfo
 
 from cinelake import layout
-from cinelake.config import Settings
-
-
-def _field(name: str) -> FieldInfo:
-    return Settings.model_fields[name]
+from cinelake.setting_specs import SETTINGS
 
 
 def lower_bound(name: str) -> int | float | None:
-    """The `ge` bound of a Settings field (e.g. top_n >= 1), the one place it is declared."""
-    for meta in _field(name).metadata:
-        ge = getattr(meta, "ge", None)
-        if ge is not None:
-            return ge  # type: ignore[no-any-return]
-    return None
+    """The `ge` bound of a setting (e.g. top_n >= 1), the one place it is declared."""
+    return SETTINGS[name].ge
 
 
 def shown_default(name: str) -> str | None:
-    """A Settings field's default as help text shows it; None when there is none to show."""
-    value = _field(name).default
+    """A setting's default as help text shows it; None when there is none to show."""
+    value = SETTINGS[name].default
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, Path):
@@ -48,7 +40,7 @@ def shown_default(name: str) -> str | None:
 def setting_help(name: str, *, more: str = "", unset: str | None = None) -> str:
     """Help from the Settings field: its description (+ `more`), then its default, or what
     happens when it is unset (`unset`) for a field whose default is None."""
-    text = _field(name).description or name
+    text = SETTINGS[name].description or name
     first = text.split(" ", 1)[0]
     if first.isalpha() and first.islower():  # a sentence, not a name such as imdb-datasets
         text = text[0].upper() + text[1:]

@@ -12,19 +12,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from pydantic import ValidationError
-
 from cinelake import layout
 from cinelake.cli.context import clock, fail, invocation, out
-from cinelake.config import CONFIG_ENV, Settings, config_path, load_settings
 from cinelake.damage import REPAIR_HINT, DamagedFile, first_line
 
 if TYPE_CHECKING:
+    from cinelake.config import Settings
     from cinelake.ops.lake import LakeView
     from cinelake.ops.runs import LocalRuntime
 
 # Lazy imports (inside the functions) are of modules that pull in the pipeline's libraries
-# (pyarrow, duckdb, httpx, boto3, Powertools): `cinelake --help` loads none of them.
+# (pyarrow, duckdb, httpx, boto3, Powertools) or pydantic (`cinelake.config`): `cinelake --help`
+# loads none of them.
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,12 +46,17 @@ def lake_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 def config_file() -> Path:
     """The settings file in effect: --config, else $CINELAKE_CONFIG, else ./cinelake.toml."""
+    from cinelake.config import CONFIG_ENV, config_path
+
     return config_path(invocation.config or os.environ.get(CONFIG_ENV))
 
 
 def settings_or_fail(**overrides: Any) -> Settings:
     """Settings with the given flags on top (None: not given); a bad value is one line naming
     the setting and where it came from."""
+    from pydantic import ValidationError
+
+    from cinelake.config import CONFIG_ENV, Settings, config_path, load_settings
     from cinelake.ops.config_report import ConfigFileError, origins, read_toml
 
     explicit = invocation.config or os.environ.get(CONFIG_ENV)

@@ -14,12 +14,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cinelake.cli.context import EXIT_NOTHING_USABLE, err, fail, out
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from cinelake.models import RejectedItem
     from cinelake.ops.backfill import BackfillReport
     from cinelake.ops.config_report import ConfigReport
@@ -114,6 +115,14 @@ def print_rows_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> N
 # -- runs --------------------------------------------------------------------------------------
 def progress() -> Progress:
     """The transient progress bar of a run or a rebuild, on stderr."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("[bold]{task.description:<24}"),
         BarColumn(),

@@ -4,11 +4,15 @@ Ctrl-C, and nothing else of the lake (every other path is 404)."""
 from __future__ import annotations
 
 import contextlib
-import http.server
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cinelake.cli.context import out
+
+if TYPE_CHECKING:
+    import http.server
+
+# http.server is imported when a server is made: `cinelake --help` does without it.
 
 HOST = "127.0.0.1"
 PORT = 8050
@@ -30,6 +34,8 @@ def make_server(
 ) -> http.server.ThreadingHTTPServer:
     """A server answering only :func:`routes` (read at each request, so a run's new page is
     served); ``port`` 0 picks a free one."""
+    import http.server
+
     table = routes(dashboard, feed)
 
     class Handler(http.server.BaseHTTPRequestHandler):

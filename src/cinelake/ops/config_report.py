@@ -15,7 +15,9 @@ from typing import Any
 from pydantic import SecretStr
 
 from cinelake.config import Settings
-from cinelake.observability import redact
+
+# cinelake.observability (Powertools) is imported by `shown`: every command reads its settings
+# through this module (`cinelake query` too), and only `cinelake config` shows them.
 
 ENV_PREFIX = "CINELAKE_"
 FLAG_NAMES = {"schedule_cron": "--cron", "schedule_timezone": "--timezone"}
@@ -104,6 +106,8 @@ def shown(name: str, value: Any, origin: str) -> Any:
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, str):
+        from cinelake.observability import redact
+
         return redact(value)
     return value
 

@@ -14,15 +14,12 @@ tests/aws/test_template.py fails when template.yaml's Glue tables differ from th
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from cinelake.aws.cfn import TEMPLATE_PATH, parse_template
+from cinelake.aws.generated import GeneratedBlock
 
 BEGIN = "  # --- BEGIN GENERATED: gold Glue tables (python -m cinelake.aws.glue_tables --write) ---"
 END = "  # --- END GENERATED: gold Glue tables ---"
@@ -192,13 +189,7 @@ def render_block() -> str:
 
 
 def replace_block(template_text: str, block: str) -> str:
-    start = template_text.find(BEGIN)
-    end = template_text.find(END)
-    if start < 0 or end < start:
-        raise SystemExit(
-            f"template.yaml has no generated block ({BEGIN.strip()} ... {END.strip()})"
-        )
-    return template_text[:start] + block + template_text[end + len(END) :]
+    return BLOCK.replace(template_text, block)
 
 
 def template_tables(template: dict[str, Any]) -> dict[str, Any]:
@@ -206,36 +197,19 @@ def template_tables(template: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in template["Resources"].items() if v.get("Type") == "AWS::Glue::Table"}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m cinelake.aws.glue_tables", description=__doc__.split("\n\n")[0]
-    )
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--write", action="store_true", help="update the block in template.yaml")
-    mode.add_argument("--check", action="store_true", help="fail if template.yaml is out of date")
-    parser.add_argument("--template", type=Path, default=TEMPLATE_PATH)
-    args = parser.parse_args(argv)
+BLOCK = GeneratedBlock(
+    module="cinelake.aws.glue_tables",
+    what="Glue tables",
+    begin=BEGIN,
+    end=END,
+    render=render_block,
+    resources=glue_resources,
+    declared=template_tables,
+)
 
-    block = render_block()
-    if not args.write and not args.check:
-        sys.stdout.write(block + "\n")
-        return 0
-    text = args.template.read_text(encoding="utf-8")
-    updated = replace_block(text, block)
-    if args.check:
-        current = template_tables(parse_template(text))
-        if current != glue_resources() or updated != text:
-            print(
-                f"{args.template}: Glue tables are out of date; run "
-                "python -m cinelake.aws.glue_tables --write",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    if updated != text:
-        args.template.write_text(updated, encoding="utf-8")
-        print(f"{args.template}: {len(glue_resources())} Glue tables written")
-    return 0
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return BLOCK.main(argv, description=__doc__.split("\n\n")[0])
 
 
 if __name__ == "__main__":

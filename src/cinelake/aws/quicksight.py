@@ -22,15 +22,12 @@ tests/aws/test_template.py fails when template.yaml's QuickSight resources diffe
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from cinelake.aws import glue_tables
-from cinelake.aws.cfn import TEMPLATE_PATH, parse_template
+from cinelake.aws.generated import GeneratedBlock
 
 BEGIN = "  # --- BEGIN GENERATED: QuickSight (python -m cinelake.aws.quicksight --write) ---"
 END = "  # --- END GENERATED: QuickSight ---"
@@ -520,45 +517,22 @@ def template_quicksight(template: dict[str, Any]) -> dict[str, Any]:
 
 
 def replace_block(template_text: str, block: str) -> str:
-    start = template_text.find(BEGIN)
-    end = template_text.find(END)
-    if start < 0 or end < start:
-        raise SystemExit(
-            f"template.yaml has no generated block ({BEGIN.strip()} ... {END.strip()})"
-        )
-    return template_text[:start] + block + template_text[end + len(END) :]
+    return BLOCK.replace(template_text, block)
+
+
+BLOCK = GeneratedBlock(
+    module="cinelake.aws.quicksight",
+    what="QuickSight resources",
+    begin=BEGIN,
+    end=END,
+    render=render_block,
+    resources=quicksight_resources,
+    declared=template_quicksight,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m cinelake.aws.quicksight", description=__doc__.split("\n\n")[0]
-    )
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--write", action="store_true", help="update the block in template.yaml")
-    mode.add_argument("--check", action="store_true", help="fail if template.yaml is out of date")
-    parser.add_argument("--template", type=Path, default=TEMPLATE_PATH)
-    args = parser.parse_args(argv)
-
-    block = render_block()
-    if not args.write and not args.check:
-        sys.stdout.write(block + "\n")
-        return 0
-    text = args.template.read_text(encoding="utf-8")
-    updated = replace_block(text, block)
-    if args.check:
-        current = template_quicksight(parse_template(text))
-        if current != quicksight_resources() or updated != text:
-            print(
-                f"{args.template}: QuickSight resources are out of date; run "
-                "python -m cinelake.aws.quicksight --write",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    if updated != text:
-        args.template.write_text(updated, encoding="utf-8")
-        print(f"{args.template}: {len(quicksight_resources())} QuickSight resources written")
-    return 0
+    return BLOCK.main(argv, description=__doc__.split("\n\n")[0])
 
 
 if __name__ == "__main__":

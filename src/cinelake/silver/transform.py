@@ -289,8 +289,18 @@ def _parse_sql(files_param: str, *, check_json: bool) -> str:
     the check (see :func:`_build`).
     """
     known_keys = _sql_list(sorted(KNOWN_OMDB_KEYS))
-    expected_keys = _sql_list(sorted(OMDB_FIELDS))
-    non_movie_keys = _sql_list(sorted(set(OMDB_FIELDS) - MOVIE_ONLY_OMDB_KEYS))
+    # The contract's fields that decoded to NULL: absent, JSON null or not a value of the
+    # field's shape (the movie-only ones count for movies only).
+    null_fields = (
+        "list_filter(["
+        + ", ".join(
+            f"CASE WHEN r.{key} IS NULL"
+            + (" AND type = 'movie'" if key in MOVIE_ONLY_OMDB_KEYS else "")
+            + f" THEN {_sql_str(key)} END"
+            for key in sorted(OMDB_FIELDS)
+        )
+        + "], lambda k: k IS NOT NULL)"
+    )
     envelope = _sql_str(json.dumps(_ENVELOPE))
     validity = "AND json_valid(line)" if check_json else ""
     return rf"""
@@ -378,14 +388,6 @@ def _parse_sql(files_param: str, *, check_json: bool) -> str:
             {_reasons_sql()} AS reasons
         FROM (SELECT *, year_range.year AS year, year_range.end_year AS end_year FROM typed)
     ),
-    keyed AS (
-        -- The keys of a found answer (one parse for drift and missing fields).
-        SELECT
-            *,
-            CASE WHEN selected AND status = 'found' AND NOT unreadable AND r IS NOT NULL
-                THEN json_keys(line, '$.response') END AS response_keys
-        FROM checked
-    )
     SELECT
         selected,
         CASE WHEN requested_imdb_id IS NULL OR (snap IS NULL AND NOT unreadable) THEN NULL
@@ -413,15 +415,18 @@ def _parse_sql(files_param: str, *, check_json: bool) -> str:
         reasons,
         CASE WHEN selected AND len(reasons) > 0 THEN line END AS raw,
         CASE WHEN selected AND status = 'found' AND NOT unreadable THEN
-            list_distinct(list_filter(coalesce(response_keys, []::VARCHAR[]),
+            list_distinct(list_filter(json_keys(line, '$.response'),
                                       lambda k: NOT list_contains({known_keys}, k)))
         END AS unknown_keys,
-        -- Keys the contract reads that the answer lacks altogether ("N/A" is a value).
-        CASE WHEN response_keys IS NOT NULL THEN
-            list_filter(CASE WHEN type = 'movie' THEN {expected_keys} ELSE {non_movie_keys} END,
-                        lambda k: NOT list_contains(response_keys, k))
+        -- Keys the contract reads that the answer lacks altogether ("N/A" is a value): of the
+        -- fields that decoded to NULL (rare), those absent from the answer's keys.
+        CASE WHEN selected AND status = 'found' AND NOT unreadable AND r IS NOT NULL THEN
+            CASE WHEN len({null_fields}) = 0 THEN []::VARCHAR[]
+                 ELSE list_filter({null_fields}, lambda k:
+                                  NOT list_contains(json_keys(line, '$.response'), k))
+            END
         END AS missing_keys
-    FROM keyed
+    FROM checked
     """
 
 

@@ -604,6 +604,7 @@ def test_drift_counts_unknown_answer_keys(tmp_path: Path) -> None:
 def test_missing_fields_count_contract_keys_absent_from_answers(tmp_path: Path) -> None:
     series = breaking_bad(imdb_id="tt0000003")
     del series["Awards"]
+    explicit_null = answer("tt0000007") | {"Production": None}  # present, no value
     result = build(
         tmp_path,
         [
@@ -616,12 +617,13 @@ def test_missing_fields_count_contract_keys_absent_from_answers(tmp_path: Path) 
             # A movie without the movie-only fields lacks them.
             bronze("tt0000005", answer("tt0000005", DVD=None, Website=None), rank=5),
             bronze("tt0000006", status="not_found", rank=6),  # not an answer with fields
+            bronze("tt0000007", explicit_null, rank=7),
         ],
     )
 
     assert result.missing == {"Awards": 1, "DVD": 1, "Metascore": 2, "Plot": 1, "Website": 1}
     assert result.drift == {}
-    assert result.movies.num_rows == 5
+    assert result.movies.num_rows == 6
     assert movie(result, "tt0000001")["metascore"] == 100  # from Ratings: the row is kept
 
     # Complete answers lack nothing.

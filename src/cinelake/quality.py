@@ -150,6 +150,17 @@ CHECKS: tuple[Check, ...] = (
         "above",
         "count",
     ),
+    # The other half of schema drift: a field gone from OMDb's answers empties a silver column.
+    Check(
+        "schema_missing_fields",
+        "fields the silver contract reads that found answers of the day lacked altogether "
+        "(absent from the JSON; an N/A value is a null, for the null rates); DVD, BoxOffice, "
+        "Production and Website are expected of movies only",
+        0,
+        1,
+        "above",
+        "count",
+    ),
 )
 
 _BY_NAME = {c.name: c for c in CHECKS}
@@ -257,6 +268,9 @@ class Facts:
     """of them, rows of type movie (the base of the box office null rate)."""
     nulls: Mapping[str, int]
     """answered rows without the column's value, by check name (``null_rate_*``)."""
+    missing_fields: int | None = None
+    """fields of the contract that found answers lacked (None: figures written before this
+    was counted, so the check is not evaluated for that day)."""
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -279,6 +293,7 @@ def values(facts: Facts, previous_source_movies: int | None) -> dict[str, float 
         "stale_share": _share(facts.stale, facts.silver_rows),
         "pending_share": _share(facts.pending, facts.silver_rows),
         "schema_drift": facts.drift_fields,
+        "schema_missing_fields": facts.missing_fields,
     }
     for name, n in facts.nulls.items():
         base = facts.answered_movies if name == "null_rate_box_office" else facts.answered

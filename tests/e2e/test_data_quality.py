@@ -163,3 +163,155 @@ def test_quality_of_a_day_without_a_verdict_is_one_line(lake: Path) -> None:
     assert result.stderr.count("\n") == 1 and "2024-01-01" in result.stderr
     bad = invoke_cli("quality", "--date", "yesterday", "--data-dir", str(lake))
     assert bad.exit_code == 2 and "not a date" in bad.stderr
+
+
+def clean_catalog(ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Synthetic answers with every movie's box office known (no null-rate warning)."""
+    catalog = synthetic.omdb_catalog(ids)
+    for answer in catalog.values():
+        if answer["Type"] == "movie":
+            answer["BoxOffice"] = "$12,345,678"
+    return catalog
+
+
+def test_answers_lacking_a_field_are_schema_drift_named_in_the_summary(
+    lake: Path, tmp_path: Path
+) -> None:
+    items = synthetic.source_list(10)["items"]
+    ids = [i["id"] for i in items]
+    catalog = clean_catalog(ids)
+    for i in ids[:3]:
+        del catalog[i]["Awards"]  # absent from the JSON: a missing field
+    catalog[ids[5]]["Plot"] = "N/A"  # present, no value: a null, not a missing field
+    result = run(lake, write_source(tmp_path / "top.json", items), 10, OmdbSimulator(catalog))
+
+    # One field missing warns (exit 0); the names and counts are in the summary.
+    assert result.exit_code == 0, result.output
+    assert "schema drift (fields OMDb answers lacked): Awards (3)" in result.stdout
+    [row] = query_json(lake, "select status, failed_checks from gold_data_quality")
+    assert row == {"status": "warn", "failed_checks": "schema_missing_fields=1 (warn above 0)"}
+    checks = query_json(
+        lake,
+        'select "check", value, status from gold_data_quality_checks '
+        """where "check" like 'schema%'""",
+    )
+    assert sorted(checks, key=lambda c: c["check"]) == [
+        {"check": "schema_drift", "value": 0.0, "status": "pass"},
+        {"check": "schema_missing_fields", "value": 1.0, "status": "warn"},
+    ]
+    # Awards is still a silver column: the movies that lacked it have no awards text.
+    rows = query_json(lake, "select imdb_id, awards_text from silver_movies")
+    assert {r["imdb_id"] for r in rows if r["awards_text"] is None} == set(ids[:3])
+
+    # A second field gone from every answer fails the day; it still publishes (exit 7).
+    for answer in catalog.values():
+        answer.pop("Metascore", None)
+    other = tmp_path / "other-lake"
+    again = run(other, write_source(tmp_path / "top.json", items), 10, OmdbSimulator(catalog))
+    assert again.exit_code == EXIT_QUALITY_FAILED, again.output
+    assert "schema_missing_fields=2 (fail above 1)" in again.stderr
+    assert "Awards (3), Metascore (10)" in again.stdout
+    [row] = query_json(other, "select status, failed_checks from gold_data_quality")
+    assert row["status"] == "fail"
+    assert len(query_json(other, "select * from gold_top_rated")) == 10
+
+
+def test_resume_that_publishes_a_failing_day_exits_7(lake: Path, tmp_path: Path) -> None:
+    items = synthetic.source_list(4)["items"]
+    ids = [i["id"] for i in items]
+    catalog = clean_catalog(ids)
+    for answer in catalog.values():  # two fields gone from every answer: fail
+        del answer["Awards"], answer["Rated"]
+    # The key is rejected after two answers: the other two stay queued (exit 4).
+    sim = OmdbSimulator(catalog, SimulatorConfig(revoked_after=2))
+    with sim.serve() as url:
+        paused = cli(
+            "run",
+            "--source",
+            str(write_source(tmp_path / "top.json", items)),
+            "--top-n",
+            "4",
+            "--omdb-url",
+            url,
+            "--data-dir",
+            str(lake),
+            "--concurrency",
+            "1",
+        )
+        assert paused.exit_code == 4, paused.output
+        assert "data-quality verdict" not in paused.stderr  # nothing published yet
+        sim.config.revoked_after = None
+        resumed = cli("resume", "--data-dir", str(lake))
+
+    assert resumed.exit_code == EXIT_QUALITY_FAILED, resumed.output
+    assert "data quality: fail" in resumed.stdout
+    [line] = resumed.stderr.strip().splitlines()
+    assert "data-quality verdict is fail" in line and "schema_missing_fields=2" in line
+    assert "Traceback" not in resumed.output
+    assert len(query_json(lake, "select * from gold_top_rated")) == 4  # published all the same
+    # Nothing left to resume: nothing published, exit 0.
+    nothing = cli("resume", "--data-dir", str(lake))
+    assert nothing.exit_code == 0 and "Nothing to resume" in nothing.output
+
+
+def backfill(folder: Path, lake: Path, sim: OmdbSimulator, *more: str) -> Any:
+    with sim.serve() as url:
+        return cli(
+            "backfill",
+            str(folder),
+            "--top-n",
+            "20",
+            "--omdb-url",
+            url,
+            "--data-dir",
+            str(lake),
+            *more,
+        )
+
+
+def test_backfill_exits_7_when_a_day_it_published_fails_after_the_more_severe_exits(
+    lake: Path, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from cinelake import cli as cli_module
+
+    today = cli_module.CLOCK.now().date()
+    day1, day2, day3 = (str(today - timedelta(days=n)) for n in (30, 20, 10))
+    items = synthetic.source_list(20)["items"]
+    sim = OmdbSimulator(clean_catalog([i["id"] for i in items]))
+    folder = tmp_path / "days"
+    folder.mkdir()
+    write_source(folder / f"{day1}.json", items)
+    write_source(folder / f"{day2}.json", items[:10])  # half the top 20 asked for: fail
+    (folder / "2023-02-30.json").write_text("{}")  # a bad file: exit 6 wins over 7
+
+    first = backfill(folder, lake, sim)
+    assert first.exit_code == 6, first.output
+    errors = first.stderr.strip().splitlines()
+    assert len(errors) == 2 and "2023-02-30.json" in errors[0]
+    assert errors[1].startswith(f"error: {day2}: the snapshot's data-quality verdict is fail")
+    assert "source_list_coverage=0.5 (fail below 0.9)" in errors[1]
+    verdicts = query_json(lake, "select snapshot_date, status from gold_data_quality")
+    assert sorted((str(v["snapshot_date"]), v["status"]) for v in verdicts) == [
+        (day1, "pass"),
+        (day2, "fail"),
+    ]
+
+    # Again without the bad file: nothing is published (unchanged), so exit 0; each day's
+    # verdict is still shown.
+    (folder / "2023-02-30.json").unlink()
+    again = backfill(folder, lake, sim, "--json")
+    assert again.exit_code == 0, again.output
+    shown = {d["day"]: (d["status"], d["quality"]) for d in json.loads(again.stdout)["days"]}
+    assert shown == {day1: ("unchanged", "pass"), day2: ("unchanged", "fail")}
+
+    # A new day that fails, alone: exit 7, the day named; published all the same.
+    write_source(folder / f"{day3}.json", items[:15])
+    third = backfill(folder, lake, sim)
+    assert third.exit_code == EXIT_QUALITY_FAILED, third.output
+    [line] = third.stderr.strip().splitlines()
+    assert day3 in line and day2 not in line and "source_list_coverage=0.75" in line
+    assert "Traceback" not in third.output
+    days = query_json(lake, "select distinct snapshot_date from silver_movies")
+    assert sorted(str(d["snapshot_date"]) for d in days) == [day1, day2, day3]

@@ -3,6 +3,7 @@ overrides from cinelake.toml."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -102,11 +103,13 @@ def test_a_days_figures_count_nulls_over_answered_rows_and_box_office_over_movie
         not_found=0,
         dead_lettered=0,
         drift={"Soundtrack": 3},
+        missing={"Metascore": 2, "Plot": 1},
     )
     assert (facts.silver_rows, facts.stale, facts.pending, facts.answered) == (5, 1, 1, 4)
     assert facts.answered_movies == 3
     assert facts.rank_gaps == 1  # rank 3 is missing from 1..5
     assert facts.drift_fields == 1
+    assert facts.missing_fields == 2
     assert dict(facts.nulls) == {
         "null_rate_imdb_rating": 1,
         "null_rate_year": 0,
@@ -119,9 +122,54 @@ def test_a_days_figures_count_nulls_over_answered_rows_and_box_office_over_movie
     assert values["null_rate_box_office"] == round(1 / 3, 4)
     assert values["source_list_coverage"] == round(5 / 6, 4)
     assert values["list_shrink"] is None
+    assert (values["schema_drift"], values["schema_missing_fields"]) == (1, 2)
     assert (
         read_facts(__import__("cinelake.stages.quality").stages.quality.facts_bytes(facts)) == facts
     )
+
+
+@pytest.mark.parametrize(
+    ("missing", "status"),
+    [
+        ({}, "pass"),
+        ({"Metascore": 40}, "warn"),  # one field: warn above 0
+        ({"Metascore": 40, "Awards": 1}, "fail"),  # two: fail above 1
+    ],
+)
+def test_missing_fields_are_judged_by_how_many_fields_went_missing(
+    missing: dict[str, int], status: str
+) -> None:
+    facts = day_facts(
+        manifest([1, 2], 2),
+        silver([{"enrichment": "fresh", "type": "movie"}] * 2),
+        quarantined=0,
+        not_found=0,
+        dead_lettered=0,
+        drift={},
+        missing=missing,
+    )
+    [result] = [
+        r
+        for r in quality.evaluate(quality.values(facts, None))
+        if r.check == "schema_missing_fields"
+    ]
+    assert (result.value, result.status) == (len(missing), status)
+    assert result.threshold == (1 if status == "fail" else 0)
+
+
+def test_figures_written_before_missing_fields_were_counted_are_not_judged_on_them() -> None:
+    from dataclasses import asdict
+
+    older = asdict(day("2026-03-01", 100))
+    older.pop("missing_fields")
+    facts = read_facts(json.dumps(older).encode())
+    assert facts.missing_fields is None
+    checks = [r.check for r in quality.evaluate(quality.values(facts, None))]
+    assert "schema_drift" in checks and "schema_missing_fields" not in checks
+    # A figure every version wrote is still required.
+    del older["drift_fields"]
+    with pytest.raises(ValueError, match="drift_fields"):
+        read_facts(json.dumps(older).encode())
 
 
 def test_rank_gaps_counts_missing_ranks() -> None:

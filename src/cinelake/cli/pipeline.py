@@ -21,6 +21,7 @@ from cinelake.cli.context import (
     EXIT_SOME_DAYS_FAILED,
     EXIT_USAGE,
     clock,
+    err,
     fail,
     out,
 )
@@ -209,14 +210,23 @@ def run(
     fail_if_nothing_usable([summary])
     if not summary.complete:
         raise typer.Exit(EXIT_INCOMPLETE)
-    if summary.quality == "fail":
-        # Published all the same (the data is the data); the exit code says it is suspect.
-        fail(
-            f"the snapshot's data-quality verdict is fail ({summary.quality_failed_checks}): "
-            f"published all the same; `cinelake quality --date {summary.snapshot_date}` "
-            "explains",
-            EXIT_QUALITY_FAILED,
+    fail_if_quality_failed([summary])
+
+
+def fail_if_quality_failed(summaries: list[Any]) -> None:
+    """Exit 7 when a run published a snapshot whose data-quality verdict is ``fail``: published
+    all the same (the data is the data); one line per such snapshot says why."""
+    suspect = [s for s in summaries if s.quality == "fail"]
+    for s in suspect:
+        err.print(
+            f"[bold red]error:[/] the snapshot's data-quality verdict is fail "
+            f"({s.quality_failed_checks}): published all the same; "
+            f"`cinelake quality --date {s.snapshot_date}` explains",
+            highlight=False,
+            soft_wrap=True,
         )
+    if suspect:
+        raise typer.Exit(EXIT_QUALITY_FAILED)
 
 
 @lake_errors
@@ -294,7 +304,8 @@ def backfill(
     """Load a folder of dated top lists (YYYY-MM-DD.json / .csv) as history, one run per day.
 
     Days go in date order; a day already built from the same list is skipped (no OMDb
-    request); a bad file is named and skipped, the other days go on (exit 6 at the end).
+    request); a bad file is named and skipped, the other days go on (exit 6 at the end). A day
+    it built whose data-quality verdict is fail is published all the same (exit 7).
     """
     from cinelake.keys import SecretError
     from cinelake.observability import quiet_for_cli
@@ -369,6 +380,17 @@ def backfill(
         print_json(report.as_dict())
     else:
         print_backfill(report)
+    suspect = report.quality_failed()
+    for d in suspect:
+        # Published all the same (the data is the data); named whatever the exit code.
+        err.print(
+            f"[bold red]error:[/] {d.day}: the snapshot's data-quality verdict is fail "
+            f"({d.quality_failed_checks}): published all the same; "
+            f"`cinelake quality --date {d.day}` explains",
+            highlight=False,
+            soft_wrap=True,
+        )
+    # The most severe applies: 4, 3, 5, 6, then 7 (a fail verdict of a day it published).
     if report.paused == "invalid_key":
         raise typer.Exit(EXIT_KEY_REJECTED)
     if report.count("incomplete") or report.count("not_started"):
@@ -377,6 +399,8 @@ def backfill(
         raise typer.Exit(EXIT_NOTHING_USABLE)
     if report.count("failed"):
         raise typer.Exit(EXIT_SOME_DAYS_FAILED)
+    if suspect:
+        raise typer.Exit(EXIT_QUALITY_FAILED)
 
 
 def _offline_or_fail(settings: Any) -> Any:
@@ -552,3 +576,4 @@ def resume(
     fail_if_nothing_usable(shown)
     if not all(s.complete for s in shown):
         raise typer.Exit(EXIT_INCOMPLETE)
+    fail_if_quality_failed(shown)

@@ -179,6 +179,11 @@ def print_summary(s: RunSummary) -> None:
         out.print(f"  dead-lettered {d['imdb_id']}: {d['error']}", highlight=False, soft_wrap=True)
     if s.drift:
         out.print(f"  schema drift (kept in bronze): {', '.join(sorted(s.drift))}")
+    if s.missing:
+        out.print(
+            "  schema drift (fields OMDb answers lacked): "
+            + ", ".join(f"{k} ({n})" for k, n in sorted(s.missing.items()))
+        )
     if s.quality is not None:
         print_quality_line(s.quality, s.quality_failed_checks)
     if s.paused is not None and s.paused.reason == "quota" and s.complete:
@@ -305,7 +310,7 @@ def print_backfill(report: BackfillReport) -> None:
     for d in report.days:
         if d.status == "failed":
             err.print(f"[bold red]error:[/] {shown(d.file)}: {shown(d.reason)}", soft_wrap=True)
-    table = Table("day", "file", "movies", "status", "detail")
+    table = Table("day", "file", "movies", "status", "detail", "quality")
     for d in report.days:
         style = _DAY_STYLE.get(d.status, "")
         table.add_row(
@@ -314,6 +319,7 @@ def print_backfill(report: BackfillReport) -> None:
             str(d.movies) if d.status in ("built", "unchanged") else "-",
             f"[{style}]{d.status}[/]",
             shown(d.reason),
+            f"[{QUALITY_STYLE.get(d.quality, 'white')}]{d.quality}[/]" if d.quality else "-",
         )
     out.print(table)
     if report.ignored:

@@ -126,6 +126,10 @@ class DayResult:
     run_id: str | None = None
     omdb_requests: int = 0
     cache_hits: int = 0
+    quality: str | None = None
+    """The day's data-quality verdict in gold after the backfill (``pass | warn | fail``), when
+    gold has one made from this day's owning run."""
+    quality_failed_checks: str = ""
 
 
 @dataclass
@@ -140,6 +144,12 @@ class BackfillReport:
 
     def count(self, status: DayStatus) -> int:
         return sum(d.status == status for d in self.days)
+
+    def quality_failed(self) -> list[DayResult]:
+        """The days this backfill published (``built``) whose data-quality verdict is
+        ``fail``: published all the same, and the command exits 7 (unless a more severe exit
+        applies). An ``unchanged`` day was published before and shows its verdict only."""
+        return [d for d in self.days if d.status == "built" and d.quality == "fail"]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -204,11 +214,29 @@ def backfill(
                 report.days.append(result)
             tell(total, total, "gold")
             report.gold_rebuilt = runtime.ensure_gold()
+        _with_verdicts(runtime, report)
         if report.gold_rebuilt:
             dashboard = runtime.render_dashboard()
             report.dashboard = str(dashboard) if dashboard is not None else None
     report.days.sort(key=lambda d: (d.day, d.file))
     return report
+
+
+def _with_verdicts(runtime: LocalRuntime, report: BackfillReport) -> None:
+    """Each loaded day's data-quality verdict, as gold holds it once rebuilt (gold is held
+    while the days load, so a day's run summary cannot have it yet). A verdict made from
+    another run than the day's (a day that failed keeps its previous snapshot) is not the
+    day's."""
+    from cinelake.ops.quality import verdicts
+
+    by_day = {v.snapshot_date: v for v in verdicts(runtime.deps.gold)}
+    for d in report.days:
+        v = by_day.get(d.day)
+        if v is None or d.status not in ("built", "unchanged"):
+            continue
+        if d.status == "built" and v.run_id != d.run_id:
+            continue
+        d.quality, d.quality_failed_checks = v.status, v.failed_checks
 
 
 def _kept_for_new(

@@ -69,6 +69,7 @@ class RunSummary:
     notify: dict[str, Any] | None = None  # the day's digest: sent, failed or skipped (marker)
     quality: str | None = None  # the snapshot's data-quality verdict (gold), if this run owns it
     quality_failed_checks: str = ""  # the checks that did not pass
+    missing: dict[str, int] = field(default_factory=dict)  # contract fields answers lacked
 
     @property
     def complete(self) -> bool:
@@ -313,6 +314,7 @@ class LocalRuntime(AwsEmulator):
             notify=_digest(deps.gold, manifest.snapshot_date, manifest.started_at),
             quality=day_verdict.status if day_verdict else None,
             quality_failed_checks=day_verdict.failed_checks if day_verdict else "",
+            missing=dict(silver.get("missing", {})),
         )
 
 

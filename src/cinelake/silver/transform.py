@@ -22,7 +22,8 @@ Steps, in one private in-memory DuckDB (compressed, memory-limited):
    the newest of them.
 3. Routing: no reasons + found -> ``movies`` (leaving DuckDB in rank order, slice by
    slice); no reasons + not_found -> ``not_found``; any reason -> ``quarantine`` with
-   all of them. Drift is counted over the found answers kept in step 2.
+   all of them. Drift (keys the contract does not know) and missing fields (keys it reads
+   that an answer lacks) are counted over the found answers kept in step 2.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -47,6 +48,7 @@ from cinelake.silver.parsers import register_parsers
 __all__ = [
     "IGNORED_OMDB_KEYS",
     "KNOWN_OMDB_KEYS",
+    "MOVIE_ONLY_OMDB_KEYS",
     "OMDB_FIELDS",
     "RejectedLine",
     "SilverBuild",
@@ -97,6 +99,12 @@ IGNORED_OMDB_KEYS: Final[frozenset[str]] = frozenset(
 KNOWN_OMDB_KEYS: Final[frozenset[str]] = frozenset(OMDB_FIELDS) | IGNORED_OMDB_KEYS
 """Any other key in a found answer is drift."""
 
+MOVIE_ONLY_OMDB_KEYS: Final[frozenset[str]] = frozenset(
+    {"DVD", "BoxOffice", "Production", "Website"}
+)
+"""Keys of ``OMDB_FIELDS`` OMDb sends for movies only: a series', an episode's or a game's answer
+has none of them, so only an answer of type movie is expected to have them."""
+
 _ENVELOPE: Final[dict[str, Any]] = envelope_shape(OMDB_FIELDS)
 """The bronze record's envelope as read here (:mod:`cinelake.bronze`, beside its writer)."""
 
@@ -137,6 +145,10 @@ class SilverBuild:
     """OMDb answer keys the contract does not know -> how many found records had them."""
     records_read: int
     """Bronze lines selected for this build (snapshot/run filter passed), before dedup."""
+    missing: dict[str, int] = field(default_factory=dict)
+    """OMDb answer keys the contract reads (``OMDB_FIELDS``; the movie-only ones for movies
+    only) -> how many found records lacked them altogether. A key present with ``"N/A"`` is
+    not missing: that is a null value."""
 
 
 def _sql_str(value: str) -> str:
@@ -277,6 +289,18 @@ def _parse_sql(files_param: str, *, check_json: bool) -> str:
     the check (see :func:`_build`).
     """
     known_keys = _sql_list(sorted(KNOWN_OMDB_KEYS))
+    # The contract's fields that decoded to NULL: absent, JSON null or not a value of the
+    # field's shape (the movie-only ones count for movies only).
+    null_fields = (
+        "list_filter(["
+        + ", ".join(
+            f"CASE WHEN r.{key} IS NULL"
+            + (" AND type = 'movie'" if key in MOVIE_ONLY_OMDB_KEYS else "")
+            + f" THEN {_sql_str(key)} END"
+            for key in sorted(OMDB_FIELDS)
+        )
+        + "], lambda k: k IS NOT NULL)"
+    )
     envelope = _sql_str(json.dumps(_ENVELOPE))
     validity = "AND json_valid(line)" if check_json else ""
     return rf"""
@@ -363,7 +387,7 @@ def _parse_sql(files_param: str, *, check_json: bool) -> str:
             *,
             {_reasons_sql()} AS reasons
         FROM (SELECT *, year_range.year AS year, year_range.end_year AS end_year FROM typed)
-    )
+    ),
     SELECT
         selected,
         CASE WHEN requested_imdb_id IS NULL OR (snap IS NULL AND NOT unreadable) THEN NULL
@@ -393,7 +417,15 @@ def _parse_sql(files_param: str, *, check_json: bool) -> str:
         CASE WHEN selected AND status = 'found' AND NOT unreadable THEN
             list_distinct(list_filter(json_keys(line, '$.response'),
                                       lambda k: NOT list_contains({known_keys}, k)))
-        END AS unknown_keys
+        END AS unknown_keys,
+        -- Keys the contract reads that the answer lacks altogether ("N/A" is a value): of the
+        -- fields that decoded to NULL (rare), those absent from the answer's keys.
+        CASE WHEN selected AND status = 'found' AND NOT unreadable AND r IS NOT NULL THEN
+            CASE WHEN len({null_fields}) = 0 THEN []::VARCHAR[]
+                 ELSE list_filter({null_fields}, lambda k:
+                                  NOT list_contains(json_keys(line, '$.response'), k))
+            END
+        END AS missing_keys
     FROM checked
     """
 
@@ -496,6 +528,13 @@ _DRIFT_SQL: Final = """
 SELECT key, count(*) FROM (
     SELECT unnest(unknown_keys) AS key FROM parsed
     WHERE rowid IN (SELECT rid FROM latest) AND unknown_keys IS NOT NULL
+) GROUP BY key ORDER BY key
+"""
+
+_MISSING_SQL: Final = """
+SELECT key, count(*) FROM (
+    SELECT unnest(missing_keys) AS key FROM parsed
+    WHERE rowid IN (SELECT rid FROM latest) AND missing_keys IS NOT NULL
 ) GROUP BY key ORDER BY key
 """
 
@@ -679,6 +718,7 @@ def _build(
         quarantine = con.sql(_QUARANTINE_SQL, params={"ingested_at": ingested}).to_arrow_table()
         not_found = [row[0] for row in con.execute(_NOT_FOUND_SQL).fetchall()]
         drift = {key: int(count) for key, count in con.execute(_DRIFT_SQL).fetchall()}
+        missing = {key: int(count) for key, count in con.execute(_MISSING_SQL).fetchall()}
     finally:
         con.close()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -697,6 +737,7 @@ def _build(
         not_found=not_found,
         drift=drift,
         records_read=records_read + len(rejected),
+        missing=missing,
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict
+from dataclasses import MISSING, asdict
 from typing import Any
 
 import pyarrow as pa
@@ -40,10 +40,12 @@ def day_facts(
     not_found: int,
     dead_lettered: int,
     drift: Mapping[str, int],
+    missing: Mapping[str, int],
 ) -> Facts:
     """The day's figures from the run that owns it and the silver it built. ``quarantined``
     (the silver report's) and ``not_found``/``dead_lettered`` (the run's account) are the
-    figures the run summary and ``status`` show."""
+    figures the run summary and ``status`` show. ``drift`` and ``missing``: the fields OMDb's
+    answers had that the contract does not know, and those of the contract they lacked."""
     states = movies.column("enrichment")
     answered_mask = pc.fill_null(pc.not_equal(states, "pending"), True)
     answered = movies.filter(answered_mask)
@@ -51,12 +53,12 @@ def day_facts(
     nulls: dict[str, int] = {}
     for column, name in NULL_COLUMNS.items():
         values = answered.column(column)
-        missing = pc.is_null(values)
+        absent = pc.is_null(values)
         if pa.types.is_list(values.type):
-            missing = pc.or_(missing, pc.equal(pc.fill_null(pc.list_value_length(values), 0), 0))
+            absent = pc.or_(absent, pc.equal(pc.fill_null(pc.list_value_length(values), 0), 0))
         if name == "null_rate_box_office":
-            missing = pc.and_(missing, is_movie)
-        nulls[name] = int(pc.sum(pc.cast(missing, pa.int64())).as_py() or 0)
+            absent = pc.and_(absent, is_movie)
+        nulls[name] = int(pc.sum(pc.cast(absent, pa.int64())).as_py() or 0)
     state_list = states.to_pylist()
     return Facts(
         snapshot_date=manifest.snapshot_date.isoformat(),
@@ -74,6 +76,7 @@ def day_facts(
         answered=answered.num_rows,
         answered_movies=int(pc.sum(pc.cast(is_movie, pa.int64())).as_py() or 0),
         nulls=nulls,
+        missing_fields=len(missing),
     )
 
 
@@ -87,7 +90,14 @@ def read_facts(data: bytes) -> Facts:
     if not isinstance(doc, dict):
         raise ValueError("not a JSON object")
     try:
-        return Facts(**{k: doc[k] for k in Facts.__dataclass_fields__})
+        return Facts(
+            **{
+                k: doc[k]
+                for k, f in Facts.__dataclass_fields__.items()
+                # a field added later (with a default) may be absent from older figures
+                if k in doc or f.default is MISSING
+            }
+        )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"missing or bad field: {exc}") from None
 

@@ -58,6 +58,8 @@ class SilverOutcome:
     remaining: int = 0
     stale: int = 0
     pending: int = 0
+    missing: dict[str, int] = field(default_factory=dict)
+    """Fields the silver contract reads that found answers lacked -> how many lacked them."""
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -144,6 +146,7 @@ def build_run(deps: SilverPorts, run_id: str, *, force: bool = False) -> SilverO
             quarantined=build.quarantine.num_rows,
             not_found=len(build.not_found),
             drift=dict(build.drift),
+            missing=dict(build.missing),
         )
         ledger.write_report(
             run_id,
@@ -175,6 +178,7 @@ def build_run(deps: SilverPorts, run_id: str, *, force: bool = False) -> SilverO
         not_found=len(build.not_found),
         drift=dict(build.drift),
         **freshness_counts(build.movies),
+        missing=dict(build.missing),
     )
     report = outcome.as_dict() | {
         "quarantined_ids": [x for x in build.quarantine.column("requested_imdb_id").to_pylist()],
@@ -187,6 +191,11 @@ def build_run(deps: SilverPorts, run_id: str, *, force: bool = False) -> SilverO
         get_logger().warning(
             "schema drift: OMDb sent fields the silver contract does not know",
             extra={"run_id": run_id, "fields": dict(build.drift)},
+        )
+    if build.missing:
+        get_logger().warning(
+            "schema drift: OMDb answers lacked fields the silver contract reads",
+            extra={"run_id": run_id, "fields": dict(build.missing)},
         )
     return outcome
 
@@ -222,6 +231,7 @@ def _unchanged(
         drift=dict(previous.get("drift", {})),
         stale=int(previous.get("stale", 0)),
         pending=int(previous.get("pending", 0)),
+        missing=dict(previous.get("missing", {})),
     )
 
 
@@ -240,6 +250,7 @@ def quality_facts(ledger: RunLedger, manifest: RunManifest, build: SilverBuild) 
             not_found=run.count("not_found"),
             dead_lettered=run.count("failed"),
             drift=build.drift,
+            missing=build.missing,
         )
     )
 
@@ -282,7 +293,7 @@ def for_manifest(day: SilverBuild, manifest: RunManifest) -> SilverBuild:
 
     Quarantine keeps the run's ids too, plus the lines that name no movie at all (unreadable,
     no valid ``imdb_id``) of this run or of no readable run, so corrupt bronze stays visible.
-    ``drift`` and ``records_read`` are the day's, over the answers read.
+    ``drift``, ``missing`` and ``records_read`` are the day's, over the answers read.
     """
     from cinelake.silver import schema
     from cinelake.silver.transform import SilverBuild
@@ -319,6 +330,7 @@ def for_manifest(day: SilverBuild, manifest: RunManifest) -> SilverBuild:
         not_found=sorted((i for i in day.not_found if i in rank_of), key=lambda i: (rank_of[i], i)),
         drift=day.drift,
         records_read=day.records_read,
+        missing=day.missing,
     )
 
 
@@ -366,6 +378,7 @@ def with_lost_movies(
         not_found=build.not_found,
         drift=build.drift,
         records_read=build.records_read,
+        missing=build.missing,
     )
 
 
@@ -417,6 +430,7 @@ def with_freshness(
         not_found=build.not_found,
         drift=build.drift,
         records_read=build.records_read,
+        missing=build.missing,
     )
 
 

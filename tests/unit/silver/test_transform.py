@@ -601,6 +601,38 @@ def test_drift_counts_unknown_answer_keys(tmp_path: Path) -> None:
     assert set(result.movies.column_names) == set(schema.arrow_schema().names)
 
 
+def test_missing_fields_count_contract_keys_absent_from_answers(tmp_path: Path) -> None:
+    series = breaking_bad(imdb_id="tt0000003")
+    del series["Awards"]
+    explicit_null = answer("tt0000007") | {"Production": None}  # present, no value
+    result = build(
+        tmp_path,
+        [
+            bronze("tt0000001", answer("tt0000001", Metascore=None, Plot=None), rank=1),
+            bronze("tt0000002", answer("tt0000002", Metascore=None), rank=2),
+            # A series has no DVD, BoxOffice, Production or Website: not missing for it.
+            bronze("tt0000003", series, rank=3),
+            # "N/A" is a value (a null for the null rates), not a missing field.
+            bronze("tt0000004", answer("tt0000004", Plot="N/A", BoxOffice="N/A"), rank=4),
+            # A movie without the movie-only fields lacks them.
+            bronze("tt0000005", answer("tt0000005", DVD=None, Website=None), rank=5),
+            bronze("tt0000006", status="not_found", rank=6),  # not an answer with fields
+            bronze("tt0000007", explicit_null, rank=7),
+        ],
+    )
+
+    assert result.missing == {"Awards": 1, "DVD": 1, "Metascore": 2, "Plot": 1, "Website": 1}
+    assert result.drift == {}
+    assert result.movies.num_rows == 6
+    assert movie(result, "tt0000001")["metascore"] == 100  # from Ratings: the row is kept
+
+    # Complete answers lack nothing.
+    whole = breaking_bad(imdb_id="tt0000003")
+    (tmp_path / "clean").mkdir()
+    clean = build(tmp_path / "clean", [bronze("tt0000001"), bronze("tt0000003", whole, rank=2)])
+    assert clean.missing == {}
+
+
 def test_only_the_requested_snapshot_and_run_are_read(tmp_path: Path) -> None:
     lines = [
         bronze("tt0000001", answer("tt0000001", Title="run one"), rank=1),

@@ -4,9 +4,14 @@ in `status` and in `cinelake quality`."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+import cinelake.cli
+from cinelake.clock import FakeClock
 from cinelake.devtools import synthetic
 from cinelake.devtools.omdb_simulator import OmdbSimulator, SimulatorConfig
 
@@ -112,8 +117,12 @@ def test_untrustworthy_answers_from_a_short_list_fail_and_are_counted(
 
 
 def test_a_clean_run_passes_and_a_threshold_in_the_config_file_is_used(
-    lake: Path, tmp_path: Path
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The CLI's one clock, so the day's second run starts a minute after the first (two runs
+    # started within one second could sort either way).
+    clock = FakeClock(datetime(2026, 3, 1, 3, 0, tzinfo=UTC))
+    monkeypatch.setattr(cinelake.cli, "CLOCK", clock)
     items = synthetic.source_list(12)["items"]
     catalog = synthetic.omdb_catalog(i["id"] for i in items)
     for answer in catalog.values():  # clean: every movie's box office known
@@ -131,6 +140,7 @@ def test_a_clean_run_passes_and_a_threshold_in_the_config_file_is_used(
     assert shown.exit_code == 0 and ": pass" in shown.stdout
 
     # The same day from a list of 11, with coverage thresholds of the operator's own.
+    clock.advance(60)
     config = tmp_path / "cinelake.toml"
     config.write_text("[quality_thresholds]\nsource_list_coverage = { warn = 0.95, fail = 0.5 }\n")
     shorter = write_source(tmp_path / "top11.json", items[:11])

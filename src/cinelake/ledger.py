@@ -8,6 +8,7 @@ movie, so duplicate or out-of-order deliveries overwrite rather than double coun
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -106,9 +107,32 @@ class RunLedger:
         self.store.put(key, outcome.model_dump_json().encode())
 
     def outcomes(self, run_id: str) -> dict[str, MovieOutcome]:
+        prefix = layout.outcomes_prefix(run_id)
+        folder = self.store.local_path(prefix.rstrip("/"))
+        if folder is not None:
+            return self._local_outcomes(prefix, str(folder))
         out: dict[str, MovieOutcome] = {}
-        for obj in self.store.list(layout.outcomes_prefix(run_id)):
+        for obj in self.store.list(prefix):
             outcome = self._model(MovieOutcome, obj.key)
+            out[outcome.imdb_id] = outcome
+        return out
+
+    def _local_outcomes(self, prefix: str, folder: str) -> dict[str, MovieOutcome]:
+        """The outcomes of a folder on this machine: one listing (no stat per object), then
+        plain file reads; the same objects, in the same order, as through the store's
+        ``get`` (a rebuild reads 20,000 of them)."""
+        out: dict[str, MovieOutcome] = {}
+        for key in self.store.list_keys(prefix):
+            path = os.path.join(folder, *key[len(prefix) :].split("/"))
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                raise ObjectNotFound(key) from None
+            try:
+                outcome = MovieOutcome.model_validate_json(data)
+            except (ValidationError, ValueError) as exc:
+                raise _damaged(self.store, key, exc) from None
             out[outcome.imdb_id] = outcome
         return out
 

@@ -128,6 +128,10 @@ _SCAN_BYTES: Final = 4096
 come first in every line cinelake writes)."""
 _CONTROL_RE: Final = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 """Raw control bytes: never in JSON text (it escapes them); a line with one is not JSON."""
+_NOT_CONTROL: Final = bytes(b for b in range(256) if not _CONTROL_RE.match(bytes([b])))
+"""Every byte but the raw control bytes: ``data.translate(None, _NOT_CONTROL)`` keeps only
+the control bytes, ~10x faster than searching with ``_CONTROL_RE`` (a rebuild screens every
+bronze file)."""
 
 
 @dataclass(frozen=True)
@@ -628,9 +632,14 @@ def screen_files(
     rejected: list[RejectedLine] = []
     for n, name in enumerate(files):
         data = Path(name).read_bytes()
-        if not strict and len(data) <= MAX_BRONZE_LINE_BYTES and not _CONTROL_RE.search(data):
+        if (
+            not strict
+            and len(data) <= MAX_BRONZE_LINE_BYTES
+            and not data.translate(None, _NOT_CONTROL)
+        ):
             try:
-                data.decode("utf-8")
+                if not data.isascii():
+                    data.decode("utf-8")
             except UnicodeDecodeError:
                 pass
             else:

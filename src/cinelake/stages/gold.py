@@ -363,7 +363,11 @@ def build_and_publish(
     # kernels and the Parquet encoder release the GIL, so the two overlap on two cores.
     with ThreadPoolExecutor(max_workers=1) as csv_encoder:
         csvs = {ds.name: csv_encoder.submit(csv_bytes, tables[ds.name]) for ds in DATASETS}
-        _publish_datasets(deps, tables, csvs, previous, fingerprints, outcome, full=full)
+        try:
+            _publish_datasets(deps, tables, csvs, previous, fingerprints, outcome, full=full)
+        except BaseException:
+            csv_encoder.shutdown(wait=False, cancel_futures=True)  # no CSV for nothing
+            raise
     publish_views(deps, tables, outcome, page)
     # After the partitions: a crash in between leaves old fingerprints, so the next build
     # writes those partitions again rather than trusting them.

@@ -56,8 +56,10 @@ class Lake:
         from cinelake import layout
         from cinelake.adapters.storage import LocalObjectStore
         from cinelake.clock import FakeClock
+        from cinelake.config import Settings
 
         lake = layout.LocalLake(root)
+        self.settings = Settings()
         self.silver = LocalObjectStore(lake.silver, "silver")
         self.gold = LocalObjectStore(lake.gold, "gold")
         self.clock = FakeClock()
@@ -89,6 +91,8 @@ def _pool_table(ids: list[str], seed: int) -> Any:
         "imdb_votes": [rng.randint(25_000, 3_000_000) for _ in range(n)],
         "metascore": [rng.randint(40, 100) for _ in range(n)],
         "ingested_at": [datetime(2023, 1, 1, tzinfo=UTC)] * n,
+        "enrichment": ["fresh"] * n,
+        "omdb_fetched_at": [datetime(2023, 1, 1, tzinfo=UTC)] * n,
     }
     columns = {}
     for field in schema.arrow_schema():

@@ -725,7 +725,17 @@ GROUP BY l.snapshot_date""",
 # History: every snapshot, from the days' lists
 # --------------------------------------------------------------------------------------------
 
-SILVER_HISTORY_SQL = """SELECT
+SILVER_HISTORY_SQL = """WITH answers AS MATERIALIZED (
+    SELECT snapshot_date, imdb_id, source_rank, title, source_rating, source_votes,
+           imdb_rating, imdb_votes
+    FROM silver_movies_all
+    WHERE imdb_id IS NOT NULL
+),
+listed AS MATERIALIZED (
+    SELECT snapshot_date, imdb_id, source_rank AS rank, title, source_rating, source_votes
+    FROM silver_lists
+)
+SELECT
     e.snapshot_date,
     e.imdb_id,
     e.rank,
@@ -733,26 +743,20 @@ SILVER_HISTORY_SQL = """SELECT
     coalesce(a.imdb_rating, e.source_rating)::DOUBLE AS imdb_rating,
     coalesce(a.imdb_votes, e.source_votes)::BIGINT AS imdb_votes
 FROM (
-    SELECT snapshot_date, imdb_id, source_rank AS rank, title, source_rating, source_votes
-    FROM silver_lists
+    SELECT * FROM listed
     WHERE imdb_id IS NOT NULL
     UNION ALL
-    -- a day without a list (older lakes): its answered movies are the list
     SELECT snapshot_date, imdb_id, source_rank, title, source_rating, source_votes
-    FROM silver_movies_all
-    WHERE imdb_id IS NOT NULL
-      AND snapshot_date NOT IN (SELECT DISTINCT snapshot_date FROM silver_lists)
+    FROM answers
+    WHERE snapshot_date NOT IN (SELECT DISTINCT snapshot_date FROM listed)
 ) AS e
-LEFT JOIN (
-    SELECT snapshot_date, imdb_id, title, imdb_rating, imdb_votes
-    FROM silver_movies_all
-    WHERE imdb_id IS NOT NULL
-) AS a USING (snapshot_date, imdb_id)"""
+LEFT JOIN answers AS a USING (snapshot_date, imdb_id)"""
 """One row per movie per snapshot date: ``snapshot_date, imdb_id, rank, title, imdb_rating,
 imdb_votes``, from the views ``silver_lists`` and ``silver_movies_all`` (every day's movies).
 Not deduplicated here (a third of the history build's time): both tables hold one row per
 movie per day by contract (a source list with a repeated id is refused; silver keeps one
-answer per movie)."""
+answer per movie). Each view is read once (``MATERIALIZED``): the fallback for days without
+a list and the join with the answers would otherwise scan every day's files again."""
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:

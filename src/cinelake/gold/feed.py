@@ -35,6 +35,7 @@ __all__ = [
     "feed_xml",
     "news_by_day",
     "news_for_day",
+    "recent_news",
 ]
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -229,6 +230,27 @@ def news_by_day(movers: pa.Table | Iterable[Mapping[str, Any]]) -> list[DayNews]
             continue
         days.setdefault(day, (previous, []))[1].append(r)
     return [news_for_day(day, prev, day_rows) for day, (prev, day_rows) in sorted(days.items())]
+
+
+def recent_news(movers: pa.Table, limit: int = FEED_ENTRIES) -> tuple[list[DayNews], int]:
+    """The news of the last ``limit`` snapshots that have a previous one (oldest first, as
+    :func:`news_by_day` gives them), and how many snapshots have news in all. Only those days'
+    rows become Python objects: three years of movers are a million rows, the feed shows 30
+    days."""
+    import pyarrow.compute as pc
+
+    if movers.num_rows == 0:
+        return [], 0
+    dated = pc.and_(
+        pc.is_valid(movers.column("snapshot_date")),
+        pc.is_valid(movers.column("previous_snapshot_date")),
+    )
+    days = pc.unique(movers.column("snapshot_date").filter(dated))
+    if len(days) == 0:
+        return [], 0
+    shown = pc.array_take(days, pc.array_sort_indices(days))[-limit:] if limit > 0 else days[:0]
+    keep = pc.and_(dated, pc.is_in(movers.column("snapshot_date"), value_set=shown))
+    return news_by_day(movers.filter(keep)), len(days)
 
 
 def entry_id(snapshot: date) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -297,13 +297,15 @@ def publish_views(
 ) -> None:
     """The movers feed, and the dashboard page when ``page`` renders one, from the tables
     just built."""
-    from cinelake.gold.feed import FEED_ENTRIES, feed_xml, news_by_day
+    from cinelake.gold.feed import FEED_ENTRIES, feed_xml, recent_news
 
     movers = tables.get("movers")
-    news = news_by_day(movers) if movers is not None else []
+    # Only the days the feed shows become news (a Python object per row is seconds and
+    # hundreds of MiB over three years of movers).
+    news, days = recent_news(movers, FEED_ENTRIES) if movers is not None else ([], 0)
     now = deps.clock.now()
     deps.gold.put(layout.GOLD_FEED_KEY, feed_xml(news, empty_updated=now), "application/atom+xml")
-    outcome.feed_entries = min(len(news), FEED_ENTRIES)
+    outcome.feed_entries = min(days, FEED_ENTRIES)
     if page is not None:
         html = page(tables, now)
         deps.gold.put(layout.GOLD_DASHBOARD_KEY, html.encode("utf-8"), "text/html; charset=utf-8")
@@ -317,8 +319,7 @@ def build_and_publish(
     when ``page`` renders it). ``full`` rewrites every history partition (``cinelake
     rebuild``); otherwise only the changed ones are written."""
     from cinelake.gold.datasets import DATASETS
-    from cinelake.gold.export import athena_ddl, csv_bytes, quicksight_manifest
-    from cinelake.tables import parquet_bytes
+    from cinelake.gold.export import csv_bytes
 
     movies, lists = history_keys(deps)
     latest = _newest(movies)
@@ -358,22 +359,15 @@ def build_and_publish(
     deps.checkpoint("before_gold_write")
     previous = _previous_fingerprints(gold)
     fingerprints: dict[str, dict[str, str]] = {}
-    for ds in DATASETS:
-        table = tables[ds.name]
-        if ds.partition_column is None:
-            gold.put(layout.gold_data_key(ds.name), parquet_bytes(table))
-        else:
-            fingerprints[ds.name], written, deleted = publish_partitions(
-                gold, ds, table, previous.get(ds.name, {}), full=full
-            )
-            outcome.partitions_written[ds.name] = written
-            outcome.partitions_deleted[ds.name] = deleted
-        gold.put(layout.gold_csv_key(ds.name), csv_bytes(table), "text/csv")
-        manifest = quicksight_manifest(gold.uri(layout.gold_csv_key(ds.name)))
-        gold.put(layout.gold_quicksight_key(ds.name), json.dumps(manifest, indent=2).encode())
-        location = gold.uri(layout.gold_dataset_prefix(ds.name))
-        gold.put(layout.gold_athena_key(ds.name), athena_ddl(ds, location).encode(), "text/plain")
-        outcome.datasets[ds.name] = table.num_rows
+    # The CSVs are encoded on a thread of their own while the partitions are written: Arrow's
+    # kernels and the Parquet encoder release the GIL, so the two overlap on two cores.
+    with ThreadPoolExecutor(max_workers=1) as csv_encoder:
+        csvs = {ds.name: csv_encoder.submit(csv_bytes, tables[ds.name]) for ds in DATASETS}
+        try:
+            _publish_datasets(deps, tables, csvs, previous, fingerprints, outcome, full=full)
+        except BaseException:
+            csv_encoder.shutdown(wait=False, cancel_futures=True)  # no CSV for nothing
+            raise
     publish_views(deps, tables, outcome, page)
     # After the partitions: a crash in between leaves old fingerprints, so the next build
     # writes those partitions again rather than trusting them.
@@ -390,3 +384,37 @@ def build_and_publish(
         "application/json",
     )
     return outcome
+
+
+def _publish_datasets(
+    deps: GoldPorts,
+    tables: Mapping[str, pa.Table],
+    csvs: Mapping[str, Future[bytes]],
+    previous: dict[str, dict[str, str]],
+    fingerprints: dict[str, dict[str, str]],
+    outcome: GoldOutcome,
+    *,
+    full: bool,
+) -> None:
+    """Every dataset's Parquet (or changed partitions), CSV, QuickSight manifest and DDL."""
+    from cinelake.gold.datasets import DATASETS
+    from cinelake.gold.export import athena_ddl, quicksight_manifest
+    from cinelake.tables import parquet_bytes
+
+    gold = deps.gold
+    for ds in DATASETS:
+        table = tables[ds.name]
+        if ds.partition_column is None:
+            gold.put(layout.gold_data_key(ds.name), parquet_bytes(table))
+        else:
+            fingerprints[ds.name], written, deleted = publish_partitions(
+                gold, ds, table, previous.get(ds.name, {}), full=full
+            )
+            outcome.partitions_written[ds.name] = written
+            outcome.partitions_deleted[ds.name] = deleted
+        gold.put(layout.gold_csv_key(ds.name), csvs[ds.name].result(), "text/csv")
+        manifest = quicksight_manifest(gold.uri(layout.gold_csv_key(ds.name)))
+        gold.put(layout.gold_quicksight_key(ds.name), json.dumps(manifest, indent=2).encode())
+        location = gold.uri(layout.gold_dataset_prefix(ds.name))
+        gold.put(layout.gold_athena_key(ds.name), athena_ddl(ds, location).encode(), "text/plain")
+        outcome.datasets[ds.name] = table.num_rows

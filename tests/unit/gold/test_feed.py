@@ -95,3 +95,37 @@ def test_an_empty_feed_is_still_a_valid_feed() -> None:
     root = ET.fromstring(feed_xml([], empty_updated=NOW))
     assert root.tag == f"{ATOM}feed" and root.findall(f"{ATOM}entry") == []
     assert root.findtext(f"{ATOM}updated") == "2026-03-01T12:00:00Z"
+
+
+def test_recent_news_is_the_last_days_of_news_by_day_from_those_days_rows_only() -> None:
+    import pyarrow as pa
+
+    from cinelake.gold.datasets import MOVERS
+    from cinelake.gold.feed import recent_news
+
+    start = date(2026, 1, 1)
+    rows = []
+    for i in range(45):
+        if i in (10, 11, 40):  # missing days: the previous snapshot is further back
+            continue
+        day = start + timedelta(days=i)
+        rows += [
+            row(day, "tt0000001", f"M{i}", 1 + i % 3, 1 + (i + 2) % 3),
+            row(day, "tt0000002", "N", 2, None),
+            row(day, "tt0000003", "Gone", None, 7),
+        ]
+    for first in rows[:3]:
+        first["previous_snapshot_date"] = None  # the first snapshot has no news
+    shuffled = rows[::2] + rows[1::2]  # any order
+    movers = pa.Table.from_pylist(shuffled, MOVERS.schema)
+    every = news_by_day(shuffled)
+    for limit in (FEED_ENTRIES, 5, 1, 0, 100):
+        news, days = recent_news(movers, limit)
+        assert days == len(every) == 41
+        assert news == (every[-limit:] if limit else [])
+        assert feed_xml(news, empty_updated=NOW, limit=limit) == feed_xml(
+            every, empty_updated=NOW, limit=limit
+        )
+    assert recent_news(MOVERS.schema.empty_table()) == ([], 0)
+    lone = pa.Table.from_pylist(rows[:1], MOVERS.schema)  # only a first snapshot
+    assert recent_news(lone) == ([], 0)

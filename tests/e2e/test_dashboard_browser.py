@@ -22,6 +22,7 @@ from cinelake.gold.datasets import LATEST_DATASETS, build_gold
 from cinelake.gold.export import parquet_bytes
 from cinelake.silver.schema import arrow_schema
 from tests.history_tables import history_tables, write_partitioned
+from tests.quality_facts import clean_facts
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -560,29 +561,9 @@ def quality_gold(days: list[tuple[str, int]]) -> dict[str, pa.Table]:
     """gold data_quality and data_quality_checks for days of (date, source list length), top 100
     asked for: as the gold stage computes them from the silver stage's figures."""
     from cinelake.gold.datasets import dataset
-    from cinelake.quality import Facts
     from cinelake.stages.quality import quality_tables
 
-    facts = [
-        Facts(
-            snapshot_date=d,
-            run_id=f"{d.replace('-', '')}T030000Z-abcdef",
-            movies_expected=100,
-            source_movies=n,
-            silver_rows=n,
-            quarantined=0,
-            not_found=0,
-            dead_lettered=2 if d == days[-1][0] else 0,
-            pending=0,
-            stale=0,
-            rank_gaps=0,
-            drift_fields=0,
-            answered=n,
-            answered_movies=n,
-            nulls={},
-        )
-        for d, n in days
-    ]
+    facts = [clean_facts(d, n, dead_lettered=2 if d == days[-1][0] else 0) for d, n in days]
     summary, checks = quality_tables(facts)
     return {
         "data_quality": pa.Table.from_pylist(summary, dataset("data_quality").schema),

@@ -16,6 +16,7 @@ from cinelake.config import load_settings
 from cinelake.models import RunManifest, SourceMovie
 from cinelake.quality import CHECKS, Facts
 from cinelake.stages.quality import day_facts, quality_tables, rank_gaps, read_facts
+from tests.quality_facts import clean_facts
 
 EPS = 1e-6
 
@@ -179,23 +180,7 @@ def test_rank_gaps_counts_missing_ranks() -> None:
 
 
 def day(d: str, source_movies: int) -> Facts:
-    return Facts(
-        snapshot_date=d,
-        run_id=f"{d.replace('-', '')}T030000Z-abcdef",
-        movies_expected=100,
-        source_movies=source_movies,
-        silver_rows=source_movies,
-        quarantined=0,
-        not_found=0,
-        dead_lettered=0,
-        pending=0,
-        stale=0,
-        rank_gaps=0,
-        drift_fields=0,
-        answered=source_movies,
-        answered_movies=source_movies,
-        nulls={},
-    )
+    return clean_facts(d, source_movies)
 
 
 def test_history_compares_each_list_with_the_previous_snapshots() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from cinelake import layout
 from cinelake.quality import Facts
 from cinelake.stages.quality import facts_bytes
+from tests.quality_facts import clean_facts
 
 from .history_lake import HistoryLake
 from .test_history import movies_table
@@ -16,23 +17,7 @@ D1, D2 = date(2026, 3, 1), date(2026, 3, 2)
 
 
 def facts(day: date, source_movies: int) -> Facts:
-    return Facts(
-        snapshot_date=day.isoformat(),
-        run_id=f"{day:%Y%m%d}T030000Z-abcdef",
-        movies_expected=10,
-        source_movies=source_movies,
-        silver_rows=source_movies,
-        quarantined=0,
-        not_found=0,
-        dead_lettered=0,
-        pending=0,
-        stale=0,
-        rank_gaps=0,
-        drift_fields=0,
-        answered=source_movies,
-        answered_movies=source_movies,
-        nulls={},
-    )
+    return clean_facts(day.isoformat(), source_movies, movies_expected=10)
 
 
 def put_day(lake: HistoryLake, day: date, f: Facts) -> None:
